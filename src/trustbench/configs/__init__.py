@@ -1,0 +1,1 @@
+"""Hydra configs shipped with trustbench (see DESIGN.md section 2)."""

@@ -1,0 +1,74 @@
+"""Datasets: loaders that return a :class:`TaskData` (DESIGN.md section 3).
+
+>>> from trustbench.data import load
+>>> task = load("heart", seed=0)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from trustbench.data.breast_cancer import load_breast_cancer
+from trustbench.data.build import build_task
+from trustbench.data.csv import load_csv
+from trustbench.data.heart import load_heart
+from trustbench.data.synthetic import load_synthetic
+from trustbench.data.task import FeatureSpec, GroundTruth, Split, TaskData
+from trustbench.errors import ConfigError
+from trustbench.registry import Registry, did_you_mean
+
+__all__ = [
+    "DATASETS",
+    "FeatureSpec",
+    "GroundTruth",
+    "Split",
+    "TaskData",
+    "build_task",
+    "load",
+]
+
+DATASETS: Registry = Registry("dataset")
+DATASETS.add("heart", load_heart)
+DATASETS.add("synthetic", load_synthetic)
+DATASETS.add("breast_cancer", load_breast_cancer)
+DATASETS.add("csv", load_csv)
+
+
+def load(name: str, **kwargs: Any) -> TaskData:
+    """Load the dataset registered as ``name`` with the loader's keyword arguments.
+
+    Raises
+    ------
+    ConfigError
+        If ``name`` is not a registered dataset (with the closest name), or a keyword is not
+        a parameter of that loader (naming the key and listing the valid ones).
+    """
+    loader = DATASETS.get(name)
+    params = inspect.signature(loader).parameters
+    valid = [
+        p.name
+        for p in params.values()
+        if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    if not accepts_any:
+        for key in kwargs:
+            if key not in valid:
+                raise ConfigError(
+                    f"Unknown argument '{key}' for dataset '{name}'.{did_you_mean(key, valid)} "
+                    f"Valid arguments: {', '.join(valid)}."
+                )
+    missing = [
+        p.name
+        for p in params.values()
+        if p.default is inspect.Parameter.empty
+        and p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        and p.name not in kwargs
+    ]
+    if missing:
+        raise ConfigError(
+            f"Dataset '{name}' needs argument(s) {', '.join(repr(m) for m in missing)}; "
+            f"got {', '.join(repr(k) for k in kwargs) or 'none'}."
+        )
+    return loader(**kwargs)

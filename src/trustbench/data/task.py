@@ -1,0 +1,134 @@
+"""The data contract: :class:`TaskData` and its :class:`Split` objects (DESIGN.md section 3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+FeatureKind = Literal["continuous", "categorical", "image"]
+SPLIT_NAMES = ("train", "test", "ood")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One model input column: its name and kind."""
+
+    name: str
+    kind: FeatureKind
+
+
+@dataclass
+class Split:
+    """One split of a task.
+
+    Attributes
+    ----------
+    X : pandas.DataFrame
+        Model inputs, one column per :class:`FeatureSpec`, with a fresh RangeIndex.
+    y : numpy.ndarray
+        Integer class indices in ``0 .. n_classes - 1``, shape ``(n,)``.
+    sensitive : pandas.DataFrame
+        One string column per sensitive attribute (group labels), aligned with ``X``.
+    row_id : numpy.ndarray
+        Stable integer id of each row in the source table, shape ``(n,)``.
+    site : numpy.ndarray or None
+        Site/domain label of each row (strings), where the data have one.
+    """
+
+    X: pd.DataFrame
+    y: np.ndarray
+    sensitive: pd.DataFrame
+    row_id: np.ndarray
+    site: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def subset(self, index: np.ndarray) -> Split:
+        """Rows ``index`` (positions) of this split, as a new :class:`Split`."""
+        index = np.asarray(index)
+        return Split(
+            X=self.X.iloc[index].reset_index(drop=True),
+            y=self.y[index],
+            sensitive=self.sensitive.iloc[index].reset_index(drop=True),
+            row_id=self.row_id[index],
+            site=None if self.site is None else self.site[index],
+        )
+
+
+@dataclass
+class GroundTruth:
+    """Known explanation ground truth.
+
+    Attributes
+    ----------
+    feature_importance : numpy.ndarray or None
+        Global importance of each feature (same order as ``TaskData.features``); its sign
+        is the direction of the effect on the positive class, its magnitude the strength.
+    """
+
+    feature_importance: np.ndarray | None = None
+
+
+@dataclass
+class TaskData:
+    """Everything a run needs to know about one dataset.
+
+    Attributes
+    ----------
+    name : str
+        Dataset name (the registry key).
+    features : list of FeatureSpec
+        Model input columns and their kinds, in column order.
+    target : str
+        Name of the target column in the source.
+    classes : list of str
+        Class labels; for a binary task index 1 is the positive class.
+    sensitive_names : list of str
+        Names of the sensitive attributes (columns of ``Split.sensitive``); may be empty.
+    splits : dict of str to Split
+        ``train`` (the members: the only rows any training sees), ``test`` and ``ood``.
+    fingerprint : str
+        sha256 of the canonical data bytes and split indices.
+    ground_truth : GroundTruth or None
+        Explanation ground truth where the data carry one.
+    metadata : dict
+        Source, licence, how ``ood`` was formed, and other facts worth recording.
+    """
+
+    name: str
+    features: list[FeatureSpec]
+    target: str
+    classes: list[str]
+    sensitive_names: list[str]
+    splits: dict[str, Split]
+    fingerprint: str
+    ground_truth: GroundTruth | None = None
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def train(self) -> Split:
+        return self.splits["train"]
+
+    @property
+    def test(self) -> Split:
+        return self.splits["test"]
+
+    @property
+    def ood(self) -> Split | None:
+        return self.splits.get("ood")
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    def features_of_kind(self, kind: FeatureKind) -> list[str]:
+        """Names of the features of one kind, in column order."""
+        return [f.name for f in self.features if f.kind == kind]

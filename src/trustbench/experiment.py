@@ -1,0 +1,140 @@
+"""One experiment from a resolved config: validate -> data -> train -> score -> track.
+
+``run.py`` (the Hydra entry point) only calls :func:`run_experiment`; tests call it with a
+composed config too.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from trustbench import data as data_module
+from trustbench.api import score
+from trustbench.errors import ConfigError
+from trustbench.explain import EXPLAINERS
+from trustbench.registry import unknown_name_message
+from trustbench.report import TrustReport
+from trustbench.suites import PERFORMANCE_METRICS, PRIVACY_ATTACKS
+from trustbench.tracking import log as log_to_mlflow
+from trustbench.tracking.identity import git_commit, run_identity, trustbench_version
+from trustbench.training import TRAINERS, train
+
+log = logging.getLogger("trustbench")
+
+
+@dataclass
+class ExperimentResult:
+    """What one experiment produced."""
+
+    report: TrustReport
+    run_id: str | None
+    seconds: float
+
+
+def validate_config(cfg: Mapping[str, Any]) -> None:
+    """Check names and combinations before any data is loaded or model trained.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key, the allowed values (with a did-you-mean) and what was received.
+    """
+    dataset = cfg["dataset"]["name"]
+    if dataset not in data_module.DATASETS:
+        raise ConfigError(unknown_name_message("dataset", dataset, data_module.DATASETS.names()))
+    trainer = cfg["trainer"]["name"]
+    TRAINERS.get(trainer)
+    library = cfg["model"].get("library")
+    if trainer == "dp" and library != "torch":
+        raise ConfigError(
+            f"trainer 'dp' (DP-SGD through Opacus) supports torch models only, such as model=mlp; "
+            f"received model '{cfg['model']['name']}' ({library})"
+        )
+    suite = cfg["suite"]
+    for name in suite["performance"].get("metrics", []):
+        if name not in PERFORMANCE_METRICS:
+            raise ConfigError(unknown_name_message("metric", name, list(PERFORMANCE_METRICS)))
+    for name in suite["privacy"].get("attacks", []):
+        if name not in PRIVACY_ATTACKS:
+            raise ConfigError(unknown_name_message("attack", name, list(PRIVACY_ATTACKS)))
+    explainers = suite["explainability"]
+    for name in [*explainers.get("explainers", []), *explainers.get("baselines", [])]:
+        EXPLAINERS.get(name)
+    for name in explainers.get("explainers", []):
+        if EXPLAINERS.get(name).needs_gradients and library != "torch" and explainers.get("enabled", True):
+            raise ConfigError(
+                f"explainer '{name}' needs gradients, which model '{cfg['model']['name']}' ({library}) "
+                f"does not have; use a torch model (model=mlp) or a model-agnostic explainer "
+                f"(explainer=ablation)"
+            )
+
+
+def dataset_kwargs(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """Loader keyword arguments: the dataset config minus its ``name``."""
+    return {k: v for k, v in cfg["dataset"].items() if k != "name"}
+
+
+def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -> ExperimentResult:
+    """Run one experiment and (by default) record it in MLflow.
+
+    Parameters
+    ----------
+    cfg : DictConfig or mapping
+        The resolved config (``configs/config.yaml`` and its groups).
+    track : bool
+        Log to ``cfg.tracking`` when true.
+    """
+    start = time.perf_counter()
+    resolved = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    validate_config(resolved)
+    seed = int(resolved["seed"])
+    device = str(resolved.get("device", "auto"))
+
+    log.info("[1/4] loading dataset '%s' (seed %d)", resolved["dataset"]["name"], seed)
+    task = data_module.load(resolved["dataset"]["name"], seed=seed, **dataset_kwargs(resolved))
+    sizes = ", ".join(f"{name} {len(split)}" for name, split in task.splits.items())
+    log.info("      %s; %d features; fingerprint %s", sizes, len(task.features), task.fingerprint[:12])
+
+    log.info("[2/4] training model '%s' with trainer '%s'", resolved["model"]["name"], resolved["trainer"]["name"])
+    trained = train(resolved["model"], resolved["trainer"], task, seed=seed, device=device)
+    log.info("      trained in %.2f s", trained.info.get("seconds", 0.0))
+    if "epsilon" in trained.info:
+        log.info("      DP: epsilon %.3f at delta %.2g (%s accountant)", trained.info["epsilon"],
+                 trained.info["delta"], trained.info["accountant"])
+
+    log.info("[3/4] scoring suites")
+    report = score(
+        trained.model, task, config=resolved["suite"], seed=seed, training=trained.info,
+        progress=lambda family: log.info("      %s", family),
+    )
+    version = trustbench_version()
+    report.run.update(
+        model=resolved["model"]["name"],
+        trainer=resolved["trainer"]["name"],
+        identity=run_identity(resolved, task.fingerprint, version),
+        git_commit=git_commit(),
+    )
+    for family, suite in report.suites.items():
+        if suite.status == "failed":
+            log.warning("      suite %s failed: %s", family, suite.reason)
+
+    run_id = None
+    if track:
+        tracking = resolved["tracking"]
+        log.info("[4/4] logging to MLflow (%s, experiment '%s')", tracking["uri"], tracking["experiment"])
+        run_id = log_to_mlflow(
+            report,
+            tracking_uri=tracking["uri"],
+            experiment=tracking["experiment"],
+            config=resolved,
+            model=trained.model if tracking.get("log_model", True) else None,
+            run_name=resolved.get("run_name"),
+        )
+        report.run["mlflow_run_id"] = run_id
+    return ExperimentResult(report=report, run_id=run_id, seconds=time.perf_counter() - start)

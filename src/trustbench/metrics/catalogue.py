@@ -1,0 +1,110 @@
+"""Catalogue of the metrics in :mod:`trustbench.metrics`: family, direction and range."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = ["METRICS", "MetricInfo"]
+
+_DIRECTIONS = ("max", "min", "target:0")
+_FAMILIES = ("performance", "generalization", "fairness", "privacy")
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """Static description of one metric.
+
+    Attributes
+    ----------
+    name : str
+        Key of the metric in :data:`METRICS`.
+    family : str
+        One of ``"performance"``, ``"generalization"``, ``"fairness"``, ``"privacy"``.
+    direction : str
+        ``"max"`` (higher is better), ``"min"`` (lower is better) or ``"target:0"`` (the ideal
+        value is 0; the metric is a non-negative disparity).
+    lower, upper : float
+        Range of the metric (``upper`` may be ``math.inf``).
+    definition : str
+        One-line formula.
+    """
+
+    name: str
+    family: str
+    direction: str
+    lower: float
+    upper: float
+    definition: str
+
+    def __post_init__(self) -> None:
+        if self.direction not in _DIRECTIONS:
+            raise ValueError(f"MetricInfo {self.name!r}: direction must be one of {_DIRECTIONS}")
+        if self.family not in _FAMILIES:
+            raise ValueError(f"MetricInfo {self.name!r}: family must be one of {_FAMILIES}")
+        if not self.lower <= self.upper:
+            raise ValueError(f"MetricInfo {self.name!r}: lower must not exceed upper")
+
+
+_ENTRIES = (
+    MetricInfo(
+        "accuracy", "performance", "max", 0.0, 1.0,
+        "weighted fraction of rows whose argmax class equals the label",
+    ),
+    MetricInfo(
+        "balanced_accuracy", "performance", "max", 0.0, 1.0,
+        "mean over classes present of the per-class recall of the argmax prediction",
+    ),
+    MetricInfo(
+        "roc_auc", "performance", "max", 0.0, 1.0,
+        "P(s_pos > s_neg) + P(s_pos = s_neg)/2 of proba[:, 1]; one-vs-rest macro mean if K > 2",
+    ),
+    MetricInfo(
+        "log_loss", "performance", "min", 0.0, math.inf,
+        "mean of -log(clip(p_true, eps, 1))",
+    ),
+    MetricInfo(
+        "brier", "performance", "min", 0.0, 2.0,
+        "binary: mean (p_1 - y)^2 in [0, 1]; K > 2: mean sum_k (p_k - onehot_k)^2 in [0, 2]",
+    ),
+    MetricInfo(
+        "ece", "generalization", "min", 0.0, 1.0,
+        "sum_b (W_b / W) |acc_b - conf_b| over n_bins equal-width top-label confidence bins "
+        "(b/n_bins, (b+1)/n_bins]",
+    ),
+    MetricInfo(
+        "demographic_parity_difference", "fairness", "target:0", 0.0, 1.0,
+        "max_g P(yhat=1 | g) - min_g P(yhat=1 | g)",
+    ),
+    MetricInfo(
+        "demographic_parity_ratio", "fairness", "max", 0.0, 1.0,
+        "min_g P(yhat=1 | g) / max_g P(yhat=1 | g)",
+    ),
+    MetricInfo(
+        "equalized_odds_difference", "fairness", "target:0", 0.0, 1.0,
+        "max(max_g TPR_g - min_g TPR_g, max_g FPR_g - min_g FPR_g)",
+    ),
+    MetricInfo(
+        "equal_opportunity_difference", "fairness", "target:0", 0.0, 1.0,
+        "max_g TPR_g - min_g TPR_g",
+    ),
+    MetricInfo(
+        "worst_group_accuracy", "fairness", "max", 0.0, 1.0,
+        "min_g accuracy_g",
+    ),
+    MetricInfo(
+        "attack_auc", "privacy", "min", 0.0, 1.0,
+        "AUC of the membership score for members vs non-members (0.5 = chance)",
+    ),
+    MetricInfo(
+        "tpr_at_fpr", "privacy", "min", 0.0, 1.0,
+        "max TPR over ROC thresholds with FPR <= alpha, no interpolation",
+    ),
+    MetricInfo(
+        "attacker_advantage", "privacy", "min", 0.0, 1.0,
+        "max over thresholds of TPR - FPR",
+    ),
+)
+
+METRICS: dict[str, MetricInfo] = {info.name: info for info in _ENTRIES}
+"""Every public metric, keyed by name."""

@@ -1,0 +1,58 @@
+"""Checks and wrappers that let any fitted classifier be scored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from trustbench.errors import ModelOutputError
+
+
+def is_torch_model(model: Any) -> bool:
+    """True when the model exposes a differentiable torch module (gradient explainers, DP)."""
+    return hasattr(model, "module_") and hasattr(model, "transform")
+
+
+def wrap(model: Any) -> Any:
+    """Return ``model`` if it follows the facade, else raise a clear error.
+
+    The facade is scikit-learn's: ``predict_proba(X) -> (n, n_classes)``. Any fitted
+    scikit-learn classifier or pipeline qualifies, as does :class:`TorchClassifier`.
+    """
+    if not callable(getattr(model, "predict_proba", None)):
+        raise ModelOutputError(
+            f"model must have a predict_proba(X) method returning class probabilities; "
+            f"received an object of type {type(model).__name__} without one"
+        )
+    return model
+
+
+def check_proba(proba: Any, n_rows: int, n_classes: int, *, where: str = "predict_proba") -> np.ndarray:
+    """Validate a probability matrix: shape ``(n_rows, n_classes)``, finite, in [0, 1], rows sum to 1.
+
+    Raises
+    ------
+    ModelOutputError
+        Naming what was expected and what was received.
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.shape != (n_rows, n_classes):
+        raise ModelOutputError(
+            f"{where} must return shape ({n_rows}, {n_classes}); received {proba.shape}"
+        )
+    if not np.all(np.isfinite(proba)):
+        raise ModelOutputError(
+            f"{where} returned {int((~np.isfinite(proba)).sum())} NaN or infinite probabilities"
+        )
+    if proba.min(initial=0.0) < -1e-9 or proba.max(initial=0.0) > 1 + 1e-9:
+        raise ModelOutputError(
+            f"{where} must return probabilities in [0, 1]; received values in "
+            f"[{proba.min():.4g}, {proba.max():.4g}]"
+        )
+    sums = proba.sum(axis=1)
+    if n_rows and np.abs(sums - 1).max() > 1e-4:
+        raise ModelOutputError(
+            f"{where} rows must sum to 1; received row sums in [{sums.min():.4g}, {sums.max():.4g}]"
+        )
+    return np.clip(proba, 0.0, 1.0)

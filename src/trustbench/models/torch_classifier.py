@@ -1,0 +1,133 @@
+"""scikit-learn-style facade over a torch module, with the tabular preprocessing inside.
+
+Suites never care which library trained a model: a :class:`TorchClassifier` has ``fit``,
+``predict_proba`` and ``predict`` like any scikit-learn classifier, and also exposes its
+differentiable module (``module_``) and the encoded inputs (``transform``) for gradient
+explainers and DP training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from torch import nn
+
+from trustbench.data.task import FeatureSpec
+from trustbench.models.preprocessing import make_preprocessor, output_feature_groups
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` picks CUDA when available, else CPU; anything else is passed to torch."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class TorchClassifier(ClassifierMixin, BaseEstimator):
+    """A torch classifier behind the scikit-learn facade.
+
+    Parameters
+    ----------
+    module_factory : callable
+        ``module_factory(in_features=..., n_classes=...) -> nn.Module`` returning logits.
+    features : sequence of FeatureSpec
+        Input features (for the preprocessor).
+    epochs, batch_size, lr, weight_decay : training recipe used by :meth:`fit`
+        (Adam, cross-entropy, shuffled mini-batches).
+    seed : int
+        Seeds weight initialisation and batch order.
+    device : str
+        ``"auto"``, ``"cpu"`` or a CUDA device string.
+    """
+
+    def __init__(
+        self,
+        module_factory: Callable[..., nn.Module],
+        features: Sequence[FeatureSpec],
+        epochs: int = 40,
+        batch_size: int = 64,
+        lr: float = 3e-3,
+        weight_decay: float = 1e-4,
+        seed: int = 0,
+        device: str = "auto",
+    ) -> None:
+        self.module_factory = module_factory
+        self.features = features
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.seed = seed
+        self.device = device
+
+    # -- set-up ---------------------------------------------------------------------------
+    def prepare(self, X: pd.DataFrame, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Fit the preprocessor on ``X``, build a freshly initialised module, encode the data.
+
+        Returns the encoded inputs and integer targets as tensors on the model's device.
+        Trainers other than the default (e.g. DP-SGD) call this and run their own loop.
+        """
+        y = np.asarray(y)
+        self.classes_ = np.unique(y)
+        self.preprocessor_ = make_preprocessor(self.features).fit(X)
+        self.feature_groups_ = output_feature_groups(self.preprocessor_, self.features)
+        self.device_ = resolve_device(self.device)
+        encoded = self.transform(X)
+        torch.manual_seed(self.seed)
+        self.module_ = self.module_factory(
+            in_features=encoded.shape[1], n_classes=len(self.classes_)
+        ).to(self.device_)
+        targets = torch.as_tensor(np.searchsorted(self.classes_, y), dtype=torch.long)
+        return encoded, targets.to(self.device_)
+
+    def transform(self, X: pd.DataFrame) -> torch.Tensor:
+        """Encode a feature frame with the fitted preprocessor, as a float32 tensor."""
+        encoded = self.preprocessor_.transform(X)
+        return torch.as_tensor(np.asarray(encoded, dtype=np.float32), device=self.device_)
+
+    # -- training -------------------------------------------------------------------------
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> TorchClassifier:
+        """Train with Adam and cross-entropy on shuffled mini-batches; returns ``self``."""
+        inputs, targets = self.prepare(X, y)
+        optimizer = torch.optim.Adam(
+            self.module_.parameters(), lr=self.lr, weight_decay=self.weight_decay
+        )
+        generator = torch.Generator().manual_seed(self.seed)
+        loss_fn = nn.CrossEntropyLoss()
+        self.module_.train()
+        n = len(targets)
+        for _ in range(int(self.epochs)):
+            order = torch.randperm(n, generator=generator).to(self.device_)
+            for start in range(0, n, int(self.batch_size)):
+                batch = order[start : start + int(self.batch_size)]
+                optimizer.zero_grad(set_to_none=True)
+                loss_fn(self.module_(inputs[batch]), targets[batch]).backward()
+                optimizer.step()
+        self.module_.eval()
+        return self
+
+    # -- inference ------------------------------------------------------------------------
+    def logits(self, encoded: torch.Tensor) -> torch.Tensor:
+        """Logits for already-encoded inputs (differentiable)."""
+        return self.module_(encoded)
+
+    @torch.no_grad()
+    def predict_proba(self, X: pd.DataFrame, chunk_size: int = 65536) -> np.ndarray:
+        """Class probabilities, shape ``(n, n_classes)``, computed in chunks."""
+        self.module_.eval()
+        encoded = self.transform(X)
+        parts = [
+            torch.softmax(self.module_(encoded[i : i + chunk_size]), dim=1).double().cpu()
+            for i in range(0, len(encoded), chunk_size)
+        ]
+        if not parts:
+            return np.zeros((0, len(self.classes_)))
+        return torch.cat(parts).numpy()
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Most probable class label for each row."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

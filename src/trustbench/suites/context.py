@@ -1,0 +1,113 @@
+"""What every suite receives: the model, the task, cached predictions and bootstrap replicates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from trustbench.data.task import Split, TaskData
+from trustbench.metrics import bootstrap_counts, percentile_interval
+from trustbench.report import MetricResult
+
+
+class NotApplicable(Exception):  # noqa: N818 - reads as a status, not an error
+    """Raised by a suite that cannot apply to this model or dataset; the message says why."""
+
+
+@dataclass
+class ScoringContext:
+    """Shared state of one scoring pass.
+
+    Attributes
+    ----------
+    model : facade model
+    task : TaskData
+    proba : dict of split name to (n, n_classes) array
+        Predicted probabilities, computed once per split.
+    config : mapping
+        The whole suite config (``suite.*``).
+    seed : int
+    training : dict
+        The trainer's record (DP epsilon and delta live here).
+    artifacts : dict
+        Files the suites produce, by artifact path.
+    """
+
+    model: Any
+    task: TaskData
+    proba: dict[str, np.ndarray]
+    config: Mapping[str, Any]
+    seed: int = 0
+    training: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[str, Any] = field(default_factory=dict)
+    _counts: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_resamples(self) -> int:
+        return int(self.config.get("bootstrap", {}).get("n_resamples", 1000))
+
+    @property
+    def ci_level(self) -> float:
+        return float(self.config.get("bootstrap", {}).get("level", 0.95))
+
+    def split(self, name: str) -> Split:
+        return self.task.splits[name]
+
+    def y_pred(self, split: str) -> np.ndarray:
+        """Predicted class index (argmax of the probabilities)."""
+        return np.argmax(self.proba[split], axis=1)
+
+    def counts(self, split: str, n: int | None = None) -> np.ndarray:
+        """Bootstrap resample counts ``(n_resamples, n)`` for a split, the same for every metric.
+
+        Sharing one set of replicates across a split's metrics keeps their intervals
+        jointly consistent (a difference of two metrics uses the same resamples).
+        """
+        n = len(self.proba[split]) if n is None else n
+        key = (split, n)
+        if key not in self._counts:
+            offset = sum(map(ord, split))
+            rng = np.random.default_rng([self.seed, offset, n])
+            self._counts[key] = bootstrap_counts(n, self.n_resamples, rng)
+        return self._counts[key]
+
+    def estimate(
+        self,
+        family: str,
+        name: str,
+        fn: Callable[..., Any],
+        *args: Any,
+        split: str,
+        counts: np.ndarray | None = None,
+        direction: str = "max",
+        definition: str = "",
+        n: int | None = None,
+        note: str | None = None,
+        **kwargs: Any,
+    ) -> MetricResult:
+        """Point value ``fn(*args)`` and its percentile bootstrap CI from ``fn(*args, weights=counts)``."""
+        value = fn(*args, **kwargs)
+        if counts is None:
+            counts = self.counts(split)
+        replicates = np.asarray(fn(*args, weights=counts, **kwargs), dtype=float)
+        low, high = percentile_interval(replicates, self.ci_level)
+        return MetricResult(
+            family=family,
+            name=name,
+            value=value,
+            ci_low=low,
+            ci_high=high,
+            ci_level=self.ci_level,
+            direction=direction,
+            n=int(counts.shape[1]) if n is None else n,
+            split=split,
+            definition=definition,
+            note=note,
+        )
+
+    def interval(self, replicates: np.ndarray) -> tuple[float, float]:
+        """Percentile interval of precomputed replicates at the configured level."""
+        return percentile_interval(np.asarray(replicates, dtype=float), self.ci_level)

@@ -1,0 +1,26 @@
+"""Hydra callback: create the tracking store and experiment once, before a sweep fans out."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from trustbench.tracking.store import prepare_experiment, resolve_tracking_uri
+
+log = logging.getLogger(__name__)
+
+
+class PrepareTrackingStore(Callback):
+    """On multirun start, migrate the store and create the experiment in the launching process.
+
+    Jobs then find both ready and start their runs with the experiment's id, which removes
+    the schema-migration race and the ``set_experiment`` race of parallel MLflow jobs.
+    """
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        uri = resolve_tracking_uri(config.tracking.uri)
+        experiment_id = prepare_experiment(uri, config.tracking.experiment)
+        log.info("tracking store ready: %s (experiment %s, id %s)", uri, config.tracking.experiment, experiment_id)

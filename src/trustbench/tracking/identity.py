@@ -1,0 +1,70 @@
+"""Run identity and provenance: what makes two runs "the same experiment"."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+#: Top-level config keys that say where or how a run is recorded, not what it computes.
+NON_IDENTITY_KEYS = ("tracking", "hydra", "run_name", "resume")
+
+
+def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}} -> {"a.b": 1}``; lists stay as values."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def run_identity(config: Mapping[str, Any], fingerprint: str, version: str) -> str:
+    """sha256 (first 16 hex) of the resolved config minus tracking keys, the data fingerprint
+    and the trustbench version. Equal identities mean the same computation."""
+    kept = {k: v for k, v in config.items() if k not in NON_IDENTITY_KEYS}
+    payload = json.dumps(
+        {"config": kept, "fingerprint": fingerprint, "version": version},
+        sort_keys=True, default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def trustbench_version() -> str:
+    try:
+        return metadata.version("trustbench")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def git_commit() -> str | None:
+    """The commit of the trustbench source tree when it is a git checkout, else None."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = out.stdout.strip()
+    return commit if out.returncode == 0 and len(commit) == 40 else None
+
+
+def package_versions(names: tuple[str, ...] = (
+    "numpy", "pandas", "scikit-learn", "torch", "opacus", "fairlearn", "captum", "mlflow", "hydra-core",
+)) -> dict[str, str]:
+    """Installed versions of the libraries a run's numbers depend on."""
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions

@@ -1,0 +1,136 @@
+"""Log a TrustReport to MLflow: params, tags, metrics with CIs, artifacts and the model.
+
+This is the only module (with :mod:`trustbench.tracking.store`) that knows MLflow.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+import warnings
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from trustbench.report import TrustReport
+from trustbench.tracking.artifacts import write_report_folder
+from trustbench.tracking.identity import flatten
+from trustbench.tracking.store import prepare_experiment, resolve_tracking_uri
+
+logger = logging.getLogger(__name__)
+MAX_PARAM_LENGTH = 6000
+
+
+def metric_entries(report: TrustReport) -> dict[str, float]:
+    """``{key: value}`` plus ``key/ci_low`` and ``key/ci_high`` where an interval exists."""
+    entries: dict[str, float] = {}
+    for metric in report.metrics():
+        if metric.value is None:
+            continue
+        entries[metric.key] = metric.value
+        if metric.ci_low is not None and metric.ci_high is not None:
+            entries[f"{metric.key}/ci_low"] = metric.ci_low
+            entries[f"{metric.key}/ci_high"] = metric.ci_high
+    return entries
+
+
+def tag_entries(report: TrustReport, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Provenance and suite status tags (``trustbench.*``)."""
+    run = report.run
+    tags = {
+        "trustbench.version": str(run.get("trustbench_version", "unknown")),
+        "trustbench.dataset": str(run.get("dataset", "")),
+        "trustbench.dataset_fingerprint": str(run.get("fingerprint", "")),
+        "trustbench.run_identity": str(run.get("identity", "")),
+    }
+    if run.get("git_commit"):
+        tags["trustbench.git_commit"] = str(run["git_commit"])
+    for family, suite in report.suites.items():
+        tags[f"trustbench.suite.{family}.status"] = suite.status
+        if suite.reason:
+            tags[f"trustbench.suite.{family}.reason"] = suite.reason[:4000]
+    tags.update(extra or {})
+    return tags
+
+
+def _log_model(model: Any) -> None:
+    import mlflow.sklearn
+
+    from trustbench.models import is_torch_model
+
+    libs = ["scikit-learn", "numpy", "pandas"] + (["torch"] if is_torch_model(model) else [])
+    requirements = []
+    for lib in libs:
+        try:
+            requirements.append(f"{lib}=={metadata.version(lib)}")
+        except metadata.PackageNotFoundError:
+            continue
+    sklearn_flavor_logger = logging.getLogger("mlflow.sklearn")
+    level = sklearn_flavor_logger.level
+    sklearn_flavor_logger.setLevel(logging.ERROR)
+    try:
+        # The whole facade (preprocessing + estimator or torch module) is one object, so the
+        # logged model predicts from raw feature frames. Runs are trusted, so cloudpickle is
+        # acceptable here; challenge submissions never take this path (DESIGN.md section 10).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mlflow.sklearn.log_model(
+                model, name="model", pip_requirements=requirements, serialization_format="cloudpickle"
+            )
+    finally:
+        sklearn_flavor_logger.setLevel(level)
+
+
+def log(
+    report: TrustReport,
+    *,
+    tracking_uri: str = "sqlite:///mlflow.db",
+    experiment: str = "trustbench",
+    experiment_id: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    model: Any = None,
+    run_name: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> str:
+    """Record ``report`` as one MLflow run and return its run id.
+
+    Parameters
+    ----------
+    report : TrustReport
+    tracking_uri, experiment : where to log; the experiment is created if needed.
+    experiment_id : str, optional
+        Use this id directly (a sweep prepares the experiment once before fanning out).
+    config : mapping, optional
+        The resolved config: logged flattened as params and as ``config.yaml``.
+    model : optional
+        The fitted facade model, logged with the scikit-learn flavor (explicit requirements).
+    run_name, tags : optional
+    """
+    import mlflow
+    from mlflow.entities import Metric, Param, RunTag
+
+    uri = resolve_tracking_uri(tracking_uri)
+    if experiment_id is None:
+        experiment_id = prepare_experiment(uri, experiment)
+    mlflow.set_tracking_uri(uri)
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    params = {k: str(v)[:MAX_PARAM_LENGTH] for k, v in flatten(config or {}).items()}
+    params.update({f"training.{k}": str(v) for k, v in report.run.get("training", {}).items()})
+    now = int(time.time() * 1000)
+    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as active:
+        run_id = active.info.run_id
+        client.log_batch(
+            run_id,
+            metrics=[Metric(k, float(v), now, 0) for k, v in metric_entries(report).items()],
+            params=[Param(k, v) for k, v in params.items()],
+            tags=[RunTag(k, v) for k, v in tag_entries(report, tags).items()],
+        )
+        with tempfile.TemporaryDirectory(prefix="trustbench-") as tmp:
+            write_report_folder(Path(tmp), report, config)
+            mlflow.log_artifacts(tmp)
+        if model is not None:
+            _log_model(model)
+    logger.info("logged run %s to experiment %s in %s", run_id, experiment_id, uri)
+    return run_id

@@ -1,0 +1,169 @@
+"""The ``dp`` trainer: DP-SGD with Opacus for torch models.
+
+The model's architecture and preprocessing are the same as in a non-private run (made
+Opacus-compatible with ``ModuleValidator``) so that the comparison is fair. The noise
+multiplier is either fixed (``noise_multiplier``) or calibrated by Opacus so that the
+accountant's epsilon after ``epochs`` epochs is at most ``target_epsilon``.
+
+Note that the preprocessor (median imputation and scaling statistics) is fitted on the
+training data without privacy; only the network's training is differentially private.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from opacus import PrivacyEngine
+from opacus.validators import ModuleValidator
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from trustbench.data.task import TaskData
+from trustbench.errors import ConfigError
+from trustbench.models import build_model, is_torch_model
+from trustbench.training.result import TrainingResult
+
+ACCOUNTANTS = ("prv", "rdp", "gdp")
+GRAD_SAMPLE_MODES = ("hooks", "functorch", "ew", "ghost")
+
+
+def _check_config(model_cfg: Mapping[str, Any], cfg: Mapping[str, Any]) -> None:
+    if model_cfg.get("library") != "torch":
+        raise ConfigError(
+            f"trainer 'dp' trains torch models only (DP-SGD through Opacus); model "
+            f"'{model_cfg.get('name')}' is a {model_cfg.get('library')} model. Use a torch "
+            f"model such as model=mlp, or trainer=standard."
+        )
+    if cfg.get("accountant") not in ACCOUNTANTS:
+        raise ConfigError(
+            f"trainer.accountant must be one of {list(ACCOUNTANTS)}; received {cfg.get('accountant')!r}"
+        )
+    if cfg.get("grad_sample_mode") not in GRAD_SAMPLE_MODES:
+        raise ConfigError(
+            f"trainer.grad_sample_mode must be one of {list(GRAD_SAMPLE_MODES)}; "
+            f"received {cfg.get('grad_sample_mode')!r}"
+        )
+    has_eps = cfg.get("target_epsilon") is not None
+    has_sigma = cfg.get("noise_multiplier") is not None
+    if has_eps == has_sigma:
+        raise ConfigError(
+            "trainer 'dp' needs exactly one of trainer.target_epsilon and "
+            f"trainer.noise_multiplier; received target_epsilon={cfg.get('target_epsilon')}, "
+            f"noise_multiplier={cfg.get('noise_multiplier')}"
+        )
+    if has_eps and not float(cfg["target_epsilon"]) > 0:
+        raise ConfigError(f"trainer.target_epsilon must be > 0; received {cfg['target_epsilon']}")
+    if not float(cfg.get("max_grad_norm", 0)) > 0:
+        raise ConfigError(f"trainer.max_grad_norm must be > 0; received {cfg.get('max_grad_norm')}")
+
+
+def dp_delta(cfg: Mapping[str, Any], n_train: int) -> float:
+    """``trainer.target_delta``, or ``1 / (10 n)`` when it is null (well below 1/n)."""
+    delta = cfg.get("target_delta")
+    return float(delta) if delta is not None else 1.0 / (10.0 * n_train)
+
+
+def train_dp(
+    model_cfg: Mapping[str, Any],
+    trainer_cfg: Mapping[str, Any],
+    task: TaskData,
+    *,
+    seed: int = 0,
+    device: str = "auto",
+) -> TrainingResult:
+    """Train a torch model with DP-SGD (Opacus) on ``task.train``.
+
+    Returns the fitted model and ``info`` with the accountant, epsilon, delta, noise
+    multiplier, sample rate, number of steps and clipping norm.
+    """
+    _check_config(model_cfg, trainer_cfg)
+    model = build_model(model_cfg, task.features, seed=seed, recipe=trainer_cfg, device=device)
+    assert is_torch_model(model)
+    inputs, targets = model.prepare(task.train.X, task.train.y)
+    module = ModuleValidator.fix(model.module_)
+    errors = ModuleValidator.validate(module, strict=False)
+    if errors:
+        raise ConfigError(f"model '{model_cfg.get('name')}' is not Opacus-compatible: {errors}")
+
+    n_train = len(targets)
+    delta = dp_delta(trainer_cfg, n_train)
+    epochs = int(trainer_cfg["epochs"])
+    generator = torch.Generator().manual_seed(seed)
+    loader = DataLoader(
+        TensorDataset(inputs.cpu(), targets.cpu()),
+        batch_size=int(trainer_cfg["batch_size"]),
+        shuffle=True,
+        generator=generator,
+    )
+    optimizer = torch.optim.Adam(
+        module.parameters(),
+        lr=float(trainer_cfg["lr"]),
+        weight_decay=float(trainer_cfg.get("weight_decay", 0.0)),
+    )
+    engine = PrivacyEngine(accountant=str(trainer_cfg["accountant"]), secure_mode=False)
+    common = dict(
+        module=module,
+        optimizer=optimizer,
+        data_loader=loader,
+        max_grad_norm=float(trainer_cfg["max_grad_norm"]),
+        poisson_sampling=bool(trainer_cfg.get("poisson_sampling", True)),
+        grad_sample_mode=str(trainer_cfg["grad_sample_mode"]),
+        noise_generator=torch.Generator(device=model.device_).manual_seed(seed),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if trainer_cfg.get("noise_multiplier") is not None:
+            private_module, private_opt, private_loader = engine.make_private(
+                noise_multiplier=float(trainer_cfg["noise_multiplier"]), **common
+            )
+        else:
+            private_module, private_opt, private_loader = engine.make_private_with_epsilon(
+                target_epsilon=float(trainer_cfg["target_epsilon"]),
+                target_delta=delta,
+                epochs=epochs,
+                **common,
+            )
+    if str(trainer_cfg["grad_sample_mode"]) == "ghost":
+        private_opt, loss_fn = private_opt  # ghost clipping returns (optimizer, criterion)
+    loss_fn = nn.CrossEntropyLoss()
+
+    start = time.perf_counter()
+    private_module.train()
+    steps = 0
+    for _ in range(epochs):
+        for batch_x, batch_y in private_loader:
+            if len(batch_y) == 0:  # Poisson sampling can draw an empty batch
+                continue
+            private_opt.zero_grad(set_to_none=True)
+            loss = loss_fn(private_module(batch_x.to(model.device_)), batch_y.to(model.device_))
+            loss.backward()
+            private_opt.step()
+            steps += 1
+    seconds = time.perf_counter() - start
+
+    model.module_ = private_module._module if hasattr(private_module, "_module") else private_module
+    model.module_.eval()
+    epsilon = float(engine.get_epsilon(delta))
+    info = {
+        "trainer": "dp",
+        "seconds": round(seconds, 3),
+        "accountant": str(trainer_cfg["accountant"]),
+        "epsilon": epsilon,
+        "delta": delta,
+        "target_epsilon": trainer_cfg.get("target_epsilon"),
+        "noise_multiplier": float(private_opt.noise_multiplier),
+        "sample_rate": float(1.0 / len(private_loader)),
+        "steps": steps,
+        "accounted_steps": len(engine.accountant.history) and sum(
+            int(h[2]) for h in engine.accountant.history
+        ),
+        "epochs": epochs,
+        "max_grad_norm": float(trainer_cfg["max_grad_norm"]),
+        "grad_sample_mode": str(trainer_cfg["grad_sample_mode"]),
+        "poisson_sampling": bool(trainer_cfg.get("poisson_sampling", True)),
+    }
+    return TrainingResult(model=model, info=info)

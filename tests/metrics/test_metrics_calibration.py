@@ -1,0 +1,144 @@
+"""Expected calibration error against independent loop implementations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import trustbench.metrics as tm
+from trustbench.errors import TrustbenchError
+
+ATOL = 1e-9
+
+
+def _loop_ece(y, p, n_bins=15, w=None):
+    """Direct per-bin loop: right-closed bins (e_b, e_b+1], a confidence of 0 in bin 0."""
+    w = np.ones(y.shape[0]) if w is None else np.asarray(w, float)
+    conf = p.max(axis=1)
+    correct = (p.argmax(axis=1) == y).astype(float)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    total = w.sum()
+    ece = 0.0
+    for b in range(n_bins):
+        in_bin = (conf > edges[b]) & (conf <= edges[b + 1])
+        if b == 0:
+            in_bin |= conf == 0.0
+        wb = w[in_bin].sum()
+        if wb > 0:
+            acc_b = np.sum(w[in_bin] * correct[in_bin]) / wb
+            conf_b = np.sum(w[in_bin] * conf[in_bin]) / wb
+            ece += wb / total * abs(acc_b - conf_b)
+    return ece
+
+
+def _torchmetrics_style_ece(y, p, n_bins=15):
+    """Re-statement of torchmetrics' `_binning_bucketize` + l1 `_ce_compute` in numpy.
+
+    torchmetrics (>= 1.0) computes ``indices = torch.bucketize(conf, edges, right=True) - 1``
+    into ``n_bins + 1`` accumulators: left-closed bins [e_b, e_b+1) and a bin of its own for
+    a confidence of exactly 1.0; then ``sum(|acc_bin - conf_bin| * count_bin / count)``.
+    """
+    conf = p.max(axis=1)
+    correct = (p.argmax(axis=1) == y).astype(float)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    idx = np.searchsorted(edges, conf, side="right") - 1
+    count = np.bincount(idx, minlength=n_bins + 1).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acc_bin = np.nan_to_num(np.bincount(idx, correct, minlength=n_bins + 1) / count)
+        conf_bin = np.nan_to_num(np.bincount(idx, conf, minlength=n_bins + 1) / count)
+    return float(np.sum(np.abs(acc_bin - conf_bin) * count / count.sum()))
+
+
+def _data(seed, k, n=300):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    logits = rng.normal(size=(n, k)) * 2
+    logits[np.arange(n), y] += 1.0
+    p = np.exp(logits)
+    p /= p.sum(axis=1, keepdims=True)
+    return y, p
+
+
+@pytest.mark.parametrize("k", [2, 3])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("n_bins", [1, 5, 15])
+def test_point_value_matches_loop_and_torchmetrics(k, seed, n_bins):
+    y, p = _data(seed, k)
+    value = tm.expected_calibration_error(y, p, n_bins=n_bins)
+    assert type(value) is float
+    assert value == pytest.approx(_loop_ece(y, p, n_bins), abs=ATOL)
+    # Continuous confidences never sit exactly on an edge, so the conventions agree.
+    assert value == pytest.approx(_torchmetrics_style_ece(y, p, n_bins), abs=ATOL)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_confidences_on_bin_edges_match_loop(k):
+    # Confidences drawn from the bin edges of 5 bins (and 1.0), exactly as linspace makes them.
+    rng = np.random.default_rng(k)
+    n = 200
+    edges = np.linspace(0.0, 1.0, 6)
+    conf = rng.choice(edges[3:] if k == 2 else edges[2:], n)
+    p = np.empty((n, k))
+    p[:, 0] = conf
+    p[:, 1:] = ((1 - conf) / (k - 1))[:, None]
+    y = rng.integers(0, k, n)
+    assert tm.expected_calibration_error(y, p, n_bins=5) == pytest.approx(
+        _loop_ece(y, p, 5), abs=ATOL
+    )
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_weights_and_bootstrap_match_resampled_loop(k):
+    y, p = _data(30 + k, k, n=120)
+    w = np.random.default_rng(1).exponential(size=120)
+    assert tm.expected_calibration_error(y, p, w) == pytest.approx(
+        _loop_ece(y, p, 15, w), abs=ATOL
+    )
+    counts = tm.bootstrap_counts(120, 25, np.random.default_rng(2))
+    values = tm.expected_calibration_error(y, p, counts, n_bins=10)
+    assert values.shape == (25,)
+    for b in range(25):
+        idx = np.repeat(np.arange(120), counts[b])
+        np.testing.assert_allclose(values[b], _loop_ece(y[idx], p[idx], 10), rtol=0, atol=ATOL)
+
+
+def test_hand_computed_four_rows_right_closed_edges():
+    # Two bins, edges 0, 0.5, 1. Confidences 0.5 (edge: lower bin), 0.8, 0.9, 0.6.
+    p = np.array([[0.5, 0.5], [0.2, 0.8], [0.1, 0.9], [0.4, 0.6]])
+    y = np.array([0, 1, 0, 1])  # correct, correct, wrong, correct
+    # Bin 0: {row 0}: acc 1, conf 0.5 -> 1/4 * 0.5 = 0.125.
+    # Bin 1: {1, 2, 3}: acc 2/3, conf 2.3/3 -> 3/4 * 0.1 = 0.075.
+    assert tm.expected_calibration_error(y, p, n_bins=2) == pytest.approx(0.2, abs=1e-12)
+    # torchmetrics' left-closed bins put row 0 into the upper bin: |3/4 - 0.7| = 0.05.
+    assert _torchmetrics_style_ece(y, p, n_bins=2) == pytest.approx(0.05, abs=1e-12)
+
+
+def test_confidence_one_shares_the_top_bin():
+    p = np.array([[1.0, 0.0], [0.05, 0.95]])
+    y = np.array([0, 0])  # correct (conf 1.0), wrong (conf 0.95)
+    # One top bin (0.9, 1]: acc 1/2, conf 0.975 -> 0.475.
+    assert tm.expected_calibration_error(y, p, n_bins=10) == pytest.approx(0.475, abs=1e-12)
+    # torchmetrics gives 1.0 a bin of its own: 1/2 * 0 + 1/2 * 0.95 = 0.475 as well here,
+    # but not in general:
+    y2 = np.array([1, 1])  # wrong (conf 1.0), correct (conf 0.95)
+    assert tm.expected_calibration_error(y2, p, n_bins=10) == pytest.approx(0.475, abs=1e-12)
+    assert _torchmetrics_style_ece(y2, p, n_bins=10) == pytest.approx(0.525, abs=1e-12)
+
+
+def test_perfect_and_worst_calibration():
+    p = np.array([[1.0, 0.0], [0.0, 1.0]])
+    assert tm.expected_calibration_error(np.array([0, 1]), p) == 0.0
+    assert tm.expected_calibration_error(np.array([1, 0]), p) == pytest.approx(1.0, abs=1e-15)
+
+
+def test_zero_weight_replicate_is_nan():
+    y, p = _data(0, 3, n=10)
+    out = tm.expected_calibration_error(y, p, np.vstack([np.ones(10), np.zeros(10)]))
+    assert np.isfinite(out[0]) and np.isnan(out[1])
+
+
+@pytest.mark.parametrize("n_bins", [0, -3, 2.5, True])
+def test_bad_n_bins(n_bins):
+    y, p = _data(0, 2, n=10)
+    with pytest.raises(TrustbenchError):
+        tm.expected_calibration_error(y, p, n_bins=n_bins)

@@ -1,0 +1,257 @@
+"""Fairness metrics against fairlearn, point values, weights and bootstrap replicates."""
+
+from __future__ import annotations
+
+import warnings
+
+import fairlearn.metrics as flm
+import numpy as np
+import pytest
+import sklearn.metrics as skm
+
+import trustbench.metrics as tm
+from trustbench.errors import TrustbenchError
+
+ATOL = 1e-9
+
+
+def _data(seed: int, n: int = 300, labels=("a", "b", "c")):
+    rng = np.random.default_rng(seed)
+    groups = rng.choice(np.array(labels), n, p=[0.5, 0.3, 0.2][: len(labels)])
+    y = rng.integers(0, 2, n)
+    bias = np.select([groups == labels[0], groups == labels[1]], [0.2, -0.1], 0.0)
+    y_pred = (rng.random(n) < 0.3 + 0.4 * y + bias).astype(int)
+    return y, y_pred, groups
+
+
+def _fl(fn, y, y_pred, groups, w=None):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(fn(y, y_pred, sensitive_features=groups, sample_weight=w))
+
+
+def _fl_worst_group_accuracy(y, y_pred, groups, w=None):
+    frame = flm.MetricFrame(
+        metrics=skm.accuracy_score,
+        y_true=y,
+        y_pred=y_pred,
+        sensitive_features=groups,
+        sample_params={"sample_weight": w},
+    )
+    return float(frame.group_min())
+
+
+REFERENCES = {
+    "demographic_parity_difference": lambda *a: _fl(flm.demographic_parity_difference, *a),
+    "demographic_parity_ratio": lambda *a: _fl(flm.demographic_parity_ratio, *a),
+    "equalized_odds_difference": lambda *a: _fl(flm.equalized_odds_difference, *a),
+    "equal_opportunity_difference": lambda *a: _fl(flm.equal_opportunity_difference, *a),
+    "worst_group_accuracy": _fl_worst_group_accuracy,
+}
+NAMES = sorted(REFERENCES)
+
+
+def _ours(name):
+    return getattr(tm, name)
+
+
+def _restricted(fn, y, y_pred, groups, need):
+    """fairlearn ``fn`` on the groups holding a row with ``y == need`` (all groups if None)."""
+    keep = np.ones(y.shape[0], dtype=bool)
+    if need is not None:
+        for g in np.unique(groups):
+            if not np.any(y[groups == g] == need):
+                keep &= groups != g
+    if np.unique(groups[keep]).shape[0] < 2:
+        return np.nan
+    return fn(y[keep], y_pred[keep], groups[keep])
+
+
+def _reference_on_rows(name, y, y_pred, groups):
+    """fairlearn on explicit rows, restricted to the groups where our metric is defined.
+
+    Groups absent from the rows are absent for fairlearn too; for a TPR (FPR) comparison we
+    also drop groups without positives (negatives), which fairlearn would score as rate 0.
+    Fewer than 2 groups left: NaN.
+    """
+    if name == "equal_opportunity_difference":
+        return _restricted(REFERENCES[name], y, y_pred, groups, need=1)
+    if name == "equalized_odds_difference":
+        tpr_diff = _restricted(
+            lambda *a: _fl(flm.true_positive_rate_difference, *a), y, y_pred, groups, need=1
+        )
+        fpr_diff = _restricted(
+            lambda *a: _fl(flm.false_positive_rate_difference, *a), y, y_pred, groups, need=0
+        )
+        return max(tpr_diff, fpr_diff) if np.isfinite(tpr_diff + fpr_diff) else np.nan
+    return _restricted(REFERENCES[name], y, y_pred, groups, need=None)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_point_value_matches_fairlearn(name, seed):
+    y, y_pred, groups = _data(seed)
+    value = _ours(name)(y, y_pred, groups)
+    assert type(value) is float
+    assert value == pytest.approx(REFERENCES[name](y, y_pred, groups), abs=ATOL)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_integer_group_labels(name):
+    y, y_pred, groups = _data(5, labels=(3, 7, 11))
+    value = _ours(name)(y, y_pred, groups)
+    assert value == pytest.approx(REFERENCES[name](y, y_pred, groups), abs=ATOL)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_row_weights_match_sample_weight(name):
+    y, y_pred, groups = _data(7)
+    w = np.random.default_rng(0).exponential(size=y.shape[0])
+    assert _ours(name)(y, y_pred, groups, w) == pytest.approx(
+        REFERENCES[name](y, y_pred, groups, w), abs=ATOL
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bootstrap_rows_match_resampled_reference(name):
+    # Group "c" is tiny, so some replicates lose it or its positives.
+    rng = np.random.default_rng(3)
+    y, y_pred, groups = _data(3, n=80)
+    c_rows = np.flatnonzero(groups == "c")
+    keep_c = c_rows[:3]
+    drop = np.setdiff1d(c_rows, keep_c)
+    y, y_pred, groups = np.delete(y, drop), np.delete(y_pred, drop), np.delete(groups, drop)
+    y[keep_c[:2]] = [1, 0]  # make "c" hold both classes
+    n = y.shape[0]
+    counts = tm.bootstrap_counts(n, 12, rng)
+    counts[0, groups == "c"] = 0  # "c" absent
+    counts[1, (groups == "c") & (y == 1)] = 0  # "c" present without positives
+    counts[2, groups != "a"] = 0  # only one group left
+    values = _ours(name)(y, y_pred, groups, counts)
+    assert values.shape == (12,)
+    for b in range(12):
+        idx = np.repeat(np.arange(n), counts[b])
+        expected = _reference_on_rows(name, y[idx], y_pred[idx], groups[idx])
+        np.testing.assert_allclose(values[b], expected, rtol=0, atol=ATOL, err_msg=str(b))
+    assert np.isnan(values[2])
+
+
+def test_group_rates_match_fairlearn_per_group():
+    y, y_pred, groups = _data(11)
+    w = np.random.default_rng(1).integers(0, 3, y.shape[0]).astype(float)
+    rates = tm.group_rates(y, y_pred, groups, w)
+    frame = flm.MetricFrame(
+        metrics={
+            "selection_rate": flm.selection_rate,
+            "tpr": flm.true_positive_rate,
+            "fpr": flm.false_positive_rate,
+            "accuracy": skm.accuracy_score,
+        },
+        y_true=y,
+        y_pred=y_pred,
+        sensitive_features=groups,
+        sample_params={
+            key: {"sample_weight": w} for key in ("selection_rate", "tpr", "fpr", "accuracy")
+        },
+    )
+    by_group = frame.by_group
+    np.testing.assert_array_equal(rates.labels, np.array(["a", "b", "c"]))
+    for field in ("selection_rate", "tpr", "fpr", "accuracy"):
+        expected = by_group[field].loc[list(rates.labels)].to_numpy(dtype=float)
+        np.testing.assert_allclose(getattr(rates, field), expected, rtol=0, atol=ATOL)
+    np.testing.assert_allclose(rates.size, [w[groups == g].sum() for g in rates.labels])
+    np.testing.assert_allclose(
+        rates.positives, [w[(groups == g) & (y == 1)].sum() for g in rates.labels]
+    )
+    batch = tm.group_rates(y, y_pred, groups, np.vstack([w, w, np.zeros_like(w)]))
+    assert batch.tpr.shape == (3, 3)
+    np.testing.assert_allclose(batch.tpr[1], rates.tpr, atol=1e-15)
+    assert np.all(np.isnan(batch.selection_rate[2]))
+
+
+def test_group_accuracy():
+    y = np.array([1, 0, 1, 1, 0, 0])
+    y_pred = np.array([1, 1, 1, 0, 0, 0])
+    groups = np.array(["x", "x", "y", "y", "y", "z"])
+    labels, values = tm.group_accuracy(y, y_pred, groups)
+    np.testing.assert_array_equal(labels, ["x", "y", "z"])
+    np.testing.assert_allclose(values, [0.5, 2 / 3, 1.0])
+    assert tm.worst_group_accuracy(y, y_pred, groups) == pytest.approx(0.5)
+    labels, batch = tm.group_accuracy(y, y_pred, groups, np.array([[1, 1, 1, 1, 1, 0]] * 2))
+    assert batch.shape == (2, 3)
+    assert np.isnan(batch[0, 2])
+
+
+def test_demographic_parity_hand_computed():
+    y = np.array([1, 0, 1, 0])
+    y_pred = np.array([1, 0, 0, 0])
+    groups = np.array(["a", "a", "b", "b"])
+    assert tm.demographic_parity_difference(y, y_pred, groups) == 0.5
+    assert tm.demographic_parity_ratio(y, y_pred, groups) == 0.0
+    # Weight row 1 three times: group a selects 1 of 4 -> 0.25.
+    w = np.array([1, 3, 1, 1])
+    assert tm.demographic_parity_difference(y, y_pred, groups, w) == 0.25
+    # Nobody selected anywhere: ratio 0/0 is undefined (fairlearn also returns NaN).
+    zeros = np.zeros(4, dtype=int)
+    assert tm.demographic_parity_difference(y, zeros, groups) == 0.0
+    assert np.isnan(tm.demographic_parity_ratio(y, zeros, groups))
+    assert np.isnan(_fl(flm.demographic_parity_ratio, y, zeros, groups))
+
+
+def test_group_without_positives_is_left_out_of_tpr_comparisons():
+    # Group "b" has no positives. Its FPR is defined, its TPR is not.
+    y = np.array([1, 1, 0, 0, 0, 0, 0, 1, 1, 0])
+    y_pred = np.array([1, 0, 0, 1, 1, 0, 0, 1, 1, 0])
+    groups = np.array(["a", "a", "a", "a", "b", "b", "b", "c", "c", "c"])
+    rates = tm.group_rates(y, y_pred, groups)
+    assert np.isnan(rates.tpr[1])
+    # TPR: a 1/2, c 1 -> 0.5; FPR: a 1/2, b 1/3, c 0 -> 0.5.
+    assert tm.equal_opportunity_difference(y, y_pred, groups) == pytest.approx(0.5)
+    assert tm.equalized_odds_difference(y, y_pred, groups) == pytest.approx(0.5)
+    # fairlearn scores b's TPR as 0 instead, and finds a TPR spread of 1.
+    assert _fl(flm.equal_opportunity_difference, y, y_pred, groups) == pytest.approx(1.0)
+    assert _fl(flm.equalized_odds_difference, y, y_pred, groups) == pytest.approx(1.0)
+    # With only one group holding positives the TPR spread is undefined.
+    keep = groups != "c"
+    assert np.isnan(tm.equal_opportunity_difference(y[keep], y_pred[keep], groups[keep]))
+    assert np.isnan(tm.equalized_odds_difference(y[keep], y_pred[keep], groups[keep]))
+    assert tm.demographic_parity_difference(
+        y[keep], y_pred[keep], groups[keep]
+    ) == pytest.approx(0.5 - 1 / 3)
+
+
+def test_fewer_than_two_groups_is_nan():
+    y, y_pred, groups = _data(0, n=50)
+    one = np.full(50, "only")
+    for name in NAMES:
+        assert np.isnan(_ours(name)(y, y_pred, one)), name
+    # fairlearn reports 0.0 for a single group.
+    assert _fl(flm.demographic_parity_difference, y, y_pred, one) == 0.0
+    # A group with zero weight is left out: here only "a" keeps weight.
+    w = (groups == "a").astype(float)
+    for name in NAMES:
+        assert np.isnan(_ours(name)(y, y_pred, groups, w)), name
+
+
+def test_absent_group_is_skipped():
+    y, y_pred, groups = _data(4)
+    w = (groups != "b").astype(float)
+    keep = groups != "b"
+    for name in NAMES:
+        assert _ours(name)(y, y_pred, groups, w) == pytest.approx(
+            REFERENCES[name](y[keep], y_pred[keep], groups[keep]), abs=ATOL
+        ), name
+
+
+@pytest.mark.parametrize(
+    "y, y_pred, groups",
+    [
+        (np.array([0, 2]), np.array([0, 1]), np.array(["a", "b"])),
+        (np.array([0, 1]), np.array([0, 0.5]), np.array(["a", "b"])),
+        (np.array([0, 1]), np.array([0, 1, 1]), np.array(["a", "b"])),
+        (np.array([0, 1]), np.array([0, 1]), np.array(["a", "b", "c"])),
+    ],
+)
+def test_bad_inputs_raise(y, y_pred, groups):
+    with pytest.raises(TrustbenchError):
+        tm.demographic_parity_difference(y, y_pred, groups)
