@@ -1,10 +1,10 @@
 """The Python API: score any fitted model on a TaskData and get a TrustReport.
 
-    >>> import trustbench
-    >>> data = trustbench.data.load("heart", seed=0)
-    >>> from sklearn.ensemble import HistGradientBoostingClassifier   # any fitted model with predict_proba
-    >>> report = trustbench.score(model, data)                      # doctest: +SKIP
-    >>> report.summary()                                           # doctest: +SKIP
+>>> import trustbench
+>>> data = trustbench.data.load("heart", seed=0)
+>>> from sklearn.ensemble import HistGradientBoostingClassifier   # any fitted model with predict_proba
+>>> report = trustbench.score(model, data)                      # doctest: +SKIP
+>>> report.summary()                                           # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -40,7 +40,12 @@ def merged_suite_config(overrides: Mapping[str, Any] | None = None) -> dict[str,
 def predict_splits(model: Any, data: TaskData) -> dict[str, np.ndarray]:
     """Validated class probabilities for every non-empty split."""
     return {
-        name: check_proba(model.predict_proba(split.X), len(split), data.n_classes, where=f"predict_proba on '{name}'")
+        name: check_proba(
+            model.predict_proba(split.X),
+            len(split),
+            data.n_classes,
+            where=f"predict_proba on '{name}'",
+        )
         for name, split in data.splits.items()
         if len(split)
     }
@@ -52,7 +57,9 @@ def predictions_frame(data: TaskData, proba: Mapping[str, np.ndarray]) -> pd.Dat
     frames = []
     for name, p in proba.items():
         split = data.splits[name]
-        frame = pd.DataFrame({"row_id": split.row_id, "split": name, "y_true": split.y, "y_pred": p.argmax(axis=1)})
+        frame = pd.DataFrame(
+            {"row_id": split.row_id, "split": name, "y_true": split.y, "y_pred": p.argmax(axis=1)}
+        )
         for k in range(p.shape[1]):
             frame[f"proba_{k}"] = p[:, k]
         for attribute in data.sensitive_names:
@@ -107,7 +114,9 @@ def score(
         for family in FAMILIES:
             cfg[family]["enabled"] = bool(cfg[family].get("enabled", True)) and family in suites
     proba = predict_splits(model, data)
-    ctx = ScoringContext(model=model, task=data, proba=proba, config=cfg, seed=seed, training=dict(training or {}))
+    ctx = ScoringContext(
+        model=model, task=data, proba=proba, config=cfg, seed=seed, training=dict(training or {})
+    )
     results = run_suites(ctx, SUITES, progress=progress)
     report = TrustReport(
         run={

@@ -17,7 +17,9 @@ def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.4f}"
 
 
-def print_summary(report: TrustReport, console: Console | None = None, max_rows_per_family: int = 12) -> None:
+def print_summary(
+    report: TrustReport, console: Console | None = None, max_rows_per_family: int = 12
+) -> None:
     """One table: family, metric, value, CI, direction; then one line per suite status."""
     from trustbench.report import FAMILIES
 

@@ -22,6 +22,7 @@ from trustbench.registry import unknown_name_message
 from trustbench.report import TrustReport
 from trustbench.suites import PERFORMANCE_METRICS, PRIVACY_ATTACKS
 from trustbench.tracking import log as log_to_mlflow
+from trustbench.tracking import resolve_tracking_uri
 from trustbench.tracking.identity import git_commit, run_identity, trustbench_version
 from trustbench.training import TRAINERS, train
 
@@ -67,7 +68,11 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
     for name in [*explainers.get("explainers", []), *explainers.get("baselines", [])]:
         EXPLAINERS.get(name)
     for name in explainers.get("explainers", []):
-        if EXPLAINERS.get(name).needs_gradients and library != "torch" and explainers.get("enabled", True):
+        if (
+            EXPLAINERS.get(name).needs_gradients
+            and library != "torch"
+            and explainers.get("enabled", True)
+        ):
             raise ConfigError(
                 f"explainer '{name}' needs gradients, which model '{cfg['model']['name']}' ({library}) "
                 f"does not have; use a torch model (model=mlp) or a model-agnostic explainer "
@@ -91,7 +96,9 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
         Log to ``cfg.tracking`` when true.
     """
     start = time.perf_counter()
-    resolved = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    resolved = (
+        OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    )
     validate_config(resolved)
     seed = int(resolved["seed"])
     device = str(resolved.get("device", "auto"))
@@ -99,18 +106,32 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
     log.info("[1/4] loading dataset '%s' (seed %d)", resolved["dataset"]["name"], seed)
     task = data_module.load(resolved["dataset"]["name"], seed=seed, **dataset_kwargs(resolved))
     sizes = ", ".join(f"{name} {len(split)}" for name, split in task.splits.items())
-    log.info("      %s; %d features; fingerprint %s", sizes, len(task.features), task.fingerprint[:12])
+    log.info(
+        "      %s; %d features; fingerprint %s", sizes, len(task.features), task.fingerprint[:12]
+    )
 
-    log.info("[2/4] training model '%s' with trainer '%s'", resolved["model"]["name"], resolved["trainer"]["name"])
+    log.info(
+        "[2/4] training model '%s' with trainer '%s'",
+        resolved["model"]["name"],
+        resolved["trainer"]["name"],
+    )
     trained = train(resolved["model"], resolved["trainer"], task, seed=seed, device=device)
     log.info("      trained in %.2f s", trained.info.get("seconds", 0.0))
     if "epsilon" in trained.info:
-        log.info("      DP: epsilon %.3f at delta %.2g (%s accountant)", trained.info["epsilon"],
-                 trained.info["delta"], trained.info["accountant"])
+        log.info(
+            "      DP: epsilon %.3f at delta %.2g (%s accountant)",
+            trained.info["epsilon"],
+            trained.info["delta"],
+            trained.info["accountant"],
+        )
 
     log.info("[3/4] scoring suites")
     report = score(
-        trained.model, task, config=resolved["suite"], seed=seed, training=trained.info,
+        trained.model,
+        task,
+        config=resolved["suite"],
+        seed=seed,
+        training=trained.info,
         progress=lambda family: log.info("      %s", family),
     )
     version = trustbench_version()
@@ -127,7 +148,9 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
     run_id = None
     if track:
         tracking = resolved["tracking"]
-        log.info("[4/4] logging to MLflow (%s, experiment '%s')", tracking["uri"], tracking["experiment"])
+        log.info(
+            "[4/4] logging to MLflow (%s, experiment '%s')", tracking["uri"], tracking["experiment"]
+        )
         run_id = log_to_mlflow(
             report,
             tracking_uri=tracking["uri"],
@@ -137,4 +160,5 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
             run_name=resolved.get("run_name"),
         )
         report.run["mlflow_run_id"] = run_id
+        report.run["tracking_uri"] = resolve_tracking_uri(tracking["uri"])
     return ExperimentResult(report=report, run_id=run_id, seconds=time.perf_counter() - start)

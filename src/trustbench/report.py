@@ -96,7 +96,9 @@ class TrustReport:
     # -- access ---------------------------------------------------------------------------
     def metrics(self) -> list[MetricResult]:
         """All metrics of all suites, in family order."""
-        return [m for family in FAMILIES if family in self.suites for m in self.suites[family].metrics]
+        return [
+            m for family in FAMILIES if family in self.suites for m in self.suites[family].metrics
+        ]
 
     def values(self) -> dict[str, float | None]:
         """``{key: value}`` for every metric."""

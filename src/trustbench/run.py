@@ -44,7 +44,11 @@ def check_group_overrides(args: list[str]) -> None:
         if group not in GROUPS or override.package is not None or override.is_delete():
             continue
         options = group_options(group)
-        values = list(override.sweep_string_iterator()) if override.is_sweep_override() else [override.value()]
+        values = (
+            list(override.sweep_string_iterator())
+            if override.is_sweep_override()
+            else [override.value()]
+        )
         for value in values:
             if isinstance(value, str) and value not in options:
                 raise TrustbenchError(unknown_name_message(group, value, options))

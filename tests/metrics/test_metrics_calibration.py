@@ -91,9 +91,7 @@ def test_confidences_on_bin_edges_match_loop(k):
 def test_weights_and_bootstrap_match_resampled_loop(k):
     y, p = _data(30 + k, k, n=120)
     w = np.random.default_rng(1).exponential(size=120)
-    assert tm.expected_calibration_error(y, p, w) == pytest.approx(
-        _loop_ece(y, p, 15, w), abs=ATOL
-    )
+    assert tm.expected_calibration_error(y, p, w) == pytest.approx(_loop_ece(y, p, 15, w), abs=ATOL)
     counts = tm.bootstrap_counts(120, 25, np.random.default_rng(2))
     values = tm.expected_calibration_error(y, p, counts, n_bins=10)
     assert values.shape == (25,)

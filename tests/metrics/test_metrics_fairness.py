@@ -215,9 +215,9 @@ def test_group_without_positives_is_left_out_of_tpr_comparisons():
     keep = groups != "c"
     assert np.isnan(tm.equal_opportunity_difference(y[keep], y_pred[keep], groups[keep]))
     assert np.isnan(tm.equalized_odds_difference(y[keep], y_pred[keep], groups[keep]))
-    assert tm.demographic_parity_difference(
-        y[keep], y_pred[keep], groups[keep]
-    ) == pytest.approx(0.5 - 1 / 3)
+    assert tm.demographic_parity_difference(y[keep], y_pred[keep], groups[keep]) == pytest.approx(
+        0.5 - 1 / 3
+    )
 
 
 def test_fewer_than_two_groups_is_nan():
@@ -255,3 +255,16 @@ def test_absent_group_is_skipped():
 def test_bad_inputs_raise(y, y_pred, groups):
     with pytest.raises(TrustbenchError):
         tm.demographic_parity_difference(y, y_pred, groups)
+
+
+def test_many_groups_match_fairlearn():
+    # 60 groups: the per-group sums take the sparse one-hot path.
+    rng = np.random.default_rng(12)
+    n = 3000
+    groups = rng.integers(0, 60, n)
+    y = rng.integers(0, 2, n)
+    y_pred = (rng.random(n) < 0.3 + 0.4 * y + 0.004 * groups).astype(int)
+    for name in NAMES:
+        assert _ours(name)(y, y_pred, groups) == pytest.approx(
+            REFERENCES[name](y, y_pred, groups), abs=ATOL
+        ), name

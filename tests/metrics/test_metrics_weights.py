@@ -76,8 +76,13 @@ def test_weight_matrix_forms():
 
 @pytest.mark.parametrize(
     "bad",
-    [np.ones(5), np.ones((2, 5)), np.ones((2, 2, 4)), np.array([1.0, -1.0, 1.0, 1.0]),
-     np.array([1.0, np.nan, 1.0, 1.0])],
+    [
+        np.ones(5),
+        np.ones((2, 5)),
+        np.ones((2, 2, 4)),
+        np.array([1.0, -1.0, 1.0, 1.0]),
+        np.array([1.0, np.nan, 1.0, 1.0]),
+    ],
 )
 def test_weight_matrix_rejects(bad):
     with pytest.raises(TrustbenchError, match="weights"):
@@ -143,3 +148,47 @@ def test_bootstrap_interval_end_to_end():
     point = tm.roc_auc(y, proba)
     assert lo < point < hi
     assert hi - lo < 0.15
+
+
+def test_empty_inputs_give_nan():
+    y = np.zeros(0, dtype=int)
+    proba = np.zeros((0, 3))
+    for fn in (tm.accuracy, tm.balanced_accuracy, tm.roc_auc, tm.log_loss, tm.brier):
+        assert np.isnan(fn(y, proba)), fn.__name__
+    assert np.isnan(tm.expected_calibration_error(y, proba))
+    groups = np.array([], dtype=str)
+    for fn in (
+        tm.demographic_parity_difference,
+        tm.demographic_parity_ratio,
+        tm.equalized_odds_difference,
+        tm.equal_opportunity_difference,
+        tm.worst_group_accuracy,
+    ):
+        assert np.isnan(fn(y, y, groups)), fn.__name__
+    score = np.zeros(0)
+    assert np.isnan(tm.attack_auc(y, score))
+    assert np.isnan(tm.tpr_at_fpr(y, score, 0.1))
+    assert np.isnan(tm.attacker_advantage(y, score))
+
+
+def test_group_sums_dense_and_sparse_paths_agree(monkeypatch):
+    from trustbench.metrics import weights as weights_module
+
+    rng = np.random.default_rng(4)
+    n, n_codes = 500, 40
+    codes = rng.integers(0, n_codes, n)
+    w = rng.integers(0, 3, (7, n)).astype(float)
+    values = (rng.random(n), rng.integers(0, 2, n))
+    expected = np.stack(
+        [
+            np.stack([[np.sum(row * v * (codes == g)) for g in range(n_codes)] for row in w])
+            for v in values
+        ]
+    )
+    monkeypatch.setattr(weights_module, "_DENSE_MAX_COLUMNS", 10**6)
+    dense = weights_module._group_sums(w, codes, n_codes, *values)
+    monkeypatch.setattr(weights_module, "_DENSE_MAX_COLUMNS", 0)
+    sparse = weights_module._group_sums(w, codes, n_codes, *values)
+    assert dense.shape == sparse.shape == (2, 7, n_codes)
+    np.testing.assert_allclose(dense, expected, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(sparse, expected, rtol=0, atol=1e-9)

@@ -64,9 +64,15 @@ def predict_class_proba(
     """
     n = len(target)
     parts = [
-        check_proba(model.predict_proba(frame.iloc[i : i + chunk_size]), min(chunk_size, len(frame) - i), n_classes)
+        check_proba(
+            model.predict_proba(frame.iloc[i : i + chunk_size]),
+            min(chunk_size, len(frame) - i),
+            n_classes,
+        )
         for i in range(0, len(frame), chunk_size)
     ]
     proba = np.concatenate(parts) if parts else np.zeros((0, n_classes))
     per_copy = proba.reshape(-1, n, n_classes)
-    return np.take_along_axis(per_copy, np.broadcast_to(target[None, :, None], (per_copy.shape[0], n, 1)), axis=2)[..., 0]
+    return np.take_along_axis(
+        per_copy, np.broadcast_to(target[None, :, None], (per_copy.shape[0], n, 1)), axis=2
+    )[..., 0]

@@ -1,15 +1,16 @@
 """Weighted ROC bookkeeping shared by :func:`roc_auc` and the membership-inference metrics.
 
-Scores are sorted once and tied scores grouped (``np.unique``); the weighted positive and
-negative mass of every tie group is then one sparse product per class, giving ``(B, U)``
-matrices (``U`` distinct scores) from which AUC and the ROC curve follow by cumulative sums.
+Scores are sorted once and tied scores grouped; the weight matrix's columns are gathered into
+score order and summed per tie group (``np.add.reduceat``), giving the positive and negative
+mass of every distinct score as ``(B, U)`` matrices, from which AUC and the ROC curve follow
+by cumulative sums along the rows.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from trustbench.metrics.weights import _group_sums, _safe_divide
+from trustbench.metrics.weights import _safe_divide
 
 
 def _tie_group_masses(
@@ -17,14 +18,18 @@ def _tie_group_masses(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positive and negative weight per distinct score, in ascending score order.
 
-    Returns ``(pos, neg)``, each of shape ``(B, U)``.
+    Returns ``(pos, neg)``, each of shape ``(B, U)`` (``U`` distinct scores, ``B`` replicates).
     """
-    _, inv = np.unique(score, return_inverse=True)
-    inv = inv.ravel()
-    n_unique = int(inv.max()) + 1 if inv.size else 0
-    y = is_pos.astype(np.float64)
-    pos = _group_sums(w, inv, n_unique, y)
-    neg = _group_sums(w, inv, n_unique, 1.0 - y)
+    order = np.argsort(score, kind="stable")
+    s = score[order]
+    starts = np.flatnonzero(np.concatenate([[True], s[1:] != s[:-1]]))
+    w_sorted = np.take(w, order, axis=1)
+    y = is_pos[order].astype(np.float64)
+    pos = w_sorted * y
+    neg = w_sorted * (1.0 - y)
+    if starts.shape[0] < s.shape[0]:  # some tied scores: sum each tie group
+        pos = np.add.reduceat(pos, starts, axis=1)
+        neg = np.add.reduceat(neg, starts, axis=1)
     return pos, neg
 
 
@@ -33,28 +38,35 @@ def _binary_auc(is_pos: np.ndarray, score: np.ndarray, w: np.ndarray) -> np.ndar
 
     ``AUC = sum_{i pos, j neg} w_i w_j ([s_i > s_j] + [s_i == s_j] / 2) / (W_pos * W_neg)``,
     which equals the trapezoidal area under the weighted ROC curve (scikit-learn's value).
+    With tie groups ``u`` in ascending score order, positive mass ``P_u`` and negative mass
+    ``N_u``: ``numerator = sum_u P_u (sum_{v <= u} N_v - N_u / 2)``.
     """
+    if score.shape[0] == 0:
+        return np.full(w.shape[0], np.nan)
     pos, neg = _tie_group_masses(is_pos, score, w)
     cum_neg = np.cumsum(neg, axis=1)
-    neg_below = np.concatenate([np.zeros((neg.shape[0], 1)), cum_neg[:, :-1]], axis=1)
-    num = np.sum(pos * (neg_below + 0.5 * neg), axis=1)
+    num = np.einsum("bu,bu->b", pos, cum_neg) - 0.5 * np.einsum("bu,bu->b", pos, neg)
     return _safe_divide(num, pos.sum(axis=1) * cum_neg[:, -1])
 
 
-def _roc_curve_counts(
+def _roc_curve(
     is_pos: np.ndarray, score: np.ndarray, w: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Unnormalised ROC curve for the rule "predict positive when ``score >= t``".
+    """ROC curve for the rule "predict positive when ``score >= t``", without the origin.
 
-    Returns ``(tpr, fpr)`` of shape ``(B, U + 1)``: column 0 is the point (0, 0) (threshold
-    above every score), column ``j`` the threshold at the ``j``-th largest distinct score; the
-    last column is (1, 1). Replicates without positives (negatives) give NaN TPR (FPR).
+    Returns ``(tpr, fpr)`` of shape ``(B, U)``: column ``j`` is the threshold at the
+    ``(j+1)``-th largest distinct score, so the last column is (1, 1); the point (0, 0)
+    (threshold above every score) is left implicit. Both are non-decreasing along the
+    columns. A replicate without positives (negatives) has an all-NaN TPR (FPR) row.
     """
+    if score.shape[0] == 0:
+        return np.full((w.shape[0], 1), np.nan), np.full((w.shape[0], 1), np.nan)
     pos, neg = _tie_group_masses(is_pos, score, w)
     # Descending thresholds: reverse the ascending tie groups, then accumulate.
-    zeros = np.zeros((pos.shape[0], 1))
-    tps = np.concatenate([zeros, np.cumsum(pos[:, ::-1], axis=1)], axis=1)
-    fps = np.concatenate([zeros, np.cumsum(neg[:, ::-1], axis=1)], axis=1)
-    tpr = _safe_divide(tps, tps[:, -1:])
-    fpr = _safe_divide(fps, fps[:, -1:])
-    return tpr, fpr
+    tps = np.cumsum(pos[:, ::-1], axis=1)
+    fps = np.cumsum(neg[:, ::-1], axis=1)
+    # A zero total means a row of zeros, and 0 / 0 gives the NaN row we want.
+    with np.errstate(invalid="ignore"):
+        tps /= tps[:, -1:].copy()
+        fps /= fps[:, -1:].copy()
+    return tps, fps

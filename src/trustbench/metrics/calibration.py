@@ -70,5 +70,5 @@ def expected_calibration_error(y_true, proba, weights=None, n_bins: int = 15):
     conf = p.max(axis=1)
     correct = (np.argmax(p, axis=1) == y).astype(np.float64)
     bins = _confidence_bins(conf, n_bins)
-    gap = _group_sums(w, bins, n_bins, correct - conf)  # (B, n_bins)
+    (gap,) = _group_sums(w, bins, n_bins, correct - conf)  # (B, n_bins)
     return _finish(_safe_divide(np.abs(gap).sum(axis=1), w.sum(axis=1)), squeeze)

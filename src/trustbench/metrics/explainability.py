@@ -20,7 +20,9 @@ def deletion_order(attributions: np.ndarray) -> np.ndarray:
     """
     order = np.argsort(-attributions, axis=1, kind="stable")
     ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.arange(attributions.shape[1])[None, :].repeat(len(order), 0), axis=1)
+    np.put_along_axis(
+        ranks, order, np.arange(attributions.shape[1])[None, :].repeat(len(order), 0), axis=1
+    )
     return ranks
 
 
@@ -68,7 +70,9 @@ def deletion_auc(curves: np.ndarray, weights: np.ndarray | None = None):
     return _weighted_mean(per_row, weights)
 
 
-def feature_agreement(attributions: np.ndarray, truth: np.ndarray, k: int, weights: np.ndarray | None = None):
+def feature_agreement(
+    attributions: np.ndarray, truth: np.ndarray, k: int, weights: np.ndarray | None = None
+):
     """Feature agreement (OpenXAI "FA"): overlap of the top-``k`` features by magnitude.
 
     ``FA_i = |topk(|a_i|) ∩ topk(|g|)| / k``, averaged over rows ``i``, where ``g`` is the
@@ -87,7 +91,9 @@ def feature_agreement(attributions: np.ndarray, truth: np.ndarray, k: int, weigh
     return _weighted_mean(per_row, weights)
 
 
-def rank_correlation(attributions: np.ndarray, truth: np.ndarray, weights: np.ndarray | None = None):
+def rank_correlation(
+    attributions: np.ndarray, truth: np.ndarray, weights: np.ndarray | None = None
+):
     """Spearman correlation between global importance ``mean_i |a_i|`` and ``|g|``.
 
     Range [-1, 1]; higher is better. With ``weights`` the global importance is the

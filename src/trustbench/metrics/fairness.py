@@ -93,13 +93,18 @@ def _rates(y_true, y_pred, groups, weights, name: str) -> tuple[GroupRates, bool
     n_groups = labels.shape[0]
     w, squeeze = _weight_matrix(weights, n, name)
 
-    size = _group_sums(w, codes, n_groups)
-    pos = _group_sums(w, codes, n_groups, yt)
-    sel = _group_sums(w, codes, n_groups, yp)
-    tp = _group_sums(w, codes, n_groups, yt * yp)
-    correct = _group_sums(w, codes, n_groups, (yt == yp).astype(np.float64))
-    neg = _group_sums(w, codes, n_groups, 1.0 - yt)
-    fp = _group_sums(w, codes, n_groups, (1.0 - yt) * yp)
+    size, pos, neg, sel, tp, fp, correct = _group_sums(
+        w,
+        codes,
+        n_groups,
+        np.ones(n),
+        yt,
+        1.0 - yt,
+        yp,
+        yt * yp,
+        (1.0 - yt) * yp,
+        (yt == yp).astype(np.float64),
+    )
 
     rates = GroupRates(
         labels=labels,
@@ -128,8 +133,8 @@ def _squeeze_rates(rates: GroupRates) -> GroupRates:
 def _extremes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Max and min over defined (non-NaN) groups per replicate, and whether >= 2 were defined."""
     defined = ~np.isnan(values)
-    hi = np.where(defined, values, -np.inf).max(axis=1)
-    lo = np.where(defined, values, np.inf).min(axis=1)
+    hi = np.where(defined, values, -np.inf).max(axis=1, initial=-np.inf)
+    lo = np.where(defined, values, np.inf).min(axis=1, initial=np.inf)
     return hi, lo, defined.sum(axis=1) >= 2
 
 

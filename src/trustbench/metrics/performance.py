@@ -114,8 +114,7 @@ def balanced_accuracy(y_true, proba, weights=None) -> float | np.ndarray:
     n, k = p.shape
     w, squeeze = _weight_matrix(weights, n, "balanced_accuracy")
     correct = (np.argmax(p, axis=1) == y).astype(np.float64)
-    class_weight = _group_sums(w, y, k)  # (B, K)
-    class_hits = _group_sums(w, y, k, correct)
+    class_weight, class_hits = _group_sums(w, y, k, np.ones(n), correct)  # (B, K) each
     present = class_weight > 0
     recall = np.where(present, class_hits / np.where(present, class_weight, 1.0), 0.0)
     return _finish(_safe_divide(recall.sum(axis=1), present.sum(axis=1)), squeeze)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from trustbench.errors import TrustbenchError
-from trustbench.metrics._ranking import _binary_auc, _roc_curve_counts
+from trustbench.metrics._ranking import _binary_auc, _roc_curve
 from trustbench.metrics.weights import _finish, _weight_matrix
 
 __all__ = ["attack_auc", "attacker_advantage", "tpr_at_fpr"]
@@ -100,12 +100,16 @@ def tpr_at_fpr(member, score, fpr: float, weights=None):
         raise TrustbenchError(f"tpr_at_fpr: fpr must lie in [0, 1], got {fpr!r}")
     is_member, s = _check_attack(member, score, "tpr_at_fpr")
     w, squeeze = _weight_matrix(weights, s.shape[0], "tpr_at_fpr")
-    tpr, fpr_curve = _roc_curve_counts(is_member, s, w)
-    # A replicate lacking members or non-members has an all-NaN TPR or FPR row: NaN result.
-    undefined = np.isnan(tpr[:, -1]) | np.isnan(fpr_curve[:, -1])
+    tpr, fpr_curve = _roc_curve(is_member, s, w)
+    # FPR is non-decreasing along the columns, so the thresholds with FPR <= alpha are a prefix;
+    # TPR is non-decreasing too, so the largest TPR among them is at the prefix's end. An empty
+    # prefix leaves only the origin (0, 0): TPR 0.
     with np.errstate(invalid="ignore"):
-        within = fpr_curve <= alpha
-    best = np.where(within, tpr, 0.0).max(axis=1)  # column 0 is (0, 0): always within
+        n_within = np.sum(fpr_curve <= alpha, axis=1)
+    at_end = np.take_along_axis(tpr, np.maximum(n_within - 1, 0)[:, None], axis=1)[:, 0]
+    best = np.where(n_within > 0, at_end, 0.0)
+    # A replicate lacking members or non-members has an all-NaN TPR or FPR row: NaN.
+    undefined = np.isnan(tpr[:, -1]) | np.isnan(fpr_curve[:, -1])
     return _finish(np.where(undefined, np.nan, best), squeeze)
 
 
@@ -141,6 +145,6 @@ def attacker_advantage(member, score, weights=None):
     """
     is_member, s = _check_attack(member, score, "attacker_advantage")
     w, squeeze = _weight_matrix(weights, s.shape[0], "attacker_advantage")
-    tpr, fpr_curve = _roc_curve_counts(is_member, s, w)
-    # NaN propagates through max for a replicate lacking members or non-members.
-    return _finish(np.max(tpr - fpr_curve, axis=1), squeeze)
+    tpr, fpr_curve = _roc_curve(is_member, s, w)
+    # The origin (0, 0) gives 0; NaN propagates for a replicate lacking either class.
+    return _finish(np.maximum(np.max(tpr - fpr_curve, axis=1), 0.0), squeeze)

@@ -122,15 +122,37 @@ def _finish(values: np.ndarray, squeeze: bool) -> float | np.ndarray:
     return values
 
 
-def _group_sums(w: np.ndarray, codes: np.ndarray, n_codes: int, values=None) -> np.ndarray:
-    """Weighted sums per code: ``out[b, g] = sum_i w[b, i] * values[i] * [codes[i] == g]``.
+# Up to this many output columns (groups x value vectors) the one-hot matrix is built dense and
+# multiplied with BLAS; beyond it (e.g. one column per distinct score) a sparse product is used.
+_DENSE_MAX_COLUMNS = 256
 
-    One sparse-times-dense product, so memory stays ``O(B * n_codes)`` beyond ``w`` itself.
+
+def _group_sums(w: np.ndarray, codes: np.ndarray, n_codes: int, *values) -> np.ndarray:
+    """Weighted sums per code, for one or more value vectors at once.
+
+    ``out[j, b, g] = sum_i w[b, i] * values[j][i] * [codes[i] == g]`` (``values`` empty: one
+    block of plain weight sums). Returns an array of shape ``(m, B, n_codes)`` with
+    ``m = max(1, len(values))``; unpack it as ``a, b = _group_sums(w, codes, G, va, vb)``.
+
+    It is one matrix product with a one-hot matrix: dense (BLAS) when ``m * n_codes`` is small,
+    sparse otherwise, so memory stays ``O(B * m * n_codes)`` beyond ``w`` itself. In the sparse
+    case each ``out[j]`` is the transpose of a C-contiguous ``(n_codes, B)`` block, so
+    ``out[j].T`` is cheap to scan along the codes.
     """
     n = codes.shape[0]
-    data = np.ones(n, dtype=np.float64) if values is None else np.asarray(values, np.float64)
-    onehot = sp.csc_matrix((data, (codes, np.arange(n))), shape=(n_codes, n))
-    return np.asarray(onehot @ w.T).T
+    vectors = [np.ones(n)] if not values else [np.asarray(v, np.float64) for v in values]
+    m = len(vectors)
+    data = np.concatenate(vectors)
+    rows = np.arange(n)
+    cols = np.concatenate([codes + j * n_codes for j in range(m)])
+    if m * n_codes <= _DENSE_MAX_COLUMNS:
+        onehot = np.zeros((n, m * n_codes))
+        onehot[np.tile(rows, m), cols] = data
+        out = w @ onehot  # (B, m * n_codes)
+        return out.reshape(w.shape[0], m, n_codes).transpose(1, 0, 2)
+    onehot = sp.csr_matrix((data, (cols, np.tile(rows, m))), shape=(m * n_codes, n))
+    out = np.asarray(onehot @ np.ascontiguousarray(w.T))  # (m * n_codes, B)
+    return out.reshape(m, n_codes, w.shape[0]).transpose(0, 2, 1)
 
 
 def _safe_divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:

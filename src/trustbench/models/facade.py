@@ -10,8 +10,12 @@ from trustbench.errors import ModelOutputError
 
 
 def is_torch_model(model: Any) -> bool:
-    """True when the model exposes a differentiable torch module (gradient explainers, DP)."""
-    return hasattr(model, "module_") and hasattr(model, "transform")
+    """True when the model is (or, once fitted, exposes) a differentiable torch module."""
+    from trustbench.models.torch_classifier import TorchClassifier
+
+    return isinstance(model, TorchClassifier) or (
+        hasattr(model, "module_") and hasattr(model, "transform")
+    )
 
 
 def wrap(model: Any) -> Any:
@@ -28,7 +32,9 @@ def wrap(model: Any) -> Any:
     return model
 
 
-def check_proba(proba: Any, n_rows: int, n_classes: int, *, where: str = "predict_proba") -> np.ndarray:
+def check_proba(
+    proba: Any, n_rows: int, n_classes: int, *, where: str = "predict_proba"
+) -> np.ndarray:
     """Validate a probability matrix: shape ``(n_rows, n_classes)``, finite, in [0, 1], rows sum to 1.
 
     Raises

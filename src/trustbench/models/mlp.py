@@ -40,5 +40,5 @@ class MLP(nn.Module):
         layers.append(nn.Linear(width, n_classes))
         self.net = nn.Sequential(*layers)
 
-    def forward(self, x):  # noqa: D102 - torch convention
+    def forward(self, x):
         return self.net(x)

@@ -95,7 +95,9 @@ def output_feature_groups(
             imputer: SimpleImputer = transformer.named_steps["impute"]
             kept = [c for c in columns]  # median imputation keeps every column with data
             if hasattr(imputer, "statistics_"):
-                kept = [c for c, s in zip(columns, imputer.statistics_, strict=True) if not np.isnan(s)]
+                kept = [
+                    c for c, s in zip(columns, imputer.statistics_, strict=True) if not np.isnan(s)
+                ]
             groups.extend(position[c] for c in kept)
             indicator = imputer.indicator_
             if indicator is not None:

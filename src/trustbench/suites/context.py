@@ -13,7 +13,7 @@ from trustbench.metrics import bootstrap_counts, percentile_interval
 from trustbench.report import MetricResult
 
 
-class NotApplicable(Exception):  # noqa: N818 - reads as a status, not an error
+class NotApplicable(Exception):
     """Raised by a suite that cannot apply to this model or dataset; the message says why."""
 
 

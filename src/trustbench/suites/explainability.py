@@ -33,6 +33,15 @@ from trustbench.suites.context import NotApplicable, ScoringContext
 FAMILY = "explainability"
 
 
+def agreement_k(top_k: int | None, truth: np.ndarray) -> int:
+    """k for ground-truth agreement: ``top_k`` if set, else ``ceil(d / 4)`` capped at the number
+    of truly important (non-zero) features, so that chance agreement (``k / d``) stays low."""
+    d = len(truth)
+    if top_k:
+        return min(int(top_k), d)
+    return max(1, min(int(np.ceil(d / 4)), int(np.count_nonzero(truth))))
+
+
 def explainer_names(cfg: Mapping[str, Any]) -> list[str]:
     """The explainers to evaluate: ``suite.explainability.explainers`` then the baselines, deduplicated."""
     names: list[str] = []
@@ -66,32 +75,57 @@ def explainability_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteRe
     for name in names:
         cls = EXPLAINERS.get(name)
         if cls.needs_gradients and not is_torch_model(ctx.model):
-            notes.append(f"explainer '{name}' skipped: it needs gradients and the model is not a torch model")
+            notes.append(
+                f"explainer '{name}' skipped: it needs gradients and the model is not a torch model"
+            )
             continue
         explainer = cls(ctx.model, baseline=baseline, n_classes=task.n_classes, seed=ctx.seed)
         attributions = np.asarray(explainer.attribute(X, target), dtype=float)
         attributions_out[name] = attributions
         frame = masked_copies(X, baseline, deletion_masks(attributions))
         curves = predict_class_proba(ctx.model, frame, target, task.n_classes, chunk).T
-        results.append(ctx.estimate(
-            FAMILY, f"{name}/deletion_auc", deletion_auc, curves, split="test", counts=counts,
-            direction="min",
-            definition="mean over rows of the area under the predicted-class probability as "
-            "features are replaced by train medians/modes, most relevant first (Petsiuk et al. 2018)",
-        ))
+        results.append(
+            ctx.estimate(
+                FAMILY,
+                f"{name}/deletion_auc",
+                deletion_auc,
+                curves,
+                split="test",
+                counts=counts,
+                direction="min",
+                definition="mean over rows of the area under the predicted-class probability as "
+                "features are replaced by train medians/modes, most relevant first (Petsiuk et al. 2018)",
+            )
+        )
         if truth is not None:
-            k = int(cfg.get("top_k") or max(1, int(np.count_nonzero(truth))))
-            k = min(k, len(truth))
-            results.append(ctx.estimate(
-                FAMILY, f"{name}/gt_feature_agreement", feature_agreement, attributions, truth,
-                split="test", counts=counts, direction="max", k=k,
-                definition=f"OpenXAI feature agreement: top-{k} overlap of |attribution| with |ground truth|",
-            ))
-            results.append(ctx.estimate(
-                FAMILY, f"{name}/gt_rank_correlation", rank_correlation, attributions, truth,
-                split="test", counts=counts, direction="max",
-                definition="Spearman correlation of mean |attribution| with |ground-truth importance|",
-            ))
+            k = agreement_k(cfg.get("top_k"), truth)
+            results.append(
+                ctx.estimate(
+                    FAMILY,
+                    f"{name}/gt_feature_agreement",
+                    feature_agreement,
+                    attributions,
+                    truth,
+                    split="test",
+                    counts=counts,
+                    direction="max",
+                    k=k,
+                    definition=f"OpenXAI feature agreement: top-{k} overlap of |attribution| with |ground truth|",
+                )
+            )
+            results.append(
+                ctx.estimate(
+                    FAMILY,
+                    f"{name}/gt_rank_correlation",
+                    rank_correlation,
+                    attributions,
+                    truth,
+                    split="test",
+                    counts=counts,
+                    direction="max",
+                    definition="Spearman correlation of mean |attribution| with |ground-truth importance|",
+                )
+            )
     if not results:
         raise NotApplicable(f"none of the explainers {names} applies to this model")
     attributions_out["feature_names"] = np.asarray(task.feature_names)

@@ -32,7 +32,9 @@ def fairness_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
     if not task.sensitive_names:
         raise NotApplicable(f"dataset '{task.name}' has no sensitive attribute")
     if task.n_classes != 2:
-        raise NotApplicable(f"group fairness metrics need a binary target; '{task.name}' has {task.n_classes} classes")
+        raise NotApplicable(
+            f"group fairness metrics need a binary target; '{task.name}' has {task.n_classes} classes"
+        )
     split = str(cfg.get("split", "test"))
     data = ctx.split(split)
     y, y_pred = data.y, ctx.y_pred(split)
@@ -47,8 +49,16 @@ def fairness_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
         for name, fn in GAPS.items():
             info = M.METRICS[name]
             metric = ctx.estimate(
-                FAMILY, f"{prefix}/{name}", fn, y, y_pred, groups,
-                split=split, counts=counts, direction=info.direction, definition=info.definition,
+                FAMILY,
+                f"{prefix}/{name}",
+                fn,
+                y,
+                y_pred,
+                groups,
+                split=split,
+                counts=counts,
+                direction=info.direction,
+                definition=info.definition,
             )
             results.append(metric)
             worst[name].append((metric.value, fn(y, y_pred, groups, weights=counts)))
@@ -62,19 +72,38 @@ def fairness_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
             low, high = ctx.interval(replicates[:, g])
             results.append(
                 MetricResult(
-                    FAMILY, f"{prefix}/accuracy/{safe_name(label)}", float(values[g]), low, high,
-                    direction="max", n=size, split=split, ci_level=ctx.ci_level,
-                    definition=f"accuracy within the group {attribute}={label}", note=note,
+                    FAMILY,
+                    f"{prefix}/accuracy/{safe_name(label)}",
+                    float(values[g]),
+                    low,
+                    high,
+                    direction="max",
+                    n=size,
+                    split=split,
+                    ci_level=ctx.ci_level,
+                    definition=f"accuracy within the group {attribute}={label}",
+                    note=note,
                 )
             )
     for name, entries in worst.items():
-        point = max(v for v, _ in entries if v is not None) if any(v is not None for v, _ in entries) else None
+        point = (
+            max(v for v, _ in entries if v is not None)
+            if any(v is not None for v, _ in entries)
+            else None
+        )
         low, high = ctx.interval(np.nanmax(np.stack([r for _, r in entries]), axis=0))
         results.insert(
             0,
             MetricResult(
-                FAMILY, name, point, low, high, direction=M.METRICS[name].direction,
-                n=len(y), split=split, ci_level=ctx.ci_level,
+                FAMILY,
+                name,
+                point,
+                low,
+                high,
+                direction=M.METRICS[name].direction,
+                n=len(y),
+                split=split,
+                ci_level=ctx.ci_level,
                 definition=f"max over sensitive attributes {task.sensitive_names} of {name}",
             ),
         )

@@ -25,8 +25,15 @@ def generalization_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteRe
     test = ctx.split("test")
     results: list[MetricResult] = [
         ctx.estimate(
-            FAMILY, "ece", M.expected_calibration_error, test.y, ctx.proba["test"],
-            split="test", direction=ece_info.direction, definition=ece_def, n_bins=n_bins,
+            FAMILY,
+            "ece",
+            M.expected_calibration_error,
+            test.y,
+            ctx.proba["test"],
+            split="test",
+            direction=ece_info.direction,
+            definition=ece_def,
+            n_bins=n_bins,
         )
     ]
     notes: list[str] = []
@@ -36,8 +43,17 @@ def generalization_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteRe
         return SuiteResult(FAMILY, "ok", metrics=results, notes=notes)
 
     def est(name, fn, definition, direction, **kw):
-        return ctx.estimate(FAMILY, name, fn, ood.y, ctx.proba["ood"], split="ood",
-                            direction=direction, definition=definition, **kw)
+        return ctx.estimate(
+            FAMILY,
+            name,
+            fn,
+            ood.y,
+            ctx.proba["ood"],
+            split="ood",
+            direction=direction,
+            definition=definition,
+            **kw,
+        )
 
     ood_acc = est("ood_accuracy", M.accuracy, M.METRICS["accuracy"].definition, "max")
     results.append(ood_acc)
@@ -48,13 +64,22 @@ def generalization_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteRe
     low, high = ctx.interval(drop_reps)
     results.append(
         MetricResult(
-            FAMILY, "accuracy_drop", test_acc - ood_acc.value, low, high, direction="target:0",
-            n=len(ood), split="test,ood", ci_level=ctx.ci_level,
+            FAMILY,
+            "accuracy_drop",
+            test_acc - ood_acc.value,
+            low,
+            high,
+            direction="target:0",
+            n=len(ood),
+            split="test,ood",
+            ci_level=ctx.ci_level,
             definition="accuracy(test) - accuracy(ood); > 0 means the model loses accuracy under shift",
         )
     )
     results.append(est("ood_roc_auc", M.roc_auc, M.METRICS["roc_auc"].definition, "max"))
-    results.append(est("ood_ece", M.expected_calibration_error, ece_def, ece_info.direction, n_bins=n_bins))
+    results.append(
+        est("ood_ece", M.expected_calibration_error, ece_def, ece_info.direction, n_bins=n_bins)
+    )
     if "ood" in ctx.task.metadata:
         notes.append(f"ood split: {ctx.task.metadata['ood']}")
     return SuiteResult(FAMILY, "ok", metrics=results, notes=notes)

@@ -29,8 +29,14 @@ def performance_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResul
         info = M.METRICS[name]
         results.append(
             ctx.estimate(
-                FAMILY, name, PERFORMANCE_METRICS[name], y, proba,
-                split=split, direction=info.direction, definition=info.definition,
+                FAMILY,
+                name,
+                PERFORMANCE_METRICS[name],
+                y,
+                proba,
+                split=split,
+                direction=info.direction,
+                definition=info.definition,
             )
         )
     return SuiteResult(FAMILY, "ok", metrics=results)

@@ -31,7 +31,9 @@ def loss_scores(y: np.ndarray, proba: np.ndarray) -> np.ndarray:
     return np.log(p_true)
 
 
-def audit_set(ctx: ScoringContext, max_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def audit_set(
+    ctx: ScoringContext, max_size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Balanced members/non-members: returns (split labels, positions, member flags, row ids)."""
     train, test = ctx.split("train"), ctx.split("test")
     m = int(min(len(train), len(test), max_size))
@@ -50,7 +52,9 @@ def privacy_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
     scores = np.empty(len(member))
     for name in ("train", "test"):
         rows = splits == name
-        scores[rows] = loss_scores(ctx.split(name).y[positions[rows]], ctx.proba[name][positions[rows]])
+        scores[rows] = loss_scores(
+            ctx.split(name).y[positions[rows]], ctx.proba[name][positions[rows]]
+        )
     counts = ctx.counts("privacy_audit", len(member))
     results: list[MetricResult] = []
     for fpr in [None, *cfg.get("fpr_levels", [0.01])]:
@@ -61,22 +65,52 @@ def privacy_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
             metric_name, fn, kw = f"tpr_at_fpr_{fpr:g}", M.tpr_at_fpr, {"fpr": float(fpr)}
             definition = M.METRICS["tpr_at_fpr"].definition + f" (FPR <= {fpr:g})"
         results.append(
-            ctx.estimate(FAMILY, f"{ATTACK}/{metric_name}", fn, member, scores, split="train,test",
-                         counts=counts, direction="min", definition=definition, **kw)
+            ctx.estimate(
+                FAMILY,
+                f"{ATTACK}/{metric_name}",
+                fn,
+                member,
+                scores,
+                split="train,test",
+                counts=counts,
+                direction="min",
+                definition=definition,
+                **kw,
+            )
         )
     results.append(
-        ctx.estimate(FAMILY, f"{ATTACK}/advantage", M.attacker_advantage, member, scores,
-                     split="train,test", counts=counts, direction="min",
-                     definition=M.METRICS["attacker_advantage"].definition)
+        ctx.estimate(
+            FAMILY,
+            f"{ATTACK}/advantage",
+            M.attacker_advantage,
+            member,
+            scores,
+            split="train,test",
+            counts=counts,
+            direction="min",
+            definition=M.METRICS["attacker_advantage"].definition,
+        )
     )
     notes = [f"audit set: {int(member.sum())} members, {int((1 - member).sum())} non-members"]
     if "epsilon" in ctx.training:
         for key, definition in (
-            ("epsilon", f"DP-SGD epsilon from Opacus's {ctx.training.get('accountant')} accountant"),
+            (
+                "epsilon",
+                f"DP-SGD epsilon from Opacus's {ctx.training.get('accountant')} accountant",
+            ),
             ("delta", "DP-SGD delta the epsilon is stated for"),
         ):
-            results.append(MetricResult(FAMILY, f"dp/{key}", ctx.training[key], direction="min",
-                                        n=len(ctx.split("train")), split="train", definition=definition))
+            results.append(
+                MetricResult(
+                    FAMILY,
+                    f"dp/{key}",
+                    ctx.training[key],
+                    direction="min",
+                    n=len(ctx.split("train")),
+                    split="train",
+                    definition=definition,
+                )
+            )
     else:
         notes.append("model not trained with differential privacy: no (epsilon, delta) guarantee")
     ctx.artifacts["privacy/mia_scores.parquet"] = pd.DataFrame(

@@ -32,7 +32,9 @@ def run_suites(
     for family in families:
         cfg = ctx.config.get(family, {}) or {}
         if not cfg.get("enabled", True):
-            results[family] = SuiteResult(family, "disabled", reason=f"suite.{family}.enabled=false")
+            results[family] = SuiteResult(
+                family, "disabled", reason=f"suite.{family}.enabled=false"
+            )
             continue
         if progress:
             progress(family)

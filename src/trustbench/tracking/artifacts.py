@@ -30,16 +30,22 @@ def write_artifact(root: Path, relative: str, obj: Any) -> Path:
     elif isinstance(obj, str):
         path.write_text(obj)
     else:
-        raise TypeError(f"artifact '{relative}': cannot write an object of type {type(obj).__name__}")
+        raise TypeError(
+            f"artifact '{relative}': cannot write an object of type {type(obj).__name__}"
+        )
     return path
 
 
-def write_report_folder(root: Path, report: TrustReport, config: Mapping[str, Any] | None = None) -> list[Path]:
+def write_report_folder(
+    root: Path, report: TrustReport, config: Mapping[str, Any] | None = None
+) -> list[Path]:
     """Write ``config.yaml``, ``trust_report.json`` and every artifact of ``report`` under ``root``."""
     root.mkdir(parents=True, exist_ok=True)
     written = [write_artifact(root, "trust_report.json", report.to_json())]
     if config is not None:
-        written.append(write_artifact(root, "config.yaml", yaml.safe_dump(dict(config), sort_keys=False)))
+        written.append(
+            write_artifact(root, "config.yaml", yaml.safe_dump(dict(config), sort_keys=False))
+        )
     for relative, obj in report.artifacts.items():
         written.append(write_artifact(root, relative, obj))
     return written

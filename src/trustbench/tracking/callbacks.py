@@ -23,4 +23,9 @@ class PrepareTrackingStore(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         uri = resolve_tracking_uri(config.tracking.uri)
         experiment_id = prepare_experiment(uri, config.tracking.experiment)
-        log.info("tracking store ready: %s (experiment %s, id %s)", uri, config.tracking.experiment, experiment_id)
+        log.info(
+            "tracking store ready: %s (experiment %s, id %s)",
+            uri,
+            config.tracking.experiment,
+            experiment_id,
+        )

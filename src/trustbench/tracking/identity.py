@@ -32,7 +32,8 @@ def run_identity(config: Mapping[str, Any], fingerprint: str, version: str) -> s
     kept = {k: v for k, v in config.items() if k not in NON_IDENTITY_KEYS}
     payload = json.dumps(
         {"config": kept, "fingerprint": fingerprint, "version": version},
-        sort_keys=True, default=str,
+        sort_keys=True,
+        default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -49,7 +50,12 @@ def git_commit() -> str | None:
     here = Path(__file__).resolve().parent
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5, check=False
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -57,9 +63,19 @@ def git_commit() -> str | None:
     return commit if out.returncode == 0 and len(commit) == 40 else None
 
 
-def package_versions(names: tuple[str, ...] = (
-    "numpy", "pandas", "scikit-learn", "torch", "opacus", "fairlearn", "captum", "mlflow", "hydra-core",
-)) -> dict[str, str]:
+def package_versions(
+    names: tuple[str, ...] = (
+        "numpy",
+        "pandas",
+        "scikit-learn",
+        "torch",
+        "opacus",
+        "fairlearn",
+        "captum",
+        "mlflow",
+        "hydra-core",
+    ),
+) -> dict[str, str]:
     """Installed versions of the libraries a run's numbers depend on."""
     versions = {}
     for name in names:

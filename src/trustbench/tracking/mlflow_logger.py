@@ -77,7 +77,10 @@ def _log_model(model: Any) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             mlflow.sklearn.log_model(
-                model, name="model", pip_requirements=requirements, serialization_format="cloudpickle"
+                model,
+                name="model",
+                pip_requirements=requirements,
+                serialization_format="cloudpickle",
             )
     finally:
         sklearn_flavor_logger.setLevel(level)

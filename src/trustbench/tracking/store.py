@@ -24,9 +24,11 @@ def resolve_tracking_uri(uri: str | None) -> str:
     ``sqlite:////abs/path/mlflow.db``; server URIs (``http://...``) pass through unchanged.
     """
     if not uri:
-        raise ConfigError("tracking.uri is empty; expected e.g. 'sqlite:///mlflow.db' or 'http://host:5000'")
+        raise ConfigError(
+            "tracking.uri is empty; expected e.g. 'sqlite:///mlflow.db' or 'http://host:5000'"
+        )
     if uri.startswith(SQLITE_PREFIX):
-        path = uri[len(SQLITE_PREFIX):]
+        path = uri[len(SQLITE_PREFIX) :]
         if path and not path.startswith("/") and path != ":memory:":
             return SQLITE_PREFIX + str(Path(os.getcwd(), path).resolve())
         return uri
@@ -45,10 +47,12 @@ def prepare_experiment(uri: str, experiment: str) -> str:
     from mlflow.exceptions import MlflowException
 
     if not experiment:
-        raise ConfigError("tracking.experiment is empty; expected an experiment name such as 'trustbench'")
+        raise ConfigError(
+            "tracking.experiment is empty; expected an experiment name such as 'trustbench'"
+        )
     uri = resolve_tracking_uri(uri)
     if uri.startswith(SQLITE_PREFIX):
-        Path(uri[len(SQLITE_PREFIX):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(uri[len(SQLITE_PREFIX) :]).parent.mkdir(parents=True, exist_ok=True)
     client = mlflow.MlflowClient(tracking_uri=uri)
     found = client.get_experiment_by_name(experiment)
     if found is not None:

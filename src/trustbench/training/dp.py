@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
-from trustbench.models import build_model, is_torch_model
+from trustbench.models import build_model
 from trustbench.training.result import TrainingResult
 
 ACCOUNTANTS = ("prv", "rdp", "gdp")
@@ -82,7 +82,6 @@ def train_dp(
     """
     _check_config(model_cfg, trainer_cfg)
     model = build_model(model_cfg, task.features, seed=seed, recipe=trainer_cfg, device=device)
-    assert is_torch_model(model)
     inputs, targets = model.prepare(task.train.X, task.train.y)
     module = ModuleValidator.fix(model.module_)
     errors = ModuleValidator.validate(module, strict=False)
@@ -104,7 +103,6 @@ def train_dp(
         lr=float(trainer_cfg["lr"]),
         weight_decay=float(trainer_cfg.get("weight_decay", 0.0)),
     )
-    engine = PrivacyEngine(accountant=str(trainer_cfg["accountant"]), secure_mode=False)
     common = dict(
         module=module,
         optimizer=optimizer,
@@ -115,7 +113,10 @@ def train_dp(
         noise_generator=torch.Generator(device=model.device_).manual_seed(seed),
     )
     with warnings.catch_warnings():
+        # Opacus warns that secure_mode (a cryptographically secure RNG) is off; the runs are
+        # seeded for reproducibility, which secure mode would prevent.
         warnings.simplefilter("ignore")
+        engine = PrivacyEngine(accountant=str(trainer_cfg["accountant"]), secure_mode=False)
         if trainer_cfg.get("noise_multiplier") is not None:
             private_module, private_opt, private_loader = engine.make_private(
                 noise_multiplier=float(trainer_cfg["noise_multiplier"]), **common
@@ -158,9 +159,7 @@ def train_dp(
         "noise_multiplier": float(private_opt.noise_multiplier),
         "sample_rate": float(1.0 / len(private_loader)),
         "steps": steps,
-        "accounted_steps": len(engine.accountant.history) and sum(
-            int(h[2]) for h in engine.accountant.history
-        ),
+        "accounted_steps": int(sum(entry[-1] for entry in engine.accountant.history)),
         "epochs": epochs,
         "max_grad_norm": float(trainer_cfg["max_grad_norm"]),
         "grad_sample_mode": str(trainer_cfg["grad_sample_mode"]),

@@ -1,0 +1,225 @@
+"""End to end: the real config, shrunk, run into a temporary MLflow store; then every logged
+performance, fairness, calibration and privacy number is recomputed from the artifacts with
+scikit-learn / fairlearn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+from sklearn import metrics as skm
+from tests.conftest import compose_config
+
+from trustbench.experiment import run_experiment
+from trustbench.report import FAMILIES, TrustReport
+
+ARTIFACTS = [
+    "config.yaml",
+    "trust_report.json",
+    "predictions.parquet",
+    "privacy/mia_scores.parquet",
+    "explainability/attributions.npz",
+]
+
+
+def ece_reference(y: np.ndarray, proba: np.ndarray, n_bins: int = 15) -> float:
+    """Independent top-label ECE: a loop over right-closed equal-width bins."""
+    confidence = proba.max(axis=1)
+    correct = (proba.argmax(axis=1) == y).astype(float)
+    total = 0.0
+    for b in range(n_bins):
+        lo, hi = b / n_bins, (b + 1) / n_bins
+        in_bin = (confidence > lo) & (confidence <= hi) if b else (confidence <= hi)
+        if in_bin.any():
+            total += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return total
+
+
+@pytest.fixture(scope="module")
+def heart_run(tmp_path_factory):
+    """The default experiment (heart, logreg, standard), shrunk, logged to a fresh store."""
+    tmp = tmp_path_factory.mktemp("heart_run")
+    cfg = compose_config([], tracking_dir=tmp)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp)
+        result = run_experiment(cfg)
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{tmp}/mlflow.db")
+    run = client.get_run(result.run_id)
+    local = Path(client.download_artifacts(result.run_id, "", str(tmp / "artifacts")))
+    return result, run, local
+
+
+def test_run_holds_all_five_families_and_every_artifact(heart_run):
+    _, run, local = heart_run
+    families = {key.split("/")[0] for key in run.data.metrics}
+    assert families == set(FAMILIES)
+    for family in FAMILIES:
+        assert run.data.tags[f"trustbench.suite.{family}.status"] == "ok"
+    for relative in ARTIFACTS:
+        assert (local / relative).is_file(), relative
+    assert run.info.status == "FINISHED"
+
+
+def test_logged_model_reloads_and_reproduces_the_predictions(heart_run):
+    result, run, local = heart_run
+    uri = result.report.run["tracking_uri"]
+    mlflow.set_tracking_uri(uri)
+    models = mlflow.search_logged_models(
+        experiment_ids=[run.info.experiment_id],
+        filter_string=f"source_run_id = '{run.info.run_id}'",
+        output_format="list",
+    )
+    assert len(models) == 1 and models[0].name == "model"
+    model = mlflow.sklearn.load_model(f"models:/{models[0].model_id}")
+    predictions = pd.read_parquet(local / "predictions.parquet").query("split == 'test'")
+    from trustbench.data import load
+
+    task = load("heart", seed=0)
+    np.testing.assert_allclose(
+        model.predict_proba(task.test.X), predictions[["proba_0", "proba_1"]].to_numpy(), atol=1e-12
+    )
+
+
+def test_params_and_tags_record_the_run(heart_run):
+    result, run, local = heart_run
+    params, tags = run.data.params, run.data.tags
+    assert params["dataset.name"] == "heart"
+    assert params["model.name"] == "logreg"
+    assert params["trainer.name"] == "standard"
+    assert params["seed"] == "0"
+    assert len(tags["trustbench.run_identity"]) == 16
+    assert len(tags["trustbench.dataset_fingerprint"]) == 64
+    assert tags["trustbench.dataset_fingerprint"] == result.report.run["fingerprint"]
+    config = yaml.safe_load((local / "config.yaml").read_text())
+    assert config["dataset"]["name"] == "heart"
+
+
+def test_every_metric_has_its_interval(heart_run):
+    _, run, _ = heart_run
+    metrics = run.data.metrics
+    for key in (
+        "performance/accuracy",
+        "performance/roc_auc",
+        "fairness/sex/demographic_parity_difference",
+        "generalization/ece",
+        "privacy/loss_threshold/auc",
+        "explainability/ablation/deletion_auc",
+    ):
+        assert metrics[f"{key}/ci_low"] <= metrics[key] + 1e-12 or key == "generalization/ece"
+        assert metrics[f"{key}/ci_low"] < metrics[f"{key}/ci_high"]
+
+
+def test_trust_report_round_trips(heart_run):
+    result, run, local = heart_run
+    report = TrustReport.from_json((local / "trust_report.json").read_text())
+    assert report.values() == result.report.values()
+    for metric in report.metrics():
+        assert metric.direction in ("max", "min", "target:0")
+        if metric.value is not None:
+            assert run.data.metrics[metric.key] == pytest.approx(metric.value, abs=0, rel=0)
+
+
+def test_performance_and_calibration_recomputed_from_predictions(heart_run):
+    _, run, local = heart_run
+    metrics = run.data.metrics
+    predictions = pd.read_parquet(local / "predictions.parquet")
+    assert set(predictions["split"]) == {"train", "test", "ood"}
+    test = predictions[predictions["split"] == "test"]
+    y, proba = test["y_true"].to_numpy(), test[["proba_0", "proba_1"]].to_numpy()
+    assert metrics["performance/accuracy"] == pytest.approx(
+        skm.accuracy_score(y, test["y_pred"]), abs=1e-12
+    )
+    assert metrics["performance/balanced_accuracy"] == pytest.approx(
+        skm.balanced_accuracy_score(y, test["y_pred"]), abs=1e-12
+    )
+    assert metrics["performance/roc_auc"] == pytest.approx(
+        skm.roc_auc_score(y, proba[:, 1]), abs=1e-12
+    )
+    assert metrics["performance/log_loss"] == pytest.approx(
+        skm.log_loss(y, proba, labels=[0, 1]), abs=1e-9
+    )
+    assert metrics["performance/brier"] == pytest.approx(
+        skm.brier_score_loss(y, proba[:, 1]), abs=1e-12
+    )
+    assert metrics["generalization/ece"] == pytest.approx(ece_reference(y, proba), abs=1e-12)
+    ood = predictions[predictions["split"] == "ood"]
+    ood_acc = skm.accuracy_score(ood["y_true"], ood["y_pred"])
+    assert metrics["generalization/ood_accuracy"] == pytest.approx(ood_acc, abs=1e-12)
+    assert metrics["generalization/accuracy_drop"] == pytest.approx(
+        skm.accuracy_score(y, test["y_pred"]) - ood_acc, abs=1e-12
+    )
+    assert metrics["generalization/ood_roc_auc"] == pytest.approx(
+        skm.roc_auc_score(ood["y_true"], ood["proba_1"]), abs=1e-12
+    )
+    assert metrics["generalization/ood_ece"] == pytest.approx(
+        ece_reference(ood["y_true"].to_numpy(), ood[["proba_0", "proba_1"]].to_numpy()), abs=1e-12
+    )
+    assert set(ood["site"]) == {"VA Long Beach"}
+
+
+def test_fairness_recomputed_with_fairlearn(heart_run):
+    _, run, local = heart_run
+    metrics = run.data.metrics
+    test = pd.read_parquet(local / "predictions.parquet").query("split == 'test'")
+    worst_dp = worst_eo = 0.0
+    for attribute in ("sex", "age_group"):
+        groups = test[f"sensitive_{attribute}"]
+        dp = demographic_parity_difference(
+            test["y_true"], test["y_pred"], sensitive_features=groups
+        )
+        eo = equalized_odds_difference(test["y_true"], test["y_pred"], sensitive_features=groups)
+        assert metrics[f"fairness/{attribute}/demographic_parity_difference"] == pytest.approx(
+            dp, abs=1e-12
+        )
+        assert metrics[f"fairness/{attribute}/equalized_odds_difference"] == pytest.approx(
+            eo, abs=1e-12
+        )
+        worst_dp, worst_eo = max(worst_dp, dp), max(worst_eo, eo)
+        for group, rows in test.groupby(groups):
+            key = f"fairness/{attribute}/accuracy/{group.replace('<', 'lt').replace('+', 'plus')}"
+            assert metrics[key] == pytest.approx(
+                skm.accuracy_score(rows["y_true"], rows["y_pred"]), abs=1e-12
+            )
+    assert metrics["fairness/demographic_parity_difference"] == pytest.approx(worst_dp, abs=1e-12)
+    assert metrics["fairness/equalized_odds_difference"] == pytest.approx(worst_eo, abs=1e-12)
+
+
+def test_privacy_recomputed_from_attack_scores(heart_run):
+    _, run, local = heart_run
+    metrics = run.data.metrics
+    scores = pd.read_parquet(local / "privacy/mia_scores.parquet")
+    assert scores["member"].sum() == (1 - scores["member"]).sum()  # balanced audit set
+    assert set(scores.loc[scores["member"] == 1, "split"]) == {"train"}
+    assert set(scores.loc[scores["member"] == 0, "split"]) == {"test"}
+    auc = skm.roc_auc_score(scores["member"], scores["loss_threshold"])
+    assert metrics["privacy/loss_threshold/auc"] == pytest.approx(auc, abs=1e-12)
+    fpr, tpr, _ = skm.roc_curve(scores["member"], scores["loss_threshold"])
+    assert metrics["privacy/loss_threshold/tpr_at_fpr_0.01"] == pytest.approx(
+        tpr[fpr <= 0.01].max(), abs=1e-12
+    )
+    assert metrics["privacy/loss_threshold/advantage"] == pytest.approx(
+        (tpr - fpr).max(), abs=1e-12
+    )
+    # the member scores are log p(y_true) of the logged train predictions
+    predictions = (
+        pd.read_parquet(local / "predictions.parquet").query("split == 'train'").set_index("row_id")
+    )
+    members = scores[scores["member"] == 1].set_index("row_id")
+    p_true = predictions.loc[members.index].apply(lambda r: r[f"proba_{int(r['y_true'])}"], axis=1)
+    np.testing.assert_allclose(members["loss_threshold"], np.log(p_true), atol=1e-12)
+
+
+def test_same_config_and_seed_give_identical_metrics(tmp_path):
+    cfg = compose_config(["model=mlp"], tracking_dir=tmp_path)
+    first = run_experiment(cfg, track=False).report.values()
+    second = run_experiment(cfg, track=False).report.values()
+    assert first == second
+    other_seed = run_experiment(
+        compose_config(["model=mlp", "seed=1"]), track=False
+    ).report.values()
+    assert other_seed != first
