@@ -23,7 +23,8 @@ def print_summary(
     """One table: family, metric, value, CI, direction; then one line per suite status."""
     from trustbench.report import FAMILIES
 
-    console = console or Console()
+    # Logs and CI are not terminals (rich assumes 80 columns there): keep metric names whole.
+    console = console or Console(width=max(Console().width, 120))
     run = report.run
     title = (
         f"trustbench · {run.get('dataset', '?')} · {run.get('model', '?')} · "
@@ -31,7 +32,7 @@ def print_summary(
     )
     table = Table(title=title, show_lines=False)
     table.add_column("family")
-    table.add_column("metric")
+    table.add_column("metric", no_wrap=True)
     table.add_column("value", justify="right")
     table.add_column("95% CI", justify="right")
     table.add_column("", justify="center")

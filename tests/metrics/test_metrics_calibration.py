@@ -140,3 +140,18 @@ def test_bad_n_bins(n_bins):
     y, p = _data(0, 2, n=10)
     with pytest.raises(TrustbenchError):
         tm.expected_calibration_error(y, p, n_bins=n_bins)
+
+
+def test_reliability_bins_agree_with_ece():
+    from trustbench.metrics import expected_calibration_error, reliability_bins
+
+    rng = np.random.default_rng(5)
+    p1 = rng.random(300)
+    proba = np.column_stack([1 - p1, p1])
+    y = (rng.random(300) < p1).astype(int)
+    conf, acc, count = reliability_bins(y, proba, n_bins=10)
+    assert count.sum() == 300
+    keep = count > 0
+    ece = (count[keep] / 300 * np.abs(acc[keep] - conf[keep])).sum()
+    assert ece == pytest.approx(expected_calibration_error(y, proba, n_bins=10), abs=1e-12)
+    assert np.isnan(conf[~keep]).all()

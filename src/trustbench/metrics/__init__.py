@@ -7,7 +7,7 @@ array of shape ``(B,)``, NaN for replicates where the metric is undefined). A 95
 interval is then ``percentile_interval(metric(..., weights=bootstrap_counts(n, B, rng)))``.
 """
 
-from trustbench.metrics.calibration import expected_calibration_error
+from trustbench.metrics.calibration import expected_calibration_error, reliability_bins
 from trustbench.metrics.catalogue import METRICS, MetricInfo
 from trustbench.metrics.fairness import (
     GroupRates,
@@ -42,6 +42,7 @@ __all__ = [
     "group_rates",
     "log_loss",
     "percentile_interval",
+    "reliability_bins",
     "roc_auc",
     "tpr_at_fpr",
     "worst_group_accuracy",

@@ -8,7 +8,7 @@ from trustbench.errors import TrustbenchError
 from trustbench.metrics.performance import _check_proba
 from trustbench.metrics.weights import _finish, _group_sums, _safe_divide, _weight_matrix
 
-__all__ = ["expected_calibration_error"]
+__all__ = ["expected_calibration_error", "reliability_bins"]
 
 
 def _confidence_bins(conf: np.ndarray, n_bins: int) -> np.ndarray:
@@ -72,3 +72,24 @@ def expected_calibration_error(y_true, proba, weights=None, n_bins: int = 15):
     bins = _confidence_bins(conf, n_bins)
     (gap,) = _group_sums(w, bins, n_bins, correct - conf)  # (B, n_bins)
     return _finish(_safe_divide(np.abs(gap).sum(axis=1), w.sum(axis=1)), squeeze)
+
+
+def reliability_bins(y_true, proba, n_bins: int = 15) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-bin mean confidence, accuracy and count of the top-label predictions.
+
+    The same bins as :func:`expected_calibration_error`; empty bins give NaN means and a
+    count of 0. These are the points of a reliability diagram.
+
+    Returns
+    -------
+    confidence, accuracy, count : arrays of shape (n_bins,)
+    """
+    y_true, proba = _check_proba(y_true, proba, "reliability_bins")
+    conf = proba.max(axis=1)
+    correct = (proba.argmax(axis=1) == y_true).astype(np.float64)
+    bins = _confidence_bins(conf, n_bins)
+    count = np.bincount(bins, minlength=n_bins).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_conf = np.bincount(bins, weights=conf, minlength=n_bins) / count
+        mean_acc = np.bincount(bins, weights=correct, minlength=n_bins) / count
+    return mean_conf, mean_acc, count

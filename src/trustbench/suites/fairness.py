@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from trustbench import metrics as M
+from trustbench.plots import group_bars
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import NotApplicable, ScoringContext
 from trustbench.suites.naming import safe_name
@@ -64,12 +65,16 @@ def fairness_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
             worst[name].append((metric.value, fn(y, y_pred, groups, weights=counts)))
         labels, values = M.group_accuracy(y, y_pred, groups)
         _, replicates = M.group_accuracy(y, y_pred, groups, weights=counts)
+        bars = {"low": [], "high": [], "sizes": []}
         for g, label in enumerate(labels):
             size = int((groups == label).sum())
             note = f"small group: n={size} < {min_group}" if size < min_group else None
             if note:
                 notes.append(f"{attribute}={label}: {note}")
             low, high = ctx.interval(replicates[:, g])
+            bars["low"].append(low)
+            bars["high"].append(high)
+            bars["sizes"].append(size)
             results.append(
                 MetricResult(
                     FAMILY,
@@ -84,6 +89,15 @@ def fairness_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
                     definition=f"accuracy within the group {attribute}={label}",
                     note=note,
                 )
+            )
+        if cfg.get("plots", True):
+            ctx.artifacts[f"plots/accuracy_by_{prefix}.png"] = group_bars(
+                attribute,
+                [str(v) for v in labels],
+                values,
+                bars["low"],
+                bars["high"],
+                bars["sizes"],
             )
     for name, entries in worst.items():
         point = (

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trustbench import metrics as M
+from trustbench.plots import reliability_diagram
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import ScoringContext
 
@@ -38,6 +39,11 @@ def generalization_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteRe
     ]
     notes: list[str] = []
     ood = ctx.task.ood
+    curves = {"test": (test.y, ctx.proba["test"])}
+    if ood is not None and len(ood):
+        curves["ood"] = (ood.y, ctx.proba["ood"])
+    if cfg.get("plots", True):
+        ctx.artifacts["plots/reliability_diagram.png"] = reliability_diagram(curves, n_bins)
     if ood is None or len(ood) == 0:
         notes.append(f"no ood split for dataset '{ctx.task.name}': shift metrics not computed")
         return SuiteResult(FAMILY, "ok", metrics=results, notes=notes)

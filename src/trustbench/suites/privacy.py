@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from trustbench import metrics as M
+from trustbench.plots import attack_roc
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import ScoringContext
 
@@ -113,6 +114,8 @@ def privacy_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
             )
     else:
         notes.append("model not trained with differential privacy: no (epsilon, delta) guarantee")
+    if cfg.get("plots", True):
+        ctx.artifacts["plots/attack_roc.png"] = attack_roc(member, {ATTACK: scores})
     ctx.artifacts["privacy/mia_scores.parquet"] = pd.DataFrame(
         {"row_id": row_ids, "split": splits, "member": member, ATTACK: scores}
     )
