@@ -1,0 +1,288 @@
+"""Train/test/ood splits: sites, the split plan and its checks, and the split tables.
+
+The ``ood`` split comes from one of three sources: the rows of held-out sites
+(``ood_sites``), a separate table (``ood_frame``), or a noisy copy of ``test``
+(``ood_shift={"kind": "noise", ...}``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from trustbench.data.labels import fmt_number, quote_names, to_label, to_labels
+from trustbench.data.task import FeatureSpec, Split
+from trustbench.errors import DataError
+
+__all__ = ["SplitPlan", "make_splits", "plan_split", "site_labels"]
+
+
+@dataclass
+class SplitPlan:
+    """Which rows can go to train/test and which rows form ``ood``.
+
+    Attributes
+    ----------
+    pool : numpy.ndarray
+        Row positions split between train and test.
+    ood_rows : numpy.ndarray or None
+        Row positions of the ``ood`` split (held-out sites or ``ood_frame`` rows);
+        ``None`` when there is none or it is a noisy copy of ``test``.
+    ood_text : str
+        How the ``ood`` split is made, recorded as ``metadata["ood"]``.
+    """
+
+    pool: np.ndarray
+    ood_rows: np.ndarray | None
+    ood_text: str
+
+
+def site_labels(
+    data: pd.DataFrame, site: str | None, ood_sites: Sequence[Any] | None
+) -> np.ndarray | None:
+    """Check the site column and return the site label of every row.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The working table.
+    site : str or None
+        Site column; ``None`` for no site.
+    ood_sites : sequence or None
+        Site values that form the ``ood`` split; each must occur.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Object array of site label strings, or ``None`` without a site column.
+
+    Raises
+    ------
+    DataError
+        For a missing site, or an ``ood_sites`` value that does not occur.
+    """
+    if site is None:
+        return None
+    n_missing = int(pd.isna(data[site]).sum())
+    if n_missing:
+        raise DataError(
+            f"Site column '{site}': expected a site for every row, got {n_missing} missing."
+        )
+    site_values = to_labels(data[site])
+    if ood_sites:
+        present = sorted(set(site_values.tolist()))
+        wanted = [to_label(s) for s in ood_sites]
+        absent = [s for s in wanted if s not in present]
+        if absent:
+            raise DataError(
+                f"ood_sites: expected values of site column '{site}', got "
+                f"{quote_names(absent)} which do not occur; site values are "
+                f"{quote_names(present)}."
+            )
+    return site_values
+
+
+def plan_split(
+    *,
+    n_rows: int,
+    n_main: int,
+    y: np.ndarray,
+    classes: list[str],
+    target: str,
+    site: str | None,
+    site_values: np.ndarray | None,
+    ood_sites: Sequence[Any] | None,
+    has_ood_frame: bool,
+    ood_description: str | None,
+    shift: dict[str, Any] | None,
+    test_size: Any,
+) -> SplitPlan:
+    """Choose the ood rows and check that a stratified train/test split is possible.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows in the working table (main table plus any ``ood_frame``).
+    n_main : int
+        Rows of the main table.
+    y : numpy.ndarray
+        Class index of every row.
+    classes : list of str
+        Class labels, for messages.
+    target : str
+        Target column, for messages.
+    site : str or None
+        Site column.
+    site_values : numpy.ndarray or None
+        Site label of every row (from :func:`site_labels`).
+    ood_sites : sequence or None
+        Site values held out as ``ood``.
+    has_ood_frame : bool
+        Whether the rows after ``n_main`` come from ``ood_frame``.
+    ood_description : str or None
+        How ``ood_frame`` was made.
+    shift : dict or None
+        Parsed ``ood_shift``.
+    test_size : float
+        Fraction of the pool in ``test``.
+
+    Returns
+    -------
+    SplitPlan
+        The pool, the ood rows and the ood description.
+
+    Raises
+    ------
+    DataError
+        If train or test would be empty, the pool has a single class, a class has fewer
+        than 2 rows, or train/test cannot hold one row per class.
+    """
+    all_rows = np.arange(n_rows, dtype=np.int64)
+    ood_rows: np.ndarray | None
+    if ood_sites:
+        wanted = {to_label(s) for s in ood_sites}
+        is_ood = np.isin(site_values, list(wanted))
+        ood_rows = all_rows[is_ood]
+        pool = all_rows[~is_ood]
+        ood_text = f"{site} in {sorted(wanted)!r}"
+    elif has_ood_frame:
+        pool = all_rows[:n_main]
+        ood_rows = all_rows[n_main:]
+        ood_text = ood_description or f"separate table of {len(ood_rows)} rows (ood_frame)"
+    else:
+        pool = all_rows
+        ood_rows = None
+        if shift is not None:
+            ood_text = f"test + gaussian noise, severity {fmt_number(shift['severity'])}"
+        else:
+            ood_text = "none"
+    n_pool = len(pool)
+    n_test = math.ceil(float(test_size) * n_pool)
+    n_train = n_pool - n_test
+    if n_pool == 0 or n_train == 0:
+        raise DataError(
+            f"Train split: expected at least one row, got 0 (rows outside ood: {n_pool}, "
+            f"test_size={test_size}); hold out fewer sites in ood_sites or add rows."
+        )
+    if n_test == 0:
+        raise DataError(
+            f"Test split: expected at least one row, got 0 (rows outside ood: {n_pool}, "
+            f"test_size={test_size})."
+        )
+    pool_classes, pool_counts = np.unique(y[pool], return_counts=True)
+    if len(pool_classes) < 2:
+        raise DataError(
+            f"Target column '{target}': expected at least 2 classes outside the ood split, got "
+            f"only {quote_names([classes[i] for i in pool_classes])}."
+        )
+    if pool_counts.min() < 2:
+        rare = classes[int(pool_classes[int(np.argmin(pool_counts))])]
+        raise DataError(
+            f"Target column '{target}': expected at least 2 rows per class to stratify the "
+            f"train/test split, got class '{rare}' with {int(pool_counts.min())} row."
+        )
+    if n_test < len(pool_classes) or n_train < len(pool_classes):
+        raise DataError(
+            f"Train/test split: expected at least {len(pool_classes)} rows (one per class of "
+            f"'{target}') in train and test, got {n_train} train and {n_test} test rows "
+            f"(test_size={test_size})."
+        )
+    return SplitPlan(pool=pool, ood_rows=ood_rows, ood_text=ood_text)
+
+
+def _add_noise(
+    X: pd.DataFrame,
+    X_train: pd.DataFrame,
+    features: list[FeatureSpec],
+    severity: float,
+    seed: int,
+) -> pd.DataFrame:
+    """A copy of ``X`` with ``severity * train std`` Gaussian noise on continuous columns."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 7919]))
+    X_ood = X.copy()
+    for spec in features:
+        if spec.kind != "continuous":
+            continue
+        std = float(X_train[spec.name].std(skipna=True))
+        if not math.isfinite(std):
+            std = 0.0
+        noise = rng.normal(0.0, 1.0, size=len(X_ood)) * severity * std
+        X_ood[spec.name] = X_ood[spec.name].to_numpy(dtype="float64") + noise
+    return X_ood
+
+
+def make_splits(
+    *,
+    X_all: pd.DataFrame,
+    y: np.ndarray,
+    sens_all: pd.DataFrame,
+    site_values: np.ndarray | None,
+    plan: SplitPlan,
+    features: list[FeatureSpec],
+    shift: dict[str, Any] | None,
+    test_size: float,
+    seed: int,
+) -> tuple[dict[str, Split], dict[str, np.ndarray]]:
+    """Split the rows into train, test and (optionally) ood.
+
+    Parameters
+    ----------
+    X_all : pandas.DataFrame
+        Model inputs of every row.
+    y : numpy.ndarray
+        Class index of every row.
+    sens_all : pandas.DataFrame
+        Sensitive group labels of every row.
+    site_values : numpy.ndarray or None
+        Site label of every row.
+    plan : SplitPlan
+        From :func:`plan_split`.
+    features : list of FeatureSpec
+        The features; continuous ones get noise under ``shift``.
+    shift : dict or None
+        ``{"kind": "noise", "severity": s}`` makes ``ood`` a noisy copy of ``test``.
+    test_size : float
+        Fraction of the pool in ``test`` (stratified on ``y``).
+    seed : int
+        ``random_state`` of the split and seed of the noise.
+
+    Returns
+    -------
+    splits : dict of str to Split
+        ``"train"``, ``"test"`` and, if any, ``"ood"``.
+    split_rows : dict of str to numpy.ndarray
+        The row positions of each split (``ood`` of a noisy copy: those of ``test``).
+    """
+    pool = plan.pool
+    train_rows, test_rows = train_test_split(
+        pool, test_size=float(test_size), random_state=seed, stratify=y[pool]
+    )
+    train_rows = np.asarray(train_rows, dtype=np.int64)
+    test_rows = np.asarray(test_rows, dtype=np.int64)
+
+    def make_split(rows: np.ndarray) -> Split:
+        return Split(
+            X=X_all.iloc[rows].reset_index(drop=True),
+            y=y[rows].copy(),
+            sensitive=sens_all.iloc[rows].reset_index(drop=True),
+            row_id=rows.copy(),
+            site=None if site_values is None else site_values[rows].copy(),
+        )
+
+    splits = {"train": make_split(train_rows), "test": make_split(test_rows)}
+    split_rows = {"train": train_rows, "test": test_rows}
+    if plan.ood_rows is not None:
+        splits["ood"] = make_split(plan.ood_rows)
+        split_rows["ood"] = plan.ood_rows
+    elif shift is not None:
+        ood = make_split(test_rows)
+        ood.X = _add_noise(ood.X, splits["train"].X, features, shift["severity"], seed)
+        splits["ood"] = ood
+        split_rows["ood"] = test_rows
+    return splits, split_rows
