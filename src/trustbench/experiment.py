@@ -9,20 +9,28 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from trustbench import data as data_module
 from trustbench.api import score
+from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
 from trustbench.explain import EXPLAINERS
 from trustbench.registry import unknown_name_message
 from trustbench.report import TrustReport
 from trustbench.suites import PERFORMANCE_METRICS, PRIVACY_ATTACKS
-from trustbench.tracking import log as log_to_mlflow
-from trustbench.tracking import resolve_tracking_uri
+from trustbench.threads import limit_threads, resolve_threads
+from trustbench.tracking import (
+    find_finished_run,
+    log_config,
+    log_report,
+    prepare_experiment,
+    resolve_tracking_uri,
+    tracked_run,
+)
 from trustbench.tracking.identity import git_commit, run_identity, trustbench_version
 from trustbench.training import TRAINERS, train
 
@@ -33,9 +41,12 @@ log = logging.getLogger("trustbench")
 class ExperimentResult:
     """What one experiment produced."""
 
-    report: TrustReport
+    report: TrustReport | None
     run_id: str | None
     seconds: float
+    skipped: bool = False
+    model: Any = None
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def validate_config(cfg: Mapping[str, Any]) -> None:
@@ -88,6 +99,11 @@ def dataset_kwargs(cfg: Mapping[str, Any]) -> dict[str, Any]:
 def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -> ExperimentResult:
     """Run one experiment and (by default) record it in MLflow.
 
+    The MLflow run is opened after the data are loaded and before training, so a job that
+    crashes ends FAILED (with the error as a tag) and one that is killed ends KILLED; only a
+    run that completed every step ends FINISHED. With ``resume=true`` a configuration whose
+    run identity already has a FINISHED run in the experiment is skipped.
+
     Parameters
     ----------
     cfg : DictConfig or mapping
@@ -101,21 +117,88 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
     )
     validate_config(resolved)
     seed = int(resolved["seed"])
-    device = str(resolved.get("device", "auto"))
+    threads = resolve_threads(resolved.get("threads", "auto"))
+    limit_threads(threads)
 
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
     log.info("[1/4] loading dataset '%s' (seed %d)", resolved["dataset"]["name"], seed)
     task = data_module.load(resolved["dataset"]["name"], seed=seed, **dataset_kwargs(resolved))
     sizes = ", ".join(f"{name} {len(split)}" for name, split in task.splits.items())
     log.info(
         "      %s; %d features; fingerprint %s", sizes, len(task.features), task.fingerprint[:12]
     )
+    identity = run_identity(resolved, task.fingerprint, trustbench_version())
+    timings["data"] = time.perf_counter() - clock
 
+    if not track:
+        report, model = _train_and_score(resolved, task, identity, threads, timings)
+        return ExperimentResult(
+            report, None, time.perf_counter() - start, model=model, timings=timings
+        )
+
+    tracking = resolved["tracking"]
+    clock = time.perf_counter()
+    uri = resolve_tracking_uri(tracking["uri"])
+    experiment_id = prepare_experiment(uri, tracking["experiment"])
+    timings["store"] = time.perf_counter() - clock
+    if resolved.get("resume", False):
+        existing = find_finished_run(uri, experiment_id, identity)
+        if existing is not None:
+            log.info(
+                "resume: run %s already FINISHED with identity %s; skipping", existing, identity
+            )
+            return ExperimentResult(None, existing, time.perf_counter() - start, skipped=True)
+    tags = {"trustbench.run_identity": identity, "trustbench.dataset_fingerprint": task.fingerprint}
+    with tracked_run(uri, experiment_id, run_name=resolved.get("run_name"), tags=tags) as run_id:
+        log_config(run_id, resolved, tracking_uri=uri)
+        report, model = _train_and_score(resolved, task, identity, threads, timings)
+        clock = time.perf_counter()
+        log.info(
+            "[4/4] logging to MLflow (%s, experiment '%s')", tracking["uri"], tracking["experiment"]
+        )
+        report.run.update(mlflow_run_id=run_id, tracking_uri=uri)
+        log_report(
+            run_id,
+            report,
+            tracking_uri=uri,
+            config=resolved,
+            model=model if tracking.get("log_model", True) else None,
+            config_logged=True,
+        )
+    timings["log"] = time.perf_counter() - clock
+    return ExperimentResult(
+        report, run_id, time.perf_counter() - start, model=model, timings=timings
+    )
+
+
+def _train_and_score(
+    resolved: Mapping[str, Any],
+    task: TaskData,
+    identity: str,
+    threads: int,
+    timings: dict[str, float],
+) -> tuple[TrustReport, Any]:
+    """Train the configured model on ``task`` and score it; returns the report and the model.
+
+    Adds ``train`` and ``score`` seconds to ``timings``.
+    """
+    seed = int(resolved["seed"])
+    clock = time.perf_counter()
     log.info(
-        "[2/4] training model '%s' with trainer '%s'",
+        "[2/4] training model '%s' with trainer '%s' (%d threads)",
         resolved["model"]["name"],
         resolved["trainer"]["name"],
+        threads,
     )
-    trained = train(resolved["model"], resolved["trainer"], task, seed=seed, device=device)
+    trained = train(
+        resolved["model"],
+        resolved["trainer"],
+        task,
+        seed=seed,
+        device=str(resolved.get("device", "auto")),
+    )
+    timings["train"] = time.perf_counter() - clock
     log.info("      trained in %.2f s", trained.info.get("seconds", 0.0))
     if "epsilon" in trained.info:
         log.info(
@@ -124,8 +207,8 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
             trained.info["delta"],
             trained.info["accountant"],
         )
-
     log.info("[3/4] scoring suites")
+    clock = time.perf_counter()
     report = score(
         trained.model,
         task,
@@ -134,31 +217,15 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
         training=trained.info,
         progress=lambda family: log.info("      %s", family),
     )
-    version = trustbench_version()
+    timings["score"] = time.perf_counter() - clock
     report.run.update(
         model=resolved["model"]["name"],
         trainer=resolved["trainer"]["name"],
-        identity=run_identity(resolved, task.fingerprint, version),
+        identity=identity,
         git_commit=git_commit(),
+        threads=threads,
     )
     for family, suite in report.suites.items():
         if suite.status == "failed":
             log.warning("      suite %s failed: %s", family, suite.reason)
-
-    run_id = None
-    if track:
-        tracking = resolved["tracking"]
-        log.info(
-            "[4/4] logging to MLflow (%s, experiment '%s')", tracking["uri"], tracking["experiment"]
-        )
-        run_id = log_to_mlflow(
-            report,
-            tracking_uri=tracking["uri"],
-            experiment=tracking["experiment"],
-            config=resolved,
-            model=trained.model if tracking.get("log_model", True) else None,
-            run_name=resolved.get("run_name"),
-        )
-        report.run["mlflow_run_id"] = run_id
-        report.run["tracking_uri"] = resolve_tracking_uri(tracking["uri"])
-    return ExperimentResult(report=report, run_id=run_id, seconds=time.perf_counter() - start)
+    return report, trained.model

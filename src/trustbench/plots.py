@@ -7,15 +7,24 @@ the tracking layer writes and closes it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.figure import Figure
 
 from trustbench.metrics import reliability_bins
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def _pyplot():
+    """matplotlib.pyplot on the Agg backend, imported on first use (it costs ~0.7 s)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def reliability_diagram(
@@ -25,7 +34,7 @@ def reliability_diagram(
 
     Marker area is proportional to the bin's share of rows; the diagonal is perfect calibration.
     """
-    fig, ax = plt.subplots(figsize=(4.8, 4.4))
+    fig, ax = _pyplot().subplots(figsize=(4.8, 4.4))
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfectly calibrated")
     for name, (y, proba) in curves.items():
         conf, acc, count = reliability_bins(y, proba, n_bins)
@@ -50,7 +59,7 @@ def group_bars(
     metric: str = "accuracy",
 ) -> Figure:
     """One bar per group with its bootstrap CI as an error bar; group sizes under the labels."""
-    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(labels), 3.6))
+    fig, ax = _pyplot().subplots(figsize=(1.2 + 0.9 * len(labels), 3.6))
     values = np.asarray(values, dtype=float)
     yerr = np.vstack(
         [values - np.asarray(low, dtype=float), np.asarray(high, dtype=float) - values]
@@ -67,7 +76,7 @@ def attack_roc(member: np.ndarray, scores: Mapping[str, np.ndarray]) -> Figure:
     """Membership-attack ROC on log-log axes (the low-FPR regime is what matters)."""
     from sklearn.metrics import roc_curve
 
-    fig, ax = plt.subplots(figsize=(4.6, 4.4))
+    fig, ax = _pyplot().subplots(figsize=(4.6, 4.4))
     floor = 1.0 / max(1, int((np.asarray(member) == 0).sum()))
     for name, score in scores.items():
         fpr, tpr, _ = roc_curve(member, score)

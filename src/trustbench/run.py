@@ -64,6 +64,9 @@ def app(cfg: DictConfig) -> float | None:
     except TrustbenchError as exc:
         print(f"trustbench: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    if result.skipped:
+        log.info("skipped (resume=true): FINISHED run %s has the same identity", result.run_id)
+        return None
     result.report.summary()
     log.info("done in %.1f s; MLflow run %s", result.seconds, result.run_id)
     return None

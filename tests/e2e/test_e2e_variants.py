@@ -133,6 +133,7 @@ def test_csv_dataset_end_to_end(tmp_path):
             f"dataset.path={path}",
             "dataset.target=outcome",
             "dataset.sensitive=[sex]",
+            "dataset.sensitive_bins={age:[0,50,65,200]}",
             "dataset.site=hospital",
             "dataset.ood_sites=[C]",
             "dataset.positive_label=sick",
@@ -140,5 +141,7 @@ def test_csv_dataset_end_to_end(tmp_path):
     )
     report = run_experiment(cfg, track=False).report
     assert report.run["classes"] == ["well", "sick"]
+    assert report.run["sensitive"] == ["sex", "age_group"]
+    assert "fairness/age_group/demographic_parity_difference" in report.values()
     assert all(report.suites[f].status == "ok" for f in report.suites)
     assert report.values()["performance/roc_auc"] > 0.8

@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
-from captum.attr import Saliency
 
 from trustbench.errors import ConfigError
 from trustbench.explain.perturb import masked_copies, predict_class_proba
@@ -70,6 +69,8 @@ class SaliencyExplainer:
         self.model = model
 
     def attribute(self, X: pd.DataFrame, target: np.ndarray) -> np.ndarray:
+        from captum.attr import Saliency  # imported on use: captum costs ~1 s of start-up
+
         encoded = self.model.transform(X).requires_grad_(True)
         target_t = torch.as_tensor(np.asarray(target), dtype=torch.long, device=encoded.device)
         self.model.module_.eval()

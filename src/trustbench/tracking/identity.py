@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 #: Top-level config keys that say where or how a run is recorded, not what it computes.
-NON_IDENTITY_KEYS = ("tracking", "hydra", "run_name", "resume")
+NON_IDENTITY_KEYS = ("tracking", "hydra", "run_name", "resume", "threads")
 
 
 def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

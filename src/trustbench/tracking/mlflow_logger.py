@@ -17,6 +17,7 @@ from typing import Any
 from trustbench.report import TrustReport
 from trustbench.tracking.artifacts import write_report_folder
 from trustbench.tracking.identity import flatten
+from trustbench.tracking.runs import tracked_run
 from trustbench.tracking.store import prepare_experiment, resolve_tracking_uri
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,54 @@ def _log_model(model: Any) -> None:
         sklearn_flavor_logger.setLevel(level)
 
 
+def config_params(config: Mapping[str, Any] | None) -> dict[str, str]:
+    """The resolved config, flattened to ``{"model.name": "mlp", ...}`` MLflow params."""
+    return {k: str(v)[:MAX_PARAM_LENGTH] for k, v in flatten(config or {}).items()}
+
+
+def log_config(run_id: str, config: Mapping[str, Any], *, tracking_uri: str) -> None:
+    """Log the config as params as soon as a run opens, so even a killed run says what it was."""
+    import mlflow
+    from mlflow.entities import Param
+
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri)
+    client.log_batch(run_id, params=[Param(k, v) for k, v in config_params(config).items()])
+
+
+def log_report(
+    run_id: str,
+    report: TrustReport,
+    *,
+    tracking_uri: str,
+    config: Mapping[str, Any] | None = None,
+    model: Any = None,
+    tags: Mapping[str, str] | None = None,
+    config_logged: bool = False,
+) -> None:
+    """Write params, tags, metrics (with CIs), artifacts and the model into the active run ``run_id``.
+
+    ``config_logged`` says the config params were already logged by :func:`log_config`.
+    """
+    import mlflow
+    from mlflow.entities import Metric, Param, RunTag
+
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri)
+    params = {} if config_logged else config_params(config)
+    params.update({f"training.{k}": str(v) for k, v in report.run.get("training", {}).items()})
+    now = int(time.time() * 1000)
+    client.log_batch(
+        run_id,
+        metrics=[Metric(k, float(v), now, 0) for k, v in metric_entries(report).items()],
+        params=[Param(k, v) for k, v in params.items()],
+        tags=[RunTag(k, v) for k, v in tag_entries(report, tags).items()],
+    )
+    with tempfile.TemporaryDirectory(prefix="trustbench-") as tmp:
+        write_report_folder(Path(tmp), report, config)
+        mlflow.log_artifacts(tmp)
+    if model is not None:
+        _log_model(model)
+
+
 def log(
     report: TrustReport,
     *,
@@ -97,7 +146,7 @@ def log(
     run_name: str | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> str:
-    """Record ``report`` as one MLflow run and return its run id.
+    """Record ``report`` as one new MLflow run and return its run id.
 
     Parameters
     ----------
@@ -111,29 +160,10 @@ def log(
         The fitted facade model, logged with the scikit-learn flavor (explicit requirements).
     run_name, tags : optional
     """
-    import mlflow
-    from mlflow.entities import Metric, Param, RunTag
-
     uri = resolve_tracking_uri(tracking_uri)
     if experiment_id is None:
         experiment_id = prepare_experiment(uri, experiment)
-    mlflow.set_tracking_uri(uri)
-    client = mlflow.MlflowClient(tracking_uri=uri)
-    params = {k: str(v)[:MAX_PARAM_LENGTH] for k, v in flatten(config or {}).items()}
-    params.update({f"training.{k}": str(v) for k, v in report.run.get("training", {}).items()})
-    now = int(time.time() * 1000)
-    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as active:
-        run_id = active.info.run_id
-        client.log_batch(
-            run_id,
-            metrics=[Metric(k, float(v), now, 0) for k, v in metric_entries(report).items()],
-            params=[Param(k, v) for k, v in params.items()],
-            tags=[RunTag(k, v) for k, v in tag_entries(report, tags).items()],
-        )
-        with tempfile.TemporaryDirectory(prefix="trustbench-") as tmp:
-            write_report_folder(Path(tmp), report, config)
-            mlflow.log_artifacts(tmp)
-        if model is not None:
-            _log_model(model)
+    with tracked_run(uri, experiment_id, run_name=run_name) as run_id:
+        log_report(run_id, report, tracking_uri=uri, config=config, model=model, tags=tags)
     logger.info("logged run %s to experiment %s in %s", run_id, experiment_id, uri)
     return run_id

@@ -17,8 +17,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-from opacus import PrivacyEngine
-from opacus.validators import ModuleValidator
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -81,6 +79,10 @@ def train_dp(
     multiplier, sample rate, number of steps and clipping norm.
     """
     _check_config(model_cfg, trainer_cfg)
+    # Imported here: opacus costs over a second of start-up that non-DP runs should not pay.
+    from opacus import PrivacyEngine
+    from opacus.validators import ModuleValidator
+
     model = build_model(model_cfg, task.features, seed=seed, recipe=trainer_cfg, device=device)
     inputs, targets = model.prepare(task.train.X, task.train.y)
     module = ModuleValidator.fix(model.module_)
