@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 import torch
+from omegaconf import OmegaConf
 from threadpoolctl import threadpool_limits
 
 from trustbench.errors import ConfigError
@@ -23,26 +24,52 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def launcher_workers() -> int:
-    """Jobs that run at once on this machine under the current Hydra launcher (1 if unknown)."""
+def _launcher_config():
+    """The current Hydra launcher config, or None outside a Hydra job."""
     try:
         from hydra.core.hydra_config import HydraConfig
 
-        launcher = HydraConfig.get().launcher
+        return HydraConfig.get().launcher
     except (ImportError, ValueError):  # not inside a Hydra job
-        return 1
-    n_jobs = launcher.get("n_jobs") if hasattr(launcher, "get") else None
+        return None
+
+
+def launcher_job_cpus(launcher: Any) -> int | None:
+    """CPUs a launcher grants each job, where it says: Ray's ``ray.remote.num_cpus`` or
+    submitit's ``cpus_per_task``; None when the launcher does not say."""
+    if launcher is None:
+        return None
+    ray_cpus = OmegaConf.select(launcher, "ray.remote.num_cpus", default=None)
+    cpus = (
+        ray_cpus
+        if ray_cpus is not None
+        else OmegaConf.select(launcher, "cpus_per_task", default=None)
+    )
+    return int(cpus) if cpus is not None and int(cpus) > 0 else None
+
+
+def launcher_workers(launcher: Any) -> int:
+    """Jobs that run at once on this machine under a joblib-style launcher (``n_jobs``), else 1."""
+    n_jobs = OmegaConf.select(launcher, "n_jobs", default=None) if launcher is not None else None
     if n_jobs is None:
         return 1
     n_jobs = int(n_jobs)
     return available_cores() if n_jobs < 0 else max(1, n_jobs)
 
 
-def resolve_threads(setting: Any, workers: int | None = None) -> int:
-    """Threads per job: an explicit positive int, or ``"auto"`` = available cores // workers."""
+def resolve_threads(setting: Any, launcher: Any = "current") -> int:
+    """Threads per job.
+
+    An explicit positive int is used as is. ``"auto"``: the CPUs the launcher grants each job
+    (Ray ``ray.remote.num_cpus``, submitit ``cpus_per_task``) when it says, else available
+    cores // jobs running at once (joblib ``n_jobs``), at least 1.
+    """
     if setting in (None, "auto"):
-        workers = launcher_workers() if workers is None else workers
-        return max(1, available_cores() // max(1, workers))
+        launcher = _launcher_config() if launcher == "current" else launcher
+        granted = launcher_job_cpus(launcher)
+        if granted is not None:
+            return granted
+        return max(1, available_cores() // launcher_workers(launcher))
     try:
         threads = int(setting)
     except (TypeError, ValueError):

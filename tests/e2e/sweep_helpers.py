@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -101,3 +104,58 @@ def mlflow_server(
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def _as_postgres_user(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: run its tools as the `postgres` user when we are root."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+def postgres_available() -> str | None:
+    """Why a throwaway PostgreSQL cluster cannot be started here, or None when it can."""
+    if not (shutil.which("initdb") and shutil.which("pg_ctl")):
+        return "PostgreSQL server binaries (initdb, pg_ctl) not found"
+    if os.geteuid() == 0 and not shutil.which("runuser"):
+        return "running as root without runuser"
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        return "psycopg2 not installed (pip install 'trustbench[postgres]')"
+    return None
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1; yields a SQLAlchemy URI (psycopg2 driver).
+
+    Its data live in a fresh folder under the system temp dir owned by the server's user
+    (pytest's own temp dirs are private to root, which PostgreSQL will not run as).
+    """
+    root = Path(tempfile.mkdtemp(prefix="trustbench-pg-"))
+    data = root / "pgdata"
+    data.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        shutil.chown(data, "postgres")
+    port = free_port()
+    try:
+        subprocess.run(
+            _as_postgres_user(["initdb", "-D", str(data), "-U", "postgres", "--auth=trust"]),
+            check=True,
+            capture_output=True,
+        )
+        options = f"-p {port} -h 127.0.0.1 -k {data}"
+        subprocess.run(
+            _as_postgres_user(
+                ["pg_ctl", "-D", str(data), "-o", options, "-l", str(data / "log"), "-w", "start"]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            _as_postgres_user(["pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop"]),
+            capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)

@@ -15,7 +15,16 @@ from pathlib import Path
 
 import mlflow
 import pytest
-from tests.e2e.sweep_helpers import TINY, mlflow_server, runs_by_experiment, trustbench
+from tests.e2e.sweep_helpers import (
+    TINY,
+    mlflow_server,
+    postgres_available,
+    postgres_cluster,
+    runs_by_experiment,
+    trustbench,
+)
+
+from trustbench.threads import available_cores
 
 pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
 
@@ -37,6 +46,9 @@ def test_sixteen_jobs_four_workers_new_sqlite_store(tmp_path: Path):
     out = trustbench([*SIXTEEN, "tracking.experiment=parallel"], cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-4000:]
     _check_sixteen(f"sqlite:///{tmp_path}/mlflow.db", "parallel")
+    runs = runs_by_experiment(f"sqlite:///{tmp_path}/mlflow.db")["parallel"]
+    cores = available_cores()
+    assert {r.data.params["training.threads"] for r in runs} == {str(max(1, cores // 4))}
 
 
 @pytest.mark.slow
@@ -47,6 +59,17 @@ def test_sixteen_jobs_four_workers_tracking_server(tmp_path: Path):
         )
         assert out.returncode == 0, out.stderr[-4000:]
         _check_sixteen(uri, "served")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(postgres_available() is not None, reason=str(postgres_available()))
+def test_sixteen_jobs_four_workers_postgres_backed_server(tmp_path: Path):
+    with postgres_cluster() as backend, mlflow_server(tmp_path, backend_uri=backend) as uri:
+        out = trustbench(
+            [*SIXTEEN, f"tracking.uri={uri}", "tracking.experiment=postgres"], cwd=tmp_path
+        )
+        assert out.returncode == 0, out.stderr[-4000:]
+        _check_sixteen(uri, "postgres")
 
 
 def test_resume_skips_finished_and_reruns_failed(tmp_path: Path):
@@ -136,3 +159,30 @@ def test_cluster_launcher_presets_compose(launcher, plugin):
         )
     target = cfg.hydra.launcher._target_
     assert ("Slurm" in target) if launcher == "slurm" else ("Ray" in target)
+
+
+@pytest.mark.slow
+def test_ray_launcher_four_jobs_on_local_ray(tmp_path: Path):
+    """Runs in the optional environment (pip install '.[ray]'): a local Ray instance, no dashboard."""
+    pytest.importorskip("hydra_plugins.hydra_ray_launcher")
+    out = trustbench(
+        [
+            "-m",
+            "hydra/launcher=ray",
+            "+hydra.launcher.ray.init.num_cpus=2",
+            "+hydra.launcher.ray.init._node_ip_address=127.0.0.1",
+            "+hydra.launcher.ray.init.include_dashboard=false",
+            "+hydra.launcher.ray.remote.num_cpus=1",
+            "seed=range(4)",
+            *TINY,
+        ],
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr[-4000:]
+    runs = runs_by_experiment(f"sqlite:///{tmp_path}/mlflow.db")
+    assert sorted(r.data.params["seed"] for r in runs["trustbench"]) == ["0", "1", "2", "3"]
+    assert {r.info.status for r in runs["trustbench"]} == {"FINISHED"}
+    assert {r.data.params["training.threads"] for r in runs["trustbench"]} == {
+        "1"
+    }  # ray.remote.num_cpus
+    assert not runs.get("Default")
