@@ -22,6 +22,7 @@ from trustbench.models import check_proba, wrap
 from trustbench.registry import unknown_name_message
 from trustbench.report import FAMILIES, TrustReport
 from trustbench.suites import SUITES, ScoringContext, default_config, run_suites
+from trustbench.suites.fairness_sensitive import predict_proba
 from trustbench.tracking.identity import package_versions, trustbench_version
 
 
@@ -38,10 +39,14 @@ def merged_suite_config(overrides: Mapping[str, Any] | None = None) -> dict[str,
 
 
 def predict_splits(model: Any, data: TaskData) -> dict[str, np.ndarray]:
-    """Validated class probabilities for every non-empty split."""
+    """Validated class probabilities for every non-empty split.
+
+    A model that sets ``requires_sensitive = True`` (fairlearn's ThresholdOptimizer behind
+    ``trainer=fair``) is called as ``predict_proba(X, sensitive=split.sensitive)``.
+    """
     return {
         name: check_proba(
-            model.predict_proba(split.X),
+            predict_proba(model, split.X, split.sensitive),
             len(split),
             data.n_classes,
             where=f"predict_proba on '{name}'",

@@ -68,7 +68,16 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
             f"trainer 'dp' (DP-SGD through Opacus) supports torch models only, such as model=mlp; "
             f"received model '{cfg['model']['name']}' ({library})"
         )
+    if trainer == "fair":
+        from trustbench.training.fair import check_fair_config
+
+        check_fair_config(cfg["trainer"], cfg["model"])
     suite = cfg["suite"]
+    from trustbench.suites.fairness import check_config as check_fairness_config
+    from trustbench.suites.generalization import check_config as check_generalization_config
+
+    check_fairness_config(suite.get("fairness", {}) or {})
+    check_generalization_config(suite.get("generalization", {}) or {})
     for name in suite["performance"].get("metrics", []):
         if name not in PERFORMANCE_METRICS:
             raise ConfigError(unknown_name_message("metric", name, list(PERFORMANCE_METRICS)))
@@ -88,6 +97,16 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
                 f"explainer '{name}' needs gradients, which model '{cfg['model']['name']}' ({library}) "
                 f"does not have; use a torch model (model=mlp) or a model-agnostic explainer "
                 f"(explainer=ablation)"
+            )
+        if (
+            EXPLAINERS.get(name).needs_gradients
+            and trainer == "fair"
+            and explainers.get("enabled", True)
+        ):
+            raise ConfigError(
+                f"explainer '{name}' needs gradients, which trainer 'fair' does not give: its "
+                f"model is a fairlearn-mitigated classifier (thresholds or a mixture of hard "
+                f"predictions); use a model-agnostic explainer (explainer=ablation)"
             )
 
 

@@ -1,4 +1,4 @@
-"""Figures logged as ``plots/*.png``: reliability diagram, per-group bars, attack ROC.
+"""Figures logged as ``plots/*.png``: reliability diagram, per-group bars, attack ROC, shift curves.
 
 Each function takes plain arrays and returns a matplotlib Figure (Agg backend, no display);
 the tracking layer writes and closes it.
@@ -93,4 +93,88 @@ def attack_roc(member: np.ndarray, scores: Mapping[str, np.ndarray]) -> Figure:
         title="Membership inference ROC",
     )
     ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def group_panels(
+    attribute: str,
+    labels: Sequence[str],
+    sizes: Sequence[int],
+    metrics: Mapping[str, tuple[np.ndarray, Sequence[float], Sequence[float]]],
+    min_group_size: int = 0,
+) -> Figure:
+    """Grouped bars: for each group, one bar per metric (``{name: (values, low, high)}``) with
+    its CI as an error bar.
+
+    Group sizes are written under the labels; groups under ``min_group_size`` are marked ``*``
+    and their bars drawn lighter; an undefined value (NaN) leaves its bar out and is marked
+    ``undef.``. One axes per figure keeps the figure cheap to draw.
+    """
+    plt = _pyplot()
+    labels = [str(v) for v in labels]
+    names = list(metrics)
+    n_groups, n_metrics = len(labels), len(names)
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.0 + 0.28 * n_groups * (n_metrics + 1)), 3.8))
+    small = np.asarray([int(n) < min_group_size for n in sizes], dtype=bool)
+    width = 0.8 / n_metrics
+    x = np.arange(n_groups)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, name in enumerate(names):
+        values, low, high = (np.asarray(v, dtype=float) for v in metrics[name])
+        pos = x - 0.4 + width * (k + 0.5)
+        yerr = np.nan_to_num(np.vstack([values - low, high - values]).clip(min=0))
+        color = colors[k % len(colors)]
+        ax.bar(
+            pos,
+            np.nan_to_num(values),
+            width,
+            yerr=yerr,
+            capsize=2,
+            color=color,
+            alpha=1.0,
+            label=name.replace("_", " "),
+            error_kw={"linewidth": 0.8},
+        )
+        if small.any():
+            ax.bar(pos[small], np.nan_to_num(values[small]), width, color="white", alpha=0.45)
+        for xp in pos[~np.isfinite(values)]:
+            ax.text(xp, 0.01, "undef.", rotation=90, ha="center", va="bottom", fontsize=6)
+    ticks = [
+        f"{lab}{'*' if s else ''}\nn={n}" for lab, n, s in zip(labels, sizes, small, strict=True)
+    ]
+    ax.set_xticks(x, ticks, fontsize=7)
+    ax.set(ylim=(0, 1.05), xlim=(-0.5, n_groups - 0.5))
+    note = f"; * n < {min_group_size}, drawn lighter" if small.any() else ""
+    ax.set_title(f"by {attribute} (95% bootstrap CI{note})", fontsize=9)
+    ax.legend(
+        fontsize=7, ncol=n_metrics, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False
+    )
+    return fig
+
+
+def shift_curves(
+    curves: Mapping[str, Mapping[str, tuple[Sequence[float], Sequence[float], Sequence[float]]]],
+    severities: Sequence[float],
+    baseline: Mapping[str, float],
+) -> Figure:
+    """Metric against shift severity, one panel per metric and one line per kind of shift.
+
+    ``curves[metric][kind] = (values, low, high)`` over ``severities``; severity 0 is the
+    unshifted test split (``baseline[metric]``). The CI is drawn as a band.
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(curves), figsize=(3.8 * len(curves), 3.6), squeeze=False)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.84, wspace=0.3)
+    xs = np.concatenate([[0.0], np.asarray(severities, dtype=float)])
+    order = np.argsort(xs, kind="stable")
+    for ax, (metric, kinds) in zip(axes[0], curves.items(), strict=True):
+        for kind, (values, low, high) in kinds.items():
+            ys = np.concatenate([[baseline[metric]], np.asarray(values, dtype=float)])[order]
+            lo = np.concatenate([[np.nan], np.asarray(low, dtype=float)])[order]
+            hi = np.concatenate([[np.nan], np.asarray(high, dtype=float)])[order]
+            (line,) = ax.plot(xs[order], ys, marker="o", label=kind)
+            ax.fill_between(xs[order], lo, hi, alpha=0.15, color=line.get_color())
+        ax.set(xlabel="severity (0 = test)", ylabel=metric, title=metric)
+        ax.legend(fontsize=7)
+    fig.suptitle("Synthetic shifts of the test split (95% bootstrap CI)", fontsize=10)
     return fig

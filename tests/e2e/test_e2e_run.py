@@ -223,3 +223,136 @@ def test_same_config_and_seed_give_identical_metrics(tmp_path):
         compose_config(["model=mlp", "seed=1"]), track=False
     ).report.values()
     assert other_seed != first
+
+
+def _fairlearn_gaps(y, y_pred, groups):
+    """Every fairness scalar of the run, computed by fairlearn on explicit rows."""
+    import warnings
+
+    import fairlearn.metrics as flm
+
+    kw = {"sensitive_features": groups}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {
+            "demographic_parity_difference": flm.demographic_parity_difference(y, y_pred, **kw),
+            "demographic_parity_ratio": flm.demographic_parity_ratio(y, y_pred, **kw),
+            "equalized_odds_difference": flm.equalized_odds_difference(y, y_pred, **kw),
+            "equalized_odds_ratio": flm.equalized_odds_ratio(y, y_pred, **kw),
+            "equalized_odds_difference_mean": flm.equalized_odds_difference(
+                y, y_pred, agg="mean", **kw
+            ),
+            "equalized_odds_ratio_mean": flm.equalized_odds_ratio(y, y_pred, agg="mean", **kw),
+            "equal_opportunity_difference": flm.equal_opportunity_difference(y, y_pred, **kw),
+            "equal_opportunity_ratio": flm.equal_opportunity_ratio(y, y_pred, **kw),
+            "accuracy_score_difference": flm.accuracy_score_difference(y, y_pred, **kw),
+            "accuracy_score_group_min": flm.accuracy_score_group_min(y, y_pred, **kw),
+        }
+
+
+def test_every_fairness_scalar_and_group_value_recomputed_with_fairlearn(heart_run):
+    _, run, local = heart_run
+    metrics = run.data.metrics
+    test = pd.read_parquet(local / "predictions.parquet").query("split == 'test'")
+    y, y_pred, score = test["y_true"], test["y_pred"], test["proba_1"].to_numpy()
+    pos = score[y == 1]
+    threshold = max(t for t in np.unique(pos) if np.mean(pos >= t) >= 0.9 - 1e-12)
+    at_point = (score >= threshold).astype(int)
+    crossed = test["sensitive_sex"] + " x " + test["sensitive_age_group"]
+    for key, groups in (
+        ("sex", test["sensitive_sex"]),
+        ("age_group", test["sensitive_age_group"]),
+        ("sex_x_age_group", crossed),
+    ):
+        for name, value in _fairlearn_gaps(y, y_pred, groups).items():
+            assert metrics[f"fairness/{key}/{name}"] == pytest.approx(value, abs=1e-12), name
+        at = _fairlearn_gaps(y, at_point, groups)
+        for name in ("demographic_parity_difference", "equalized_odds_difference"):
+            assert metrics[f"fairness/at_sensitivity_0.9/{key}/{name}"] == pytest.approx(
+                at[name], abs=1e-12
+            )
+    table = pd.read_parquet(local / "fairness/groups.parquet")
+    for group, rows in test.groupby("sensitive_sex"):
+        assert metrics[f"fairness/sex/true_positive_rate/{group}"] == pytest.approx(
+            skm.recall_score(rows["y_true"], rows["y_pred"]), abs=1e-12
+        )
+        assert metrics[f"fairness/sex/selection_rate/{group}"] == pytest.approx(
+            rows["y_pred"].mean(), abs=1e-12
+        )
+        in_group = test["sensitive_sex"] == group
+        groups_ece = ece_reference(
+            rows["y_true"].to_numpy(), rows[["proba_0", "proba_1"]].to_numpy()
+        )
+        logged = table.query(
+            "attribute == 'sex' and group == @group and metric == 'ece' "
+            "and operating_point == 'argmax'"
+        )["value"]
+        assert logged.item() == pytest.approx(groups_ece, abs=1e-12)
+        assert (
+            int(in_group.sum())
+            == table.query("attribute == 'sex' and group == @group")["n"].iloc[0]
+        )
+    assert (local / "plots/fairness_by_sex_x_age_group.png").is_file()
+
+
+def test_generalization_in_depth_recomputed_from_the_artifacts(heart_run):
+    _, run, local = heart_run
+    metrics = run.data.metrics
+    predictions = pd.read_parquet(local / "predictions.parquet")
+    by_split = {s: f for s, f in predictions.groupby("split")}
+    test, ood, train = by_split["test"], by_split["ood"], by_split["train"]
+
+    def proba(frame):
+        return frame[["proba_0", "proba_1"]].to_numpy()
+
+    assert metrics["generalization/ood_brier"] == pytest.approx(
+        skm.brier_score_loss(ood["y_true"], ood["proba_1"]), abs=1e-12
+    )
+    assert metrics["generalization/ood_log_loss"] == pytest.approx(
+        skm.log_loss(ood["y_true"], proba(ood), labels=[0, 1]), abs=1e-9
+    )
+    assert metrics["generalization/roc_auc_drop"] == pytest.approx(
+        skm.roc_auc_score(test["y_true"], test["proba_1"])
+        - skm.roc_auc_score(ood["y_true"], ood["proba_1"]),
+        abs=1e-12,
+    )
+    assert metrics["generalization/ece_drop"] == pytest.approx(
+        ece_reference(ood["y_true"].to_numpy(), proba(ood))
+        - ece_reference(test["y_true"].to_numpy(), proba(test)),
+        abs=1e-12,
+    )
+    assert metrics["generalization/train_test_gap/accuracy"] == pytest.approx(
+        skm.accuracy_score(train["y_true"], train["y_pred"])
+        - skm.accuracy_score(test["y_true"], test["y_pred"]),
+        abs=1e-12,
+    )
+    sites = pd.concat([test, ood])
+    for site, rows in sites.groupby("site"):
+        assert metrics[f"generalization/site/{site}/roc_auc"] == pytest.approx(
+            skm.roc_auc_score(rows["y_true"], rows["proba_1"]), abs=1e-12
+        )
+    assert metrics["generalization/worst_site_accuracy"] == pytest.approx(
+        (sites["y_true"] == sites["y_pred"]).groupby(sites["site"]).mean().min()
+    )
+    gaps = _fairlearn_gaps(ood["y_true"], ood["y_pred"], ood["sensitive_sex"])
+    assert metrics[
+        "generalization/ood_fairness/sex/demographic_parity_difference"
+    ] == pytest.approx(gaps["demographic_parity_difference"], abs=1e-12)
+    shifts = pd.read_parquet(local / "generalization/shifts.parquet")
+    for (kind, severity), rows in shifts.groupby(["kind", "severity"]):
+        key = f"generalization/shift/{kind}/{severity:g}"
+        assert metrics[f"{key}/accuracy"] == pytest.approx(
+            skm.accuracy_score(
+                rows["y_true"],
+                rows[["proba_0", "proba_1"]].to_numpy().argmax(1),
+                sample_weight=rows["weight"],
+            ),
+            abs=1e-12,
+        )
+        assert metrics[f"{key}/roc_auc"] == pytest.approx(
+            skm.roc_auc_score(rows["y_true"], rows["proba_1"], sample_weight=rows["weight"]),
+            abs=1e-12,
+        )
+    assert set(shifts["row_id"]) == set(test["row_id"])
+    for plot in ("plots/reliability_diagram.png", "plots/shift_curves.png"):
+        assert (local / plot).is_file()

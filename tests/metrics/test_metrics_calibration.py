@@ -155,3 +155,112 @@ def test_reliability_bins_agree_with_ece():
     ece = (count[keep] / 300 * np.abs(acc[keep] - conf[keep])).sum()
     assert ece == pytest.approx(expected_calibration_error(y, proba, n_bins=10), abs=1e-12)
     assert np.isnan(conf[~keep]).all()
+
+
+# ----------------------------------------------------------------------------- adaptive and group ECE
+def _loop_adaptive_ece(y, p, n_bins=15, w=None):
+    """Independent adaptive ECE: lay the confidence-sorted rows end to end (row i an interval of
+    length w_i) and cut [0, W] into n_bins equal stretches; a loop over bins and rows."""
+    w = np.ones(y.shape[0]) if w is None else np.asarray(w, float)
+    conf = p.max(axis=1)
+    correct = (p.argmax(axis=1) == y).astype(float)
+    order = sorted(range(y.shape[0]), key=lambda i: (conf[i], i))
+    total = w.sum()
+    ece = 0.0
+    for b in range(n_bins):
+        lo, hi = total * b / n_bins, total * (b + 1) / n_bins
+        start, gap = 0.0, 0.0
+        for i in order:
+            overlap = max(0.0, min(hi, start + w[i]) - max(lo, start))
+            gap += overlap * (correct[i] - conf[i])
+            start += w[i]
+        ece += abs(gap)
+    return ece / total
+
+
+def _array_split_adaptive_ece(y, p, n_bins):
+    """The usual implementation: np.array_split of the sorted rows into n_bins bins."""
+    conf = p.max(axis=1)
+    correct = (p.argmax(axis=1) == y).astype(float)
+    order = np.argsort(conf, kind="stable")
+    total = 0.0
+    for rows in np.array_split(order, n_bins):
+        if rows.size:
+            total += rows.size * abs(correct[rows].mean() - conf[rows].mean())
+    return total / y.shape[0]
+
+
+@pytest.mark.parametrize("k", [2, 3])
+@pytest.mark.parametrize("n_bins", [1, 4, 10, 15])
+def test_adaptive_ece_matches_loop_and_array_split(k, n_bins):
+    y, p = _data(40 + k, k, n=120)
+    value = tm.adaptive_calibration_error(y, p, n_bins=n_bins)
+    assert type(value) is float
+    assert value == pytest.approx(_loop_adaptive_ece(y, p, n_bins), abs=ATOL)
+    assert value == pytest.approx(_array_split_adaptive_ece(y, p, n_bins), abs=ATOL)  # 120 % R == 0
+
+
+def test_adaptive_ece_weights_and_bootstrap_match_resampled_rows():
+    y, p = _data(7, 2, n=90)
+    p = np.round(p, 1)  # ties in confidence
+    p[:, 0] = 1 - p[:, 1]
+    w = np.random.default_rng(3).exponential(size=90)
+    assert tm.adaptive_calibration_error(y, p, w, n_bins=7) == pytest.approx(
+        _loop_adaptive_ece(y, p, 7, w), abs=ATOL
+    )
+    counts = tm.bootstrap_counts(90, 20, np.random.default_rng(4))
+    values = tm.adaptive_calibration_error(y, p, counts, n_bins=10)
+    assert values.shape == (20,)
+    for b in range(20):
+        idx = np.repeat(np.arange(90), counts[b])
+        np.testing.assert_allclose(
+            values[b], _loop_adaptive_ece(y[idx], p[idx], 10), rtol=0, atol=ATOL
+        )
+        # 90 resampled rows in 10 bins: exactly the array_split bins of the resampled rows
+        np.testing.assert_allclose(
+            values[b], _array_split_adaptive_ece(y[idx], p[idx], 10), rtol=0, atol=ATOL
+        )
+
+
+def test_adaptive_ece_hand_computed():
+    # Confidences 0.6, 0.7, 0.8, 0.9 (sorted), correct 0, 1, 1, 1; two bins of two rows.
+    p = np.array([[0.4, 0.6], [0.3, 0.7], [0.2, 0.8], [0.1, 0.9]])
+    y = np.array([0, 1, 1, 1])
+    # bin 1: acc 1/2, conf 0.65 -> 2/4 * 0.15; bin 2: acc 1, conf 0.85 -> 2/4 * 0.15.
+    assert tm.adaptive_calibration_error(y, p, n_bins=2) == pytest.approx(0.15, abs=1e-12)
+    # Three bins of 4/3 rows (gaps a - c: -0.6, 0.3, 0.2, 0.1): bin 1 holds row 0 and 1/3 of
+    # row 1, bin 2 the other 2/3 of row 1 and 2/3 of row 2, bin 3 the rest of row 2 and row 3.
+    expected = (abs(-0.6 + 0.3 / 3) + abs(0.3 * 2 / 3 + 0.2 * 2 / 3) + abs(0.2 / 3 + 0.1)) / 4
+    assert tm.adaptive_calibration_error(y, p, n_bins=3) == pytest.approx(expected, abs=1e-12)
+    zero = tm.adaptive_calibration_error(y, p, np.vstack([np.ones(4), np.zeros(4)]))
+    assert np.isfinite(zero[0]) and np.isnan(zero[1])
+    with pytest.raises(TrustbenchError, match="n_bins"):
+        tm.adaptive_calibration_error(y, p, n_bins=0)
+
+
+def test_group_ece_and_difference_match_per_group_loop():
+    rng = np.random.default_rng(9)
+    y, p = _data(9, 2, n=200)
+    groups = rng.choice(np.array(["x", "y", "z"]), 200)
+    w = rng.exponential(size=200)
+    labels, values = tm.group_calibration_error(y, p, groups, w, n_bins=10)
+    expected = [_loop_ece(y[groups == g], p[groups == g], 10, w[groups == g]) for g in labels]
+    np.testing.assert_allclose(values, expected, atol=ATOL)
+    assert tm.ece_difference(y, p, groups, w, n_bins=10) == pytest.approx(
+        max(expected) - min(expected), abs=ATOL
+    )
+    counts = tm.bootstrap_counts(200, 8, rng)
+    counts[0, groups == "z"] = 0  # "z" absent from replicate 0
+    _, batch = tm.group_calibration_error(y, p, groups, counts)
+    gaps = tm.ece_difference(y, p, groups, counts)
+    for b in range(8):
+        idx = np.repeat(np.arange(200), counts[b])
+        per = [
+            _loop_ece(y[idx][groups[idx] == g], p[idx][groups[idx] == g])
+            for g in labels
+            if (groups[idx] == g).any()
+        ]
+        np.testing.assert_allclose(batch[b][np.isfinite(batch[b])], per, atol=ATOL)
+        np.testing.assert_allclose(gaps[b], max(per) - min(per), atol=ATOL)
+    assert np.isnan(batch[0, 2])
+    assert np.isnan(tm.ece_difference(y, p, np.full(200, "only")))

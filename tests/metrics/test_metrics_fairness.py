@@ -268,3 +268,232 @@ def test_many_groups_match_fairlearn():
         assert _ours(name)(y, y_pred, groups) == pytest.approx(
             REFERENCES[name](y, y_pred, groups), abs=ATOL
         ), name
+
+
+# ----------------------------------------------------------------------------- issue 3 additions
+def _fl_kw(fn, **kw):
+    def call(y, y_pred, groups, w=None):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return float(fn(y, y_pred, sensitive_features=groups, sample_weight=w, **kw))
+
+    return call
+
+
+MORE = {
+    "equalized_odds_difference_mean": (
+        lambda *a: tm.equalized_odds_difference(*a, agg="mean"),
+        _fl_kw(flm.equalized_odds_difference, agg="mean"),
+    ),
+    "equalized_odds_ratio": (tm.equalized_odds_ratio, _fl_kw(flm.equalized_odds_ratio)),
+    "equalized_odds_ratio_mean": (
+        lambda *a: tm.equalized_odds_ratio(*a, agg="mean"),
+        _fl_kw(flm.equalized_odds_ratio, agg="mean"),
+    ),
+    "equal_opportunity_ratio": (tm.equal_opportunity_ratio, _fl_kw(flm.equal_opportunity_ratio)),
+    "accuracy_score_difference": (
+        tm.accuracy_score_difference,
+        _fl_kw(flm.accuracy_score_difference),
+    ),
+    "accuracy_score_group_min": (
+        tm.accuracy_score_group_min,
+        _fl_kw(flm.accuracy_score_group_min),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE))
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fairlearn_named_metrics_match_fairlearn(name, seed):
+    ours, reference = MORE[name]
+    y, y_pred, groups = _data(seed)
+    value = ours(y, y_pred, groups)
+    assert type(value) is float
+    assert value == pytest.approx(reference(y, y_pred, groups), abs=ATOL)
+    w = np.random.default_rng(seed).exponential(size=y.shape[0])
+    assert ours(y, y_pred, groups, w) == pytest.approx(reference(y, y_pred, groups, w), abs=ATOL)
+
+
+@pytest.mark.parametrize("name", sorted(MORE))
+def test_fairlearn_named_metrics_replicates_match_resampled_fairlearn(name):
+    # Large groups holding both classes: every replicate keeps every rate defined, where the
+    # definitions of trustbench and fairlearn agree.
+    ours, reference = MORE[name]
+    y, y_pred, groups = _data(21, n=400)
+    counts = tm.bootstrap_counts(y.shape[0], 8, np.random.default_rng(4))
+    values = ours(y, y_pred, groups, counts)
+    assert values.shape == (8,)
+    for b in range(8):
+        idx = np.repeat(np.arange(y.shape[0]), counts[b])
+        for g in np.unique(groups):
+            assert len(np.unique(y[idx][groups[idx] == g])) == 2  # the precondition
+        expected = reference(y[idx], y_pred[idx], groups[idx])
+        np.testing.assert_allclose(values[b], expected, rtol=0, atol=ATOL, err_msg=str(b))
+
+
+def test_rate_gaps_equal_the_functions():
+    y, y_pred, groups = _data(8)
+    counts = tm.bootstrap_counts(y.shape[0], 20, np.random.default_rng(0))
+    gaps = tm.rate_gaps(tm.group_rates(y, y_pred, groups, counts))
+    functions = {
+        "demographic_parity_difference": tm.demographic_parity_difference,
+        "demographic_parity_ratio": tm.demographic_parity_ratio,
+        "equalized_odds_difference": tm.equalized_odds_difference,
+        "equal_opportunity_difference": tm.equal_opportunity_difference,
+        "accuracy_score_group_min": tm.worst_group_accuracy,
+        **{name: ours for name, (ours, _) in MORE.items()},
+    }
+    assert set(functions) == set(gaps)
+    for name, fn in functions.items():
+        np.testing.assert_allclose(gaps[name], fn(y, y_pred, groups, counts), atol=0, err_msg=name)
+
+
+def test_group_rates_fnr_and_precision_match_metricframe():
+    y, y_pred, groups = _data(13)
+    w = np.random.default_rng(2).integers(0, 3, y.shape[0]).astype(float)
+    rates = tm.group_rates(y, y_pred, groups, w)
+    frame = flm.MetricFrame(
+        metrics={"fnr": flm.false_negative_rate, "precision": skm.precision_score},
+        y_true=y,
+        y_pred=y_pred,
+        sensitive_features=groups,
+        sample_params={"fnr": {"sample_weight": w}, "precision": {"sample_weight": w}},
+    )
+    by_group = frame.by_group.loc[list(rates.labels)]
+    np.testing.assert_allclose(rates.fnr, by_group["fnr"].to_numpy(float), atol=ATOL)
+    np.testing.assert_allclose(rates.precision, by_group["precision"].to_numpy(float), atol=ATOL)
+    np.testing.assert_allclose(
+        rates.negatives, [w[(groups == g) & (y == 0)].sum() for g in rates.labels]
+    )
+
+
+def test_prediction_matrix_equals_one_call_per_row():
+    y, _, groups = _data(9, n=150)
+    rng = np.random.default_rng(5)
+    preds = (rng.random((6, 150)) < 0.5).astype(int)
+    counts = tm.bootstrap_counts(150, 6, rng)
+    for fn in (tm.equalized_odds_difference, tm.demographic_parity_ratio, tm.worst_group_accuracy):
+        batch = fn(y, preds, groups, counts)
+        unweighted = fn(y, preds, groups)
+        assert batch.shape == unweighted.shape == (6,)
+        for b in range(6):
+            assert batch[b] == pytest.approx(fn(y, preds[b], groups, counts[b]), abs=1e-12)
+            assert unweighted[b] == pytest.approx(fn(y, preds[b], groups), abs=1e-12)
+    with pytest.raises(TrustbenchError, match="needs weights of shape"):
+        tm.demographic_parity_difference(y, preds, groups, counts[:4])
+
+
+def test_unknown_agg_names_the_choices():
+    y, y_pred, groups = _data(0, n=40)
+    with pytest.raises(TrustbenchError, match=r"agg must be one of \['worst_case', 'mean'\]"):
+        tm.equalized_odds_ratio(y, y_pred, groups, agg="max")
+
+
+def test_ratios_hand_computed_and_undefined():
+    # a: TPR 1/2, FPR 1/2; b: TPR 1, FPR 1/4.
+    y = np.array([1, 1, 0, 0, 1, 0, 0, 0, 0])
+    y_pred = np.array([1, 0, 1, 0, 1, 1, 0, 0, 0])
+    groups = np.array(["a"] * 4 + ["b"] * 5)
+    assert tm.equalized_odds_ratio(y, y_pred, groups) == pytest.approx(0.5)
+    assert tm.equalized_odds_ratio(y, y_pred, groups, agg="mean") == pytest.approx(0.5)
+    assert tm.equal_opportunity_ratio(y, y_pred, groups) == pytest.approx(0.5)
+    assert tm.equalized_odds_difference(y, y_pred, groups, agg="mean") == pytest.approx(0.375)
+    # accuracy: a 2/4, b 4/5
+    assert tm.accuracy_score_difference(y, y_pred, groups) == pytest.approx(0.3)
+    assert tm.accuracy_score_group_min(y, y_pred, groups) == pytest.approx(0.5)
+    # Nobody with y=0 predicted positive anywhere: the FPR ratio is 0/0, so the ratio is NaN.
+    no_fp = np.where(y == 0, 0, y_pred)
+    assert np.isnan(tm.equalized_odds_ratio(y, no_fp, groups))
+
+
+def test_group_roc_auc_matches_sklearn_and_resampled_rows():
+    rng = np.random.default_rng(6)
+    n = 240
+    groups = rng.choice(np.array(["a", "b", "c"]), n)
+    y = rng.integers(0, 2, n)
+    score = np.round(np.clip(0.35 * y + 0.65 * rng.random(n), 0, 1), 2)  # ties
+    w = rng.exponential(size=n)
+    labels, values = tm.group_roc_auc(y, score, groups, w)
+    expected = [
+        skm.roc_auc_score(y[groups == g], score[groups == g], sample_weight=w[groups == g])
+        for g in labels
+    ]
+    np.testing.assert_allclose(values, expected, atol=ATOL)
+    counts = tm.bootstrap_counts(n, 10, rng)
+    _, batch = tm.group_roc_auc(y, score, groups, counts)
+    assert batch.shape == (10, 3)
+    for b in range(10):
+        idx = np.repeat(np.arange(n), counts[b])
+        for k, g in enumerate(labels):
+            rows = idx[groups[idx] == g]
+            np.testing.assert_allclose(
+                batch[b, k], skm.roc_auc_score(y[rows], score[rows]), atol=ATOL
+            )
+    one_class = np.where(groups == "c", 1, y)
+    _, values = tm.group_roc_auc(one_class, score, groups)
+    assert np.isnan(values[2]) and np.isfinite(values[:2]).all()
+
+
+def _threshold_reference(y, score, target):
+    """Direct search: the largest positive score whose sensitivity reaches the target."""
+    pos = score[y == 1]
+    if pos.size == 0:
+        return np.nan
+    ok = [t for t in np.unique(pos) if np.mean(pos >= t) >= target - 1e-12]
+    return max(ok)
+
+
+@pytest.mark.parametrize("target", [0.5, 0.8, 0.9, 0.95, 1.0])
+def test_threshold_at_sensitivity_matches_direct_search(target):
+    rng = np.random.default_rng(int(target * 100))
+    n = 150
+    y = rng.integers(0, 2, n)
+    score = np.round(rng.random(n) * 0.6 + 0.3 * y, 2)
+    t = tm.threshold_at_sensitivity(y, score, target)
+    assert t == _threshold_reference(y, score, target)
+    assert np.mean(score[y == 1] >= t) >= target - 1e-12
+    above = score[y == 1][score[y == 1] > t]
+    assert above.size / (y == 1).sum() < target  # no larger threshold reaches the target
+    counts = tm.bootstrap_counts(n, 12, rng)
+    reps = tm.threshold_at_sensitivity(y, score, target, counts)
+    for b in range(12):
+        idx = np.repeat(np.arange(n), counts[b])
+        assert reps[b] == _threshold_reference(y[idx], score[idx], target), b
+
+
+def test_threshold_hand_computed_and_edge_cases():
+    y = np.array([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
+    score = np.array([0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.9, 0.1])
+    # 9 of 10 positives are needed: the 9th largest positive score is 0.3.
+    assert tm.threshold_at_sensitivity(y, score, 0.9) == 0.3
+    assert tm.threshold_at_sensitivity(y, score, 0.85) == 0.3
+    assert tm.threshold_at_sensitivity(y, score, 0.8) == 0.4
+    np.testing.assert_array_equal(tm.predict_at_threshold(score, 0.3), score >= 0.3)
+    assert np.isnan(tm.threshold_at_sensitivity(np.zeros(4, int), np.ones(4) / 2, 0.9))
+    batch = tm.threshold_at_sensitivity(y, score, 0.9, np.vstack([np.ones(12), (y == 0) * 1.0]))
+    assert batch[0] == 0.3 and np.isnan(batch[1])
+    assert tm.predict_at_threshold(score, batch).shape == (2, 12)
+    for bad in (0, 1.5, -0.1, True):
+        with pytest.raises(TrustbenchError, match="target sensitivity"):
+            tm.threshold_at_sensitivity(y, score, bad)
+
+
+def test_gaps_at_operating_point_match_fairlearn_on_resampled_rows():
+    # The threshold is re-chosen on every replicate's rows, then fairlearn scores the
+    # thresholded predictions of those rows.
+    rng = np.random.default_rng(17)
+    n = 300
+    groups = rng.choice(np.array(["a", "b"]), n)
+    y = rng.integers(0, 2, n)
+    score = np.clip(0.4 * y + 0.5 * rng.random(n) + 0.1 * (groups == "a"), 0, 1)
+    counts = tm.bootstrap_counts(n, 10, rng)
+    thresholds = tm.threshold_at_sensitivity(y, score, 0.9, counts)
+    preds = tm.predict_at_threshold(score, thresholds)
+    values = tm.equalized_odds_difference(y, preds, groups, counts)
+    for b in range(10):
+        idx = np.repeat(np.arange(n), counts[b])
+        t = _threshold_reference(y[idx], score[idx], 0.9)
+        expected = _fl(
+            flm.equalized_odds_difference, y[idx], (score[idx] >= t).astype(int), groups[idx]
+        )
+        np.testing.assert_allclose(values[b], expected, atol=ATOL)

@@ -7,17 +7,33 @@ array of shape ``(B,)``, NaN for replicates where the metric is undefined). A 95
 interval is then ``percentile_interval(metric(..., weights=bootstrap_counts(n, B, rng)))``.
 """
 
-from trustbench.metrics.calibration import expected_calibration_error, reliability_bins
+from trustbench.metrics.calibration import (
+    adaptive_calibration_error,
+    ece_difference,
+    expected_calibration_error,
+    group_calibration_error,
+    reliability_bins,
+)
 from trustbench.metrics.catalogue import METRICS, MetricInfo
 from trustbench.metrics.fairness import (
     GroupRates,
+    accuracy_score_difference,
+    accuracy_score_group_min,
     demographic_parity_difference,
     demographic_parity_ratio,
     equal_opportunity_difference,
+    equal_opportunity_ratio,
     equalized_odds_difference,
+    equalized_odds_ratio,
     group_accuracy,
     group_rates,
+    rate_gaps,
     worst_group_accuracy,
+)
+from trustbench.metrics.fairness_groups import (
+    group_roc_auc,
+    predict_at_threshold,
+    threshold_at_sensitivity,
 )
 from trustbench.metrics.performance import accuracy, balanced_accuracy, brier, log_loss, roc_auc
 from trustbench.metrics.privacy import attack_auc, attacker_advantage, tpr_at_fpr
@@ -28,6 +44,9 @@ __all__ = [
     "GroupRates",
     "MetricInfo",
     "accuracy",
+    "accuracy_score_difference",
+    "accuracy_score_group_min",
+    "adaptive_calibration_error",
     "attack_auc",
     "attacker_advantage",
     "balanced_accuracy",
@@ -35,15 +54,23 @@ __all__ = [
     "brier",
     "demographic_parity_difference",
     "demographic_parity_ratio",
+    "ece_difference",
     "equal_opportunity_difference",
+    "equal_opportunity_ratio",
     "equalized_odds_difference",
+    "equalized_odds_ratio",
     "expected_calibration_error",
     "group_accuracy",
+    "group_calibration_error",
     "group_rates",
+    "group_roc_auc",
     "log_loss",
     "percentile_interval",
+    "predict_at_threshold",
+    "rate_gaps",
     "reliability_bins",
     "roc_auc",
+    "threshold_at_sensitivity",
     "tpr_at_fpr",
     "worst_group_accuracy",
 ]

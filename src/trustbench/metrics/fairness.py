@@ -1,11 +1,14 @@
 """Group-fairness metrics for binary tasks, vectorised over bootstrap replicates.
 
-Inputs are ``y_true`` and ``y_pred`` of shape ``(n,)`` in ``{0, 1}`` and ``groups`` of shape
-``(n,)`` holding a group label per row (strings or integers). Per-group weighted counts are
-one sparse product with a one-hot group matrix, giving ``(B, G)`` arrays.
+Inputs are ``y_true`` of shape ``(n,)`` and ``y_pred`` of shape ``(n,)`` in ``{0, 1}`` (or
+``(B, n)``: one prediction vector per replicate, as at an operating point re-chosen in each
+bootstrap replicate) and ``groups`` of shape ``(n,)`` holding a group label per row (strings or
+integers). Per-group weighted counts are one matrix product with a one-hot group matrix,
+giving ``(B, G)`` arrays. Names follow fairlearn (``fairlearn.metrics``) wherever fairlearn
+has the metric, and values equal fairlearn's on the data where the definitions agree.
 
 Conventions shared by the between-group metrics (``*_difference``, ``*_ratio``,
-:func:`worst_group_accuracy`), applied per replicate:
+``*_group_min``), applied per replicate:
 
 * a group with zero weight in a replicate is left out of that replicate's max/min, just as a
   group absent from a resample would never be seen by fairlearn;
@@ -15,7 +18,8 @@ Conventions shared by the between-group metrics (``*_difference``, ``*_ratio``,
   confusion_matrix(normalize="true")`` turns 0/0 into 0), which makes e.g.
   ``equal_opportunity_difference`` equal to the largest TPR in that case;
 * when fewer than 2 groups remain, the replicate is NaN (fairlearn returns 0.0 for a single
-  group, which would read as "perfectly fair").
+  group, which would read as "perfectly fair");
+* a ratio ``min / max`` whose ``max`` is 0 is 0/0 and NaN (fairlearn also gives NaN).
 """
 
 from __future__ import annotations
@@ -28,15 +32,24 @@ from trustbench.errors import TrustbenchError
 from trustbench.metrics.weights import _finish, _group_sums, _safe_divide, _weight_matrix
 
 __all__ = [
+    "AGGREGATIONS",
     "GroupRates",
+    "accuracy_score_difference",
+    "accuracy_score_group_min",
     "demographic_parity_difference",
     "demographic_parity_ratio",
     "equal_opportunity_difference",
+    "equal_opportunity_ratio",
     "equalized_odds_difference",
+    "equalized_odds_ratio",
     "group_accuracy",
     "group_rates",
+    "rate_gaps",
     "worst_group_accuracy",
 ]
+
+#: The ``agg`` values of :func:`equalized_odds_difference` / :func:`equalized_odds_ratio`.
+AGGREGATIONS = ("worst_case", "mean")
 
 
 @dataclass(frozen=True)
@@ -52,12 +65,18 @@ class GroupRates:
         Total weight of the group (row count when unweighted).
     positives : numpy.ndarray
         Weight of the group's rows with ``y_true == 1``.
+    negatives : numpy.ndarray
+        Weight of the group's rows with ``y_true == 0``.
     selection_rate : numpy.ndarray
         ``P(y_pred = 1 | group)``; NaN where ``size == 0``.
     tpr : numpy.ndarray
         ``P(y_pred = 1 | y_true = 1, group)``; NaN where the group has no positive weight.
     fpr : numpy.ndarray
         ``P(y_pred = 1 | y_true = 0, group)``; NaN where the group has no negative weight.
+    fnr : numpy.ndarray
+        ``P(y_pred = 0 | y_true = 1, group) = 1 - tpr``; NaN where ``tpr`` is.
+    precision : numpy.ndarray
+        ``P(y_true = 1 | y_pred = 1, group)``; NaN where the group has no predicted positive.
     accuracy : numpy.ndarray
         ``P(y_pred = y_true | group)``; NaN where ``size == 0``.
     """
@@ -65,16 +84,38 @@ class GroupRates:
     labels: np.ndarray
     size: np.ndarray
     positives: np.ndarray
+    negatives: np.ndarray
     selection_rate: np.ndarray
     tpr: np.ndarray
     fpr: np.ndarray
+    fnr: np.ndarray
+    precision: np.ndarray
     accuracy: np.ndarray
 
+    def row(self, b: int) -> GroupRates:
+        """The rates of replicate ``b`` (fields of shape ``(G,)``)."""
+        fields = {k: getattr(self, k)[b] for k in _RATE_FIELDS}
+        return GroupRates(labels=self.labels, **fields)
 
-def _check_binary(values, name: str, arg: str, n: int | None) -> np.ndarray:
+
+_RATE_FIELDS = (
+    "size",
+    "positives",
+    "negatives",
+    "selection_rate",
+    "tpr",
+    "fpr",
+    "fnr",
+    "precision",
+    "accuracy",
+)
+
+
+def _check_binary(values, name: str, arg: str, n: int | None, matrix: bool = False) -> np.ndarray:
     arr = np.asarray(values)
-    if arr.ndim != 1 or (n is not None and arr.shape[0] != n):
-        want = "(n,)" if n is None else f"({n},)"
+    ok_shape = arr.ndim == 1 or (matrix and arr.ndim == 2)
+    if not ok_shape or (n is not None and arr.shape[-1] != n):
+        want = "(n,)" if n is None else f"({n},)" + (f" or (B, {n})" if matrix else "")
         raise TrustbenchError(f"{name}: {arg} must have shape {want}, got {arr.shape}")
     if arr.dtype.kind not in "biuf" or not np.all((arr == 0) | (arr == 1)):
         raise TrustbenchError(f"{name}: {arg} must hold only 0 and 1")
@@ -84,7 +125,7 @@ def _check_binary(values, name: str, arg: str, n: int | None) -> np.ndarray:
 def _rates(y_true, y_pred, groups, weights, name: str) -> tuple[GroupRates, bool]:
     yt = _check_binary(y_true, name, "y_true", None)
     n = yt.shape[0]
-    yp = _check_binary(y_pred, name, "y_pred", n)
+    yp = _check_binary(y_pred, name, "y_pred", n, matrix=True)
     g = np.asarray(groups)
     if g.shape != (n,):
         raise TrustbenchError(f"{name}: groups must have shape ({n},), got {g.shape}")
@@ -92,42 +133,40 @@ def _rates(y_true, y_pred, groups, weights, name: str) -> tuple[GroupRates, bool
     codes = codes.ravel()
     n_groups = labels.shape[0]
     w, squeeze = _weight_matrix(weights, n, name)
-
-    size, pos, neg, sel, tp, fp, correct = _group_sums(
-        w,
+    if yp.ndim == 2:
+        if w.shape[0] not in (1, yp.shape[0]):
+            raise TrustbenchError(
+                f"{name}: y_pred of shape {yp.shape} needs weights of shape (n,) or "
+                f"({yp.shape[0]}, {n}), got {np.shape(weights)}"
+            )
+        squeeze = False
+    # Sums over w (label counts) and over w * y_pred (prediction counts); a row is correct
+    # when it is a true positive or a true negative: correct = negatives + tp - fp.
+    size, pos, neg = _group_sums(w, codes, n_groups, np.ones(n), yt, 1.0 - yt)
+    sel, tp, fp = _group_sums(
+        np.broadcast_to(w, np.broadcast_shapes(w.shape, yp.shape)) * yp,
         codes,
         n_groups,
         np.ones(n),
         yt,
         1.0 - yt,
-        yp,
-        yt * yp,
-        (1.0 - yt) * yp,
-        (yt == yp).astype(np.float64),
     )
-
+    if sel.shape[0] != size.shape[0]:  # one weight row, several prediction rows
+        size, pos, neg = (np.broadcast_to(a, sel.shape) for a in (size, pos, neg))
+    tpr = _safe_divide(tp, pos)
     rates = GroupRates(
         labels=labels,
         size=size,
         positives=pos,
+        negatives=neg,
         selection_rate=_safe_divide(sel, size),
-        tpr=_safe_divide(tp, pos),
+        tpr=tpr,
         fpr=_safe_divide(fp, neg),
-        accuracy=_safe_divide(correct, size),
+        fnr=1.0 - tpr,
+        precision=_safe_divide(tp, sel),
+        accuracy=_safe_divide(neg + tp - fp, size),
     )
     return rates, squeeze
-
-
-def _squeeze_rates(rates: GroupRates) -> GroupRates:
-    return GroupRates(
-        labels=rates.labels,
-        size=rates.size[0],
-        positives=rates.positives[0],
-        selection_rate=rates.selection_rate[0],
-        tpr=rates.tpr[0],
-        fpr=rates.fpr[0],
-        accuracy=rates.accuracy[0],
-    )
 
 
 def _extremes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -139,56 +178,123 @@ def _extremes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _spread(values: np.ndarray) -> np.ndarray:
+    """``max_g - min_g`` over defined groups; NaN with fewer than 2."""
     hi, lo, ok = _extremes(values)
     return np.where(ok, hi - np.where(ok, lo, 0.0), np.nan)
 
 
-def group_rates(y_true, y_pred, groups, weights=None) -> GroupRates:
-    """Per-group weighted selection rate, TPR, FPR, accuracy and size.
+def _ratio(values: np.ndarray) -> np.ndarray:
+    """``min_g / max_g`` over defined groups; NaN with fewer than 2 or a zero maximum."""
+    hi, lo, ok = _extremes(values)
+    ok &= hi > 0
+    return np.where(ok, lo / np.where(ok, hi, 1.0), np.nan)
 
-    For group ``g`` with weights ``w_i``: ``size_g = sum_{i in g} w_i``,
-    ``selection_rate_g = sum_{i in g} w_i yhat_i / size_g``,
-    ``tpr_g = sum_{i in g} w_i y_i yhat_i / sum_{i in g} w_i y_i``,
-    ``fpr_g = sum_{i in g} w_i (1 - y_i) yhat_i / sum_{i in g} w_i (1 - y_i)``,
-    ``accuracy_g = sum_{i in g} w_i [y_i = yhat_i] / size_g``; a zero denominator gives NaN.
+
+def _group_min(values: np.ndarray) -> np.ndarray:
+    _, lo, ok = _extremes(values)
+    return np.where(ok, lo, np.nan)
+
+
+def _agg(a: np.ndarray, b: np.ndarray, agg: str, worst) -> np.ndarray:
+    if agg == "worst_case":
+        return worst(a, b)  # NaN if either is NaN
+    return (a + b) / 2.0
+
+
+def _check_agg(agg: str, name: str) -> None:
+    if agg not in AGGREGATIONS:
+        raise TrustbenchError(f"{name}: agg must be one of {list(AGGREGATIONS)}, got {agg!r}")
+
+
+def rate_gaps(rates: GroupRates) -> dict[str, np.ndarray]:
+    """Every between-group scalar of this module from one :class:`GroupRates`.
 
     Parameters
     ----------
-    y_true, y_pred : array-like of shape (n,)
-        Binary labels and predictions in ``{0, 1}``.
+    rates : GroupRates
+        With fields of shape ``(B, G)`` (as :func:`group_rates` returns for 2-D weights).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray of shape (B,)
+        Keys ``demographic_parity_difference``, ``demographic_parity_ratio``,
+        ``equalized_odds_difference``, ``equalized_odds_ratio`` (worst case),
+        ``equalized_odds_difference_mean``, ``equalized_odds_ratio_mean`` (``agg="mean"``),
+        ``equal_opportunity_difference``, ``equal_opportunity_ratio``,
+        ``accuracy_score_difference`` and ``accuracy_score_group_min``; each equal to the
+        function of that name (the suites compute group rates once and take all of them).
+    """
+    tpr_d, fpr_d = _spread(rates.tpr), _spread(rates.fpr)
+    tpr_r, fpr_r = _ratio(rates.tpr), _ratio(rates.fpr)
+    return {
+        "demographic_parity_difference": _spread(rates.selection_rate),
+        "demographic_parity_ratio": _ratio(rates.selection_rate),
+        "equalized_odds_difference": _agg(tpr_d, fpr_d, "worst_case", np.maximum),
+        "equalized_odds_ratio": _agg(tpr_r, fpr_r, "worst_case", np.minimum),
+        "equalized_odds_difference_mean": _agg(tpr_d, fpr_d, "mean", np.maximum),
+        "equalized_odds_ratio_mean": _agg(tpr_r, fpr_r, "mean", np.minimum),
+        "equal_opportunity_difference": tpr_d,
+        "equal_opportunity_ratio": tpr_r,
+        "accuracy_score_difference": _spread(rates.accuracy),
+        "accuracy_score_group_min": _group_min(rates.accuracy),
+    }
+
+
+_PARAMS = """
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Binary labels in ``{0, 1}``.
+    y_pred : array-like of shape (n,) or (B, n)
+        Binary predictions in ``{0, 1}``; a matrix gives one prediction vector per replicate.
     groups : array-like of shape (n,)
         Group label of each row.
     weights : None, array-like of shape (n,) or (B, n), optional
-        Row weights or bootstrap counts.
+        Row weights or bootstrap counts."""
+
+
+def _doc(fn):
+    fn.__doc__ = fn.__doc__.replace("    {params}", _PARAMS.strip("\n"))
+    return fn
+
+
+@_doc
+def group_rates(y_true, y_pred, groups, weights=None) -> GroupRates:
+    """Per-group weighted selection rate, TPR, FPR, FNR, precision, accuracy and size.
+
+    For group ``g`` with weights ``w_i``: ``size_g = sum_{i in g} w_i``,
+    ``selection_rate_g = sum_{i in g} w_i yhat_i / size_g``,
+    ``tpr_g = sum_{i in g} w_i y_i yhat_i / sum_{i in g} w_i y_i``, ``fnr_g = 1 - tpr_g``,
+    ``fpr_g = sum_{i in g} w_i (1 - y_i) yhat_i / sum_{i in g} w_i (1 - y_i)``,
+    ``precision_g = sum_{i in g} w_i y_i yhat_i / sum_{i in g} w_i yhat_i``,
+    ``accuracy_g = sum_{i in g} w_i [y_i = yhat_i] / size_g``; a zero denominator gives NaN
+    (fairlearn gives 0 for TPR/FPR/FNR and, with a warning, for precision).
+
+    {params}
 
     Returns
     -------
     GroupRates
-        Fields of shape ``(G,)`` (``weights`` None or 1-D) or ``(B, G)``; rates lie in
-        ``[0, 1]``.
+        Fields of shape ``(G,)`` (``weights`` None or 1-D and ``y_pred`` 1-D) or ``(B, G)``;
+        rates lie in ``[0, 1]``.
 
     Notes
     -----
-    Tested against fairlearn's ``selection_rate``, ``true_positive_rate``,
-    ``false_positive_rate`` and sklearn's ``accuracy_score`` per group.
+    Tested against fairlearn's ``MetricFrame`` with ``selection_rate``,
+    ``true_positive_rate``, ``false_positive_rate``, ``false_negative_rate``, and
+    scikit-learn's ``precision_score`` and ``accuracy_score`` per group.
     """
     rates, squeeze = _rates(y_true, y_pred, groups, weights, "group_rates")
-    return _squeeze_rates(rates) if squeeze else rates
+    return rates.row(0) if squeeze else rates
 
 
+@_doc
 def demographic_parity_difference(y_true, y_pred, groups, weights=None):
     """Demographic parity difference: spread of group selection rates.
 
     ``DPD = max_g P(yhat = 1 | g) - min_g P(yhat = 1 | g)`` over groups with positive weight.
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n,)
-        Binary labels (unused, kept for a uniform signature) and predictions in ``{0, 1}``.
-    groups : array-like of shape (n,)
-        Group label of each row.
-    weights : None, array-like of shape (n,) or (B, n), optional
-        Row weights or bootstrap counts.
+    {params}
 
     Returns
     -------
@@ -203,19 +309,13 @@ def demographic_parity_difference(y_true, y_pred, groups, weights=None):
     return _finish(_spread(rates.selection_rate), squeeze)
 
 
+@_doc
 def demographic_parity_ratio(y_true, y_pred, groups, weights=None):
     """Demographic parity ratio: smallest over largest group selection rate.
 
     ``DPR = min_g P(yhat = 1 | g) / max_g P(yhat = 1 | g)`` over groups with positive weight.
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n,)
-        Binary labels (unused) and predictions in ``{0, 1}``.
-    groups : array-like of shape (n,)
-        Group label of each row.
-    weights : None, array-like of shape (n,) or (B, n), optional
-        Row weights or bootstrap counts.
+    {params}
 
     Returns
     -------
@@ -228,25 +328,17 @@ def demographic_parity_ratio(y_true, y_pred, groups, weights=None):
     Tested against ``fairlearn.metrics.demographic_parity_ratio(..., sample_weight=w)``.
     """
     rates, squeeze = _rates(y_true, y_pred, groups, weights, "demographic_parity_ratio")
-    hi, lo, ok = _extremes(rates.selection_rate)
-    ok &= hi > 0
-    return _finish(np.where(ok, lo / np.where(ok, hi, 1.0), np.nan), squeeze)
+    return _finish(_ratio(rates.selection_rate), squeeze)
 
 
+@_doc
 def equal_opportunity_difference(y_true, y_pred, groups, weights=None):
     """Equal opportunity difference: spread of group true positive rates.
 
     ``EOpD = max_g TPR_g - min_g TPR_g`` over groups with positive weight on ``y_true == 1``
     (a group without positives has an undefined TPR and is left out).
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n,)
-        Binary labels and predictions in ``{0, 1}``.
-    groups : array-like of shape (n,)
-        Group label of each row.
-    weights : None, array-like of shape (n,) or (B, n), optional
-        Row weights or bootstrap counts.
+    {params}
 
     Returns
     -------
@@ -263,51 +355,114 @@ def equal_opportunity_difference(y_true, y_pred, groups, weights=None):
     return _finish(_spread(rates.tpr), squeeze)
 
 
-def equalized_odds_difference(y_true, y_pred, groups, weights=None):
-    """Equalized odds difference, worst case over TPR and FPR.
+@_doc
+def equal_opportunity_ratio(y_true, y_pred, groups, weights=None):
+    """Equal opportunity ratio: smallest over largest group true positive rate.
 
-    ``EOD = max(max_g TPR_g - min_g TPR_g, max_g FPR_g - min_g FPR_g)``; each spread is taken
-    over the groups where that rate is defined (TPR: group has positives; FPR: group has
-    negatives).
+    ``EOpR = min_g TPR_g / max_g TPR_g`` over groups with a defined TPR.
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n,)
-        Binary labels and predictions in ``{0, 1}``.
-    groups : array-like of shape (n,)
-        Group label of each row.
-    weights : None, array-like of shape (n,) or (B, n), optional
-        Row weights or bootstrap counts.
+    {params}
+
+    Returns
+    -------
+    float or numpy.ndarray of shape (B,)
+        In ``[0, 1]``, higher is better. NaN where fewer than 2 groups have a defined TPR or
+        every TPR is 0.
+
+    Notes
+    -----
+    Tested against ``fairlearn.metrics.equal_opportunity_ratio(..., sample_weight=w)``
+    whenever every group has positives.
+    """
+    rates, squeeze = _rates(y_true, y_pred, groups, weights, "equal_opportunity_ratio")
+    return _finish(_ratio(rates.tpr), squeeze)
+
+
+@_doc
+def equalized_odds_difference(y_true, y_pred, groups, weights=None, agg: str = "worst_case"):
+    """Equalized odds difference: the TPR and FPR spreads, worst case or mean.
+
+    ``EOD = max(max_g TPR_g - min_g TPR_g, max_g FPR_g - min_g FPR_g)`` (``agg="worst_case"``)
+    or the mean of the two spreads (``agg="mean"``); each spread is taken over the groups where
+    that rate is defined (TPR: group has positives; FPR: group has negatives).
+
+    {params}
+    agg : {"worst_case", "mean"}, default "worst_case"
+        How the two spreads are combined (fairlearn's ``agg``).
 
     Returns
     -------
     float or numpy.ndarray of shape (B,)
         In ``[0, 1]``, target 0. NaN where either spread is undefined (fewer than 2 groups with
-        a defined TPR, or with a defined FPR), since the worst case is then unknown.
+        a defined TPR, or with a defined FPR), since the combination is then unknown.
 
     Notes
     -----
-    Tested against ``fairlearn.metrics.equalized_odds_difference(..., sample_weight=w)``
-    (default ``agg="worst_case"``, ``method="between_groups"``) whenever every group has
-    both positives and negatives.
+    Tested against ``fairlearn.metrics.equalized_odds_difference(..., sample_weight=w,
+    agg=agg)`` (``method="between_groups"``) whenever every group has both positives and
+    negatives.
     """
+    _check_agg(agg, "equalized_odds_difference")
     rates, squeeze = _rates(y_true, y_pred, groups, weights, "equalized_odds_difference")
-    return _finish(np.maximum(_spread(rates.tpr), _spread(rates.fpr)), squeeze)
+    return _finish(_agg(_spread(rates.tpr), _spread(rates.fpr), agg, np.maximum), squeeze)
 
 
+@_doc
+def equalized_odds_ratio(y_true, y_pred, groups, weights=None, agg: str = "worst_case"):
+    """Equalized odds ratio: the TPR and FPR ratios, worst case or mean.
+
+    ``EOR = min(min_g TPR_g / max_g TPR_g, min_g FPR_g / max_g FPR_g)`` (``agg="worst_case"``)
+    or the mean of the two ratios (``agg="mean"``), each over the groups where the rate is
+    defined.
+
+    {params}
+    agg : {"worst_case", "mean"}, default "worst_case"
+        How the two ratios are combined (fairlearn's ``agg``).
+
+    Returns
+    -------
+    float or numpy.ndarray of shape (B,)
+        In ``[0, 1]``, higher is better (1 = equal odds). NaN where either ratio is undefined
+        (fewer than 2 groups with the rate defined, or a largest rate of 0).
+
+    Notes
+    -----
+    Tested against ``fairlearn.metrics.equalized_odds_ratio(..., sample_weight=w, agg=agg)``
+    whenever every group has positives and negatives and both ratios are defined.
+    """
+    _check_agg(agg, "equalized_odds_ratio")
+    rates, squeeze = _rates(y_true, y_pred, groups, weights, "equalized_odds_ratio")
+    return _finish(_agg(_ratio(rates.tpr), _ratio(rates.fpr), agg, np.minimum), squeeze)
+
+
+@_doc
+def accuracy_score_difference(y_true, y_pred, groups, weights=None):
+    """Accuracy gap: spread of group accuracies.
+
+    ``max_g accuracy_g - min_g accuracy_g`` over groups with positive weight.
+
+    {params}
+
+    Returns
+    -------
+    float or numpy.ndarray of shape (B,)
+        In ``[0, 1]``, target 0. NaN where fewer than 2 groups have positive weight.
+
+    Notes
+    -----
+    Tested against ``fairlearn.metrics.accuracy_score_difference(..., sample_weight=w)``.
+    """
+    rates, squeeze = _rates(y_true, y_pred, groups, weights, "accuracy_score_difference")
+    return _finish(_spread(rates.accuracy), squeeze)
+
+
+@_doc
 def group_accuracy(y_true, y_pred, groups, weights=None) -> tuple[np.ndarray, np.ndarray]:
     """Accuracy of each group.
 
     ``accuracy_g = sum_{i in g} w_i [y_i = yhat_i] / sum_{i in g} w_i``.
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n,)
-        Binary labels and predictions in ``{0, 1}``.
-    groups : array-like of shape (n,)
-        Group label of each row.
-    weights : None, array-like of shape (n,) or (B, n), optional
-        Row weights or bootstrap counts.
+    {params}
 
     Returns
     -------
@@ -324,30 +479,28 @@ def group_accuracy(y_true, y_pred, groups, weights=None) -> tuple[np.ndarray, np
     return rates.labels, (rates.accuracy[0] if squeeze else rates.accuracy)
 
 
-def worst_group_accuracy(y_true, y_pred, groups, weights=None):
-    """Worst-group accuracy: the smallest group accuracy.
+@_doc
+def accuracy_score_group_min(y_true, y_pred, groups, weights=None):
+    """Worst-group accuracy: the smallest group accuracy (WILDS's worst-group accuracy).
 
     ``WGA = min_g accuracy_g`` over groups with positive weight.
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n,)
-        Binary labels and predictions in ``{0, 1}``.
-    groups : array-like of shape (n,)
-        Group label of each row.
-    weights : None, array-like of shape (n,) or (B, n), optional
-        Row weights or bootstrap counts.
+    {params}
 
     Returns
     -------
     float or numpy.ndarray of shape (B,)
         In ``[0, 1]``, higher is better. NaN where fewer than 2 groups have positive weight
-        (as for the other between-group metrics: a single group is not a group comparison).
+        (as for the other between-group metrics: a single group is not a group comparison;
+        fairlearn returns that group's accuracy).
 
     Notes
     -----
-    Tested against ``fairlearn.metrics.MetricFrame(metrics=accuracy_score, ...).group_min()``.
+    Tested against ``fairlearn.metrics.accuracy_score_group_min(..., sample_weight=w)``.
     """
-    rates, squeeze = _rates(y_true, y_pred, groups, weights, "worst_group_accuracy")
-    _, lo, ok = _extremes(rates.accuracy)
-    return _finish(np.where(ok, lo, np.nan), squeeze)
+    rates, squeeze = _rates(y_true, y_pred, groups, weights, "accuracy_score_group_min")
+    return _finish(_group_min(rates.accuracy), squeeze)
+
+
+#: The same function under its WILDS name.
+worst_group_accuracy = accuracy_score_group_min

@@ -1,11 +1,25 @@
-"""Fairness suite (first cut): group gaps of the thresholded predictions on the test split.
+"""Fairness suite: per-group metrics, between-group gaps, and the gaps at a clinical operating point.
 
-For each sensitive attribute ``a``: ``fairness/a/demographic_parity_difference``,
-``fairness/a/equalized_odds_difference`` and per-group accuracy
-``fairness/a/accuracy/<group>``; and the worst attribute's gaps as
-``fairness/demographic_parity_difference`` and ``fairness/equalized_odds_difference``.
-All follow fairlearn's definitions (tested against it) and carry bootstrap CIs (patients
-resampled; the headline maximum is taken inside each replicate).
+On ``suite.fairness.split`` (default ``test``), for every sensitive attribute ``a`` and (by
+default) every pairwise intersection such as ``sex_x_age_group``:
+
+- the per-group table (fairlearn ``MetricFrame`` columns): selection rate, accuracy, TPR, FPR,
+  FNR, precision, ROC AUC, ECE and group size, each with a bootstrap CI, written in full to
+  ``fairness/groups.parquet`` (columns ``attribute, group, metric, value, ci_low, ci_high, n,
+  flag, operating_point``); groups under ``min_group_size`` are flagged, never dropped;
+- MLflow metrics ``fairness/a/<gap>`` for every gap of :data:`GAPS` (fairlearn's names), and
+  per group ``fairness/a/<metric>/<group>`` for accuracy, selection rate, TPR and FPR
+  (declared attributes only; intersections' groups are in the table);
+- the worst attribute (declared ones) as the headline ``fairness/<gap>``: the largest gap or
+  the smallest ratio / group minimum, taken inside each bootstrap replicate;
+- at the operating point (``target_sensitivity``, e.g. 0.9): the threshold on ``proba_1`` is
+  the largest one whose overall sensitivity on the split reaches the target
+  (:func:`trustbench.metrics.threshold_at_sensitivity`), re-chosen in every replicate, and the
+  threshold gaps are reported as ``fairness/at_sensitivity_0.9/a/<gap>`` (plus overall
+  ``.../specificity``);
+- a bar plot per attribute with CIs, ``plots/fairness_by_<a>.png``.
+
+Patients are resampled (one set of bootstrap replicates per split, shared by every metric).
 """
 
 from __future__ import annotations
@@ -14,21 +28,40 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from trustbench import metrics as M
-from trustbench.plots import group_bars
+from trustbench.plots import group_panels
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import NotApplicable, ScoringContext
+from trustbench.suites.fairness_groups import (
+    GAPS,
+    GROUP_METRICS,
+    GroupStats,
+    gap_note,
+    group_stats,
+    result,
+    stacked,
+    worst,
+)
+from trustbench.suites.fairness_sensitive import Attribute, attributes
 from trustbench.suites.naming import safe_name
 
 FAMILY = "fairness"
-GAPS = {
-    "demographic_parity_difference": M.demographic_parity_difference,
-    "equalized_odds_difference": M.equalized_odds_difference,
-}
+#: Per-group values logged as MLflow metrics (the others are in fairness/groups.parquet).
+LOGGED_GROUP_METRICS = ("accuracy", "selection_rate", "true_positive_rate", "false_positive_rate")
+#: Gaps reported at the operating point (all of them are in the table's flags and notes).
+OPERATING_POINT_GAPS = (
+    "demographic_parity_difference",
+    "equalized_odds_difference",
+    "equal_opportunity_difference",
+    "accuracy_score_difference",
+)
+PLOTTED = ("selection_rate", "true_positive_rate", "false_positive_rate", "accuracy", "ece")
 
 
-def fairness_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
+def check_task(ctx: ScoringContext, split: str) -> None:
+    """Raise NotApplicable when group fairness cannot apply to this task or split."""
     task = ctx.task
     if not task.sensitive_names:
         raise NotApplicable(f"dataset '{task.name}' has no sensitive attribute")
@@ -36,89 +69,319 @@ def fairness_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
         raise NotApplicable(
             f"group fairness metrics need a binary target; '{task.name}' has {task.n_classes} classes"
         )
+    if split not in task.splits or split not in ctx.proba:
+        raise NotApplicable(
+            f"split '{split}' (suite.fairness.split) is missing or empty; "
+            f"non-empty splits: {sorted(ctx.proba)}"
+        )
+
+
+def definition(name: str, attribute: Attribute, extra: str = "") -> str:
+    info = M.METRICS[name]
+    return f"{info.definition} over the groups of {attribute.name}{extra}"
+
+
+def one_class_note(y: np.ndarray, classes: list[str], split: str) -> str | None:
+    present = np.unique(y)
+    if present.shape[0] < 2:
+        only = classes[int(present[0])] if present.shape[0] else "none"
+        return (
+            f"split '{split}' holds only class '{only}': every TPR (or FPR) is undefined, so the "
+            "equalized-odds and equal-opportunity gaps are undefined"
+        )
+    return None
+
+
+def fairness_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
     split = str(cfg.get("split", "test"))
-    data = ctx.split(split)
-    y, y_pred = data.y, ctx.y_pred(split)
+    check_task(ctx, split)
+    task, data = ctx.task, ctx.split(split)
+    y, proba = data.y, ctx.proba[split]
     counts = ctx.counts(split)
+    n_bins = int(cfg.get("n_bins", 15))
     min_group = int(cfg.get("min_group_size", 30))
-    results: list[MetricResult] = []
+    attrs = attributes(data.sensitive, task.sensitive_names, split, cfg.get("intersections", True))
     notes: list[str] = []
-    worst: dict[str, list[tuple[float, np.ndarray]]] = {name: [] for name in GAPS}
-    for attribute in task.sensitive_names:
-        groups = data.sensitive[attribute].astype(str).to_numpy()
-        prefix = safe_name(attribute)
-        for name, fn in GAPS.items():
-            info = M.METRICS[name]
-            metric = ctx.estimate(
-                FAMILY,
-                f"{prefix}/{name}",
-                fn,
-                y,
-                y_pred,
-                groups,
-                split=split,
-                counts=counts,
-                direction=info.direction,
-                definition=info.definition,
+    if note := one_class_note(y, task.classes, split):
+        notes.append(note)
+    results: list[MetricResult] = []
+    headline: list[MetricResult] = []
+    rows: list[dict[str, Any]] = []
+    per_attribute: dict[str, GroupStats] = {}
+    for attribute in attrs:
+        stats = group_stats(y, proba, attribute.groups, counts, n_bins)
+        per_attribute[attribute.name] = stats
+        results += gap_results(ctx, stats, attribute, split, GAPS, "", min_group=min_group)
+        flags = group_flags(stats, attribute, split, min_group, notes)
+        rows += table_rows(ctx, stats, attribute, split, flags, "argmax", GROUP_METRICS)
+        if not attribute.is_intersection:
+            results += group_results(ctx, stats, attribute, split, flags)
+        if cfg.get("plots", True):
+            ctx.artifacts[f"plots/fairness_by_{attribute.key}.png"] = group_panels(
+                attribute.name, stats.labels, stats.sizes, plot_values(ctx, stats), min_group
             )
-            results.append(metric)
-            worst[name].append((metric.value, fn(y, y_pred, groups, weights=counts)))
-        labels, values = M.group_accuracy(y, y_pred, groups)
-        _, replicates = M.group_accuracy(y, y_pred, groups, weights=counts)
-        bars = {"low": [], "high": [], "sizes": []}
-        for g, label in enumerate(labels):
-            size = int((groups == label).sum())
-            note = f"small group: n={size} < {min_group}" if size < min_group else None
-            if note:
-                notes.append(f"{attribute}={label}: {note}")
-            low, high = ctx.interval(replicates[:, g])
-            bars["low"].append(low)
-            bars["high"].append(high)
-            bars["sizes"].append(size)
-            results.append(
-                MetricResult(
+    declared = [a for a in attrs if not a.is_intersection]
+    headline += worst_results(ctx, declared, per_attribute, split, GAPS, prefix="")
+    target = cfg.get("target_sensitivity")
+    if target is not None:
+        op_results, op_rows, op_notes = operating_point(
+            ctx, attrs, y, proba, counts, float(target), split, min_group
+        )
+        results += op_results
+        rows += op_rows
+        notes += op_notes
+    ctx.artifacts["fairness/groups.parquet"] = pd.DataFrame(rows)
+    return SuiteResult(FAMILY, "ok", metrics=headline + results, notes=notes)
+
+
+def gap_results(
+    ctx: ScoringContext,
+    stats: GroupStats,
+    attribute: Attribute,
+    split: str,
+    names: tuple[str, ...],
+    prefix: str,
+    extra: str = "",
+    min_group: int = 0,
+) -> list[MetricResult]:
+    out = []
+    for name in names:
+        row = stats.gaps[name]
+        out.append(
+            result(
+                ctx,
+                FAMILY,
+                f"{prefix}{attribute.key}/{name}",
+                row,
+                direction=M.METRICS[name].direction,
+                definition=definition(name, attribute, extra),
+                n=int(stats.sizes.sum()),
+                split=split,
+                note=gap_note(name, stats, attribute.name, split, row[0], min_group),
+            )
+        )
+    return out
+
+
+def worst_results(
+    ctx: ScoringContext,
+    declared: list[Attribute],
+    per_attribute: Mapping[str, GroupStats],
+    split: str,
+    names: tuple[str, ...],
+    prefix: str,
+    extra: str = "",
+) -> list[MetricResult]:
+    out = []
+    names_list = [a.name for a in declared]
+    for name in names:
+        direction = M.METRICS[name].direction
+        row = worst([per_attribute[a.name].gaps[name] for a in declared], direction)
+        which = "smallest" if direction == "max" else "largest"
+        out.append(
+            result(
+                ctx,
+                FAMILY,
+                f"{prefix}{name}",
+                row,
+                direction=direction,
+                definition=f"worst sensitive attribute of {names_list} ({which} value, taken "
+                f"inside each bootstrap replicate) of {name}{extra}",
+                n=int(next(iter(per_attribute.values())).sizes.sum()),
+                split=split,
+                note=None if np.isfinite(row[0]) else f"undefined for every attribute on '{split}'",
+            )
+        )
+    return out
+
+
+def group_flags(
+    stats: GroupStats, attribute: Attribute, split: str, min_group: int, notes: list[str]
+) -> list[str | None]:
+    flags = []
+    for g, label in enumerate(stats.labels):
+        size = int(stats.sizes[g])
+        if size < min_group:
+            flags.append(f"small group: n={size} < {min_group}")
+            notes.append(f"{attribute.name}={label}: small group: n={size} < {min_group}")
+        else:
+            flags.append(None)
+    return flags
+
+
+def _join(*parts: str | None) -> str | None:
+    text = "; ".join(p for p in parts if p)
+    return text or None
+
+
+def table_rows(
+    ctx: ScoringContext,
+    stats: GroupStats,
+    attribute: Attribute,
+    split: str,
+    flags: list[str | None],
+    operating_point: str,
+    metrics: tuple[str, ...],
+) -> list[dict[str, Any]]:
+    rows = []
+    for metric in metrics:
+        values = stats.values[metric]
+        for g, label in enumerate(stats.labels):
+            low, high = ctx.interval(values[1:, g])
+            rows.append(
+                {
+                    "attribute": attribute.name,
+                    "group": str(label),
+                    "metric": metric,
+                    "value": float(values[0, g]),
+                    "ci_low": low,
+                    "ci_high": high,
+                    "n": int(stats.sizes[g]),
+                    "flag": _join(flags[g], stats.reason(metric, g, split)),
+                    "operating_point": operating_point,
+                }
+            )
+    return rows
+
+
+def group_results(
+    ctx: ScoringContext,
+    stats: GroupStats,
+    attribute: Attribute,
+    split: str,
+    flags: list[str | None],
+) -> list[MetricResult]:
+    out = []
+    for metric in LOGGED_GROUP_METRICS:
+        info = M.METRICS["accuracy" if metric == "accuracy" else metric]
+        for g, label in enumerate(stats.labels):
+            column = stats.values[metric][:, g]
+            out.append(
+                result(
+                    ctx,
                     FAMILY,
-                    f"{prefix}/accuracy/{safe_name(label)}",
-                    float(values[g]),
-                    low,
-                    high,
-                    direction="max",
-                    n=size,
+                    f"{attribute.key}/{metric}/{safe_name(label)}",
+                    column,
+                    direction=info.direction,
+                    definition=f"{metric} within the group {attribute.name}={label}",
+                    n=int(stats.sizes[g]),
                     split=split,
-                    ci_level=ctx.ci_level,
-                    definition=f"accuracy within the group {attribute}={label}",
-                    note=note,
+                    note=_join(flags[g], stats.reason(metric, g, split)),
                 )
             )
-        if cfg.get("plots", True):
-            ctx.artifacts[f"plots/accuracy_by_{prefix}.png"] = group_bars(
-                attribute,
-                [str(v) for v in labels],
-                values,
-                bars["low"],
-                bars["high"],
-                bars["sizes"],
-            )
-    for name, entries in worst.items():
-        point = (
-            max(v for v, _ in entries if v is not None)
-            if any(v is not None for v, _ in entries)
-            else None
+    return out
+
+
+def plot_values(ctx: ScoringContext, stats: GroupStats) -> dict[str, tuple]:
+    out = {}
+    for metric in PLOTTED:
+        values = stats.values[metric]
+        bounds = [ctx.interval(values[1:, g]) for g in range(values.shape[1])]
+        out[metric] = (values[0], [b[0] for b in bounds], [b[1] for b in bounds])
+    return out
+
+
+def operating_point(
+    ctx: ScoringContext,
+    attrs: list[Attribute],
+    y: np.ndarray,
+    proba: np.ndarray,
+    counts: np.ndarray,
+    target: float,
+    split: str,
+    min_group: int,
+) -> tuple[list[MetricResult], list[dict[str, Any]], list[str]]:
+    """Gaps at the threshold that fixes overall sensitivity at ``target`` (re-chosen per replicate)."""
+    score = proba[:, 1]
+    weights = stacked(counts)
+    thresholds = M.threshold_at_sensitivity(y, score, target, weights)
+    prefix = f"at_sensitivity_{target:g}/"
+    if not np.isfinite(thresholds[0]):
+        return (
+            [],
+            [],
+            [
+                f"operating point at sensitivity {target:g} undefined: split '{split}' has no positives"
+            ],
         )
-        low, high = ctx.interval(np.nanmax(np.stack([r for _, r in entries]), axis=0))
-        results.insert(
-            0,
-            MetricResult(
-                FAMILY,
-                name,
-                point,
-                low,
-                high,
-                direction=M.METRICS[name].direction,
-                n=len(y),
-                split=split,
-                ci_level=ctx.ci_level,
-                definition=f"max over sensitive attributes {task.sensitive_names} of {name}",
-            ),
+    y_pred = M.predict_at_threshold(score, thresholds)
+    undefined = ~np.isfinite(thresholds)
+    extra = (
+        f", predicting positive when proba_1 >= t, t the largest threshold with overall "
+        f"sensitivity >= {target:g} on '{split}' (re-chosen in each bootstrap replicate)"
+    )
+    results: list[MetricResult] = []
+    rows: list[dict[str, Any]] = []
+    per_attribute: dict[str, GroupStats] = {}
+    for attribute in attrs:
+        stats = group_stats(y, proba, attribute.groups, counts, 1, y_pred, calibration=False)
+        for array in (*stats.gaps.values(), *stats.values.values()):
+            array[undefined] = np.nan  # replicates without positives have no operating point
+        per_attribute[attribute.name] = stats
+        results += gap_results(
+            ctx, stats, attribute, split, OPERATING_POINT_GAPS, prefix, extra, min_group
         )
-    return SuiteResult(FAMILY, "ok", metrics=results, notes=notes)
+        flags = [
+            f"small group: n={s} < {min_group}" if s < min_group else None for s in stats.sizes
+        ]
+        rows += table_rows(
+            ctx,
+            stats,
+            attribute,
+            split,
+            flags,
+            f"sensitivity>={target:g}",
+            tuple(m for m in GROUP_METRICS if m in stats.values),
+        )
+    declared = [a for a in attrs if not a.is_intersection]
+    headline = worst_results(
+        ctx, declared, per_attribute, split, OPERATING_POINT_GAPS, prefix=prefix, extra=extra
+    )
+    negatives = (y == 0).astype(np.float64)
+    tn = (weights * (1 - y_pred) * negatives).sum(axis=1)
+    neg = (weights * negatives).sum(axis=1)
+    specificity = np.where(neg > 0, tn / np.where(neg > 0, neg, 1.0), np.nan)
+    specificity[undefined] = np.nan
+    results.insert(
+        0,
+        result(
+            ctx,
+            FAMILY,
+            f"{prefix}specificity",
+            specificity,
+            direction="max",
+            definition=f"overall specificity P(yhat=0 | y=0){extra}",
+            n=len(y),
+            split=split,
+        ),
+    )
+    low, high = ctx.interval(thresholds[1:])
+    sensitivity = float(np.mean(score[y == 1] >= thresholds[0]))
+    notes = [
+        f"operating point: threshold {thresholds[0]:.4f} on proba_1 (95% CI [{low:.4f}, "
+        f"{high:.4f}] over replicates) gives sensitivity {sensitivity:.4f} >= {target:g} on "
+        f"'{split}'"
+    ]
+    return headline + results, rows, notes
+
+
+def check_config(cfg: Mapping[str, Any]) -> None:
+    """Validate ``suite.fairness`` before any training (called by ``validate_config``)."""
+    from trustbench.errors import ConfigError
+
+    target = cfg.get("target_sensitivity")
+    if target is not None and (
+        isinstance(target, bool) or not isinstance(target, int | float) or not 0 < target <= 1
+    ):
+        raise ConfigError(
+            f"suite.fairness.target_sensitivity: expected null or a number in (0, 1], got {target!r}"
+        )
+    setting = cfg.get("intersections", True)
+    if not (isinstance(setting, bool) or setting is None or isinstance(setting, list | tuple)):
+        raise ConfigError(
+            f"suite.fairness.intersections: expected true, false or a list of attribute pairs, "
+            f"got {setting!r}"
+        )
+    n_bins = cfg.get("n_bins", 15)
+    if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 1:
+        raise ConfigError(f"suite.fairness.n_bins: expected a positive integer, got {n_bins!r}")

@@ -1,91 +1,265 @@
-"""Generalization suite (first cut): calibration in distribution, and the drop under shift.
+"""Generalization suite: calibration, ID vs OOD, overfitting, sites, fairness under shift, shifts.
 
-``generalization/ece`` (test), and where the task has an ``ood`` split:
-``generalization/ood_accuracy``, ``generalization/accuracy_drop`` (test minus ood accuracy),
-``generalization/ood_roc_auc`` and ``generalization/ood_ece``. The drop's CI resamples the
-two splits independently (they hold different patients).
+Keys (``generalization/...``), each with a bootstrap CI (patients resampled; a difference of
+two splits resamples each split on its own, since they hold different patients):
+
+- calibration on test: ``ece`` (``n_bins`` equal-width bins, top-label) and ``adaptive_ece``
+  (equal-mass bins); Brier and NLL on test are ``performance/brier`` and ``performance/log_loss``;
+- where the task has an ``ood`` split: ``ood_<m>`` for every metric ``m`` of ``metrics``
+  (accuracy, balanced accuracy, ROC AUC, log loss, Brier) and for ``ece`` / ``adaptive_ece``,
+  and ``<m>_drop``: how much worse ``m`` is on ``ood`` than on ``test`` (``test - ood`` for a
+  higher-is-better metric, ``ood - test`` for a loss; > 0 means the model degrades);
+- ``train_test_gap/<m>``: how much better ``m`` is on ``train`` than on ``test`` (overfitting);
+- ``site/<site>/<m>`` and ``worst_site_accuracy`` (``per_site``; see
+  :mod:`~trustbench.suites.generalization_sites`);
+- ``ood_fairness/<a>/<gap>`` and ``ood_fairness/<a>/<gap>_change`` (ood minus test) for the
+  gaps in ``ood_fairness``, per sensitive attribute and for the worst attribute;
+- ``shift/<kind>/<severity>/<m>`` (``shifts``; see :mod:`~trustbench.suites.generalization_shifts`).
+
+Artifacts: ``plots/reliability_diagram.png`` (test and ood) and ``plots/shift_curves.png``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
+
+import numpy as np
 
 from trustbench import metrics as M
 from trustbench.plots import reliability_diagram
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import ScoringContext
+from trustbench.suites.fairness_groups import (
+    GAPS,
+    GroupStats,
+    gap_note,
+    group_stats,
+    result,
+    stacked,
+    worst,
+)
+from trustbench.suites.fairness_sensitive import attributes
+from trustbench.suites.generalization_shifts import shift_results
+from trustbench.suites.generalization_sites import site_results
+from trustbench.suites.performance import PERFORMANCE_METRICS
 
 FAMILY = "generalization"
+CALIBRATION = ("ece", "adaptive_ece")
+DEFAULT_OOD_FAIRNESS = (
+    "demographic_parity_difference",
+    "equalized_odds_difference",
+    "ece_difference",
+)
+
+
+def metric_function(name: str, n_bins: int) -> Callable[..., Any]:
+    """The metric ``f(y, proba, weights=None)`` behind a generalization metric name."""
+    if name == "ece":
+        return partial(M.expected_calibration_error, n_bins=n_bins)
+    if name == "adaptive_ece":
+        return partial(M.adaptive_calibration_error, n_bins=n_bins)
+    return PERFORMANCE_METRICS[name]
+
+
+def metric_definition(name: str, n_bins: int) -> str:
+    info = M.METRICS[name]
+    return f"{info.definition} ({n_bins} bins)" if name in CALIBRATION else info.definition
+
+
+def undefined_note(name: str, y: np.ndarray, classes: list[str], split: str) -> str:
+    present = np.unique(y)
+    if present.shape[0] < len(classes) and name == "roc_auc":
+        held = ", ".join(f"'{classes[int(c)]}'" for c in present)
+        return f"undefined: split '{split}' holds only class {held} (ROC AUC needs every class)"
+    return f"undefined on split '{split}'"
+
+
+class _Rows:
+    """``(1 + B,)`` rows (point, replicates) of each metric on each split, computed once."""
+
+    def __init__(self, ctx: ScoringContext, n_bins: int) -> None:
+        self.ctx, self.n_bins, self.cache = ctx, n_bins, {}
+
+    def __call__(self, name: str, split: str) -> np.ndarray:
+        if (name, split) not in self.cache:
+            data = self.ctx.split(split)
+            fn = metric_function(name, self.n_bins)
+            weights = stacked(self.ctx.counts(split))
+            self.cache[(name, split)] = np.asarray(
+                fn(data.y, self.ctx.proba[split], weights=weights)
+            )
+        return self.cache[(name, split)]
+
+    def result(self, key: str, name: str, split: str) -> MetricResult:
+        row = self(name, split)
+        data = self.ctx.split(split)
+        note = (
+            None
+            if np.isfinite(row[0])
+            else undefined_note(name, data.y, self.ctx.task.classes, split)
+        )
+        return result(
+            self.ctx,
+            FAMILY,
+            key,
+            row,
+            direction=M.METRICS[name].direction,
+            definition=f"{metric_definition(name, self.n_bins)}, on split '{split}'",
+            n=len(data),
+            split=split,
+            note=note,
+        )
+
+    def difference(self, key: str, name: str, worse: str, better: str, text: str) -> MetricResult:
+        """How much worse ``name`` is on ``worse`` than on ``better`` (> 0: worse)."""
+        sign = 1.0 if M.METRICS[name].direction == "max" else -1.0
+        row = sign * (self(name, better) - self(name, worse))
+        first, second = (better, worse) if sign > 0 else (worse, better)
+        return result(
+            self.ctx,
+            FAMILY,
+            key,
+            row,
+            direction="target:0",
+            definition=f"{text}: {name}({first}) - {name}({second}); > 0 means worse on {worse}",
+            n=len(self.ctx.split(worse)),
+            split=f"{better},{worse}",
+            note=None if np.isfinite(row[0]) else f"undefined: {name} is undefined on a split",
+        )
 
 
 def generalization_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
     n_bins = int(cfg.get("n_bins", 15))
-    ece_info = M.METRICS["ece"]
-    ece_def = f"{ece_info.definition} ({n_bins} bins)"
-    test = ctx.split("test")
-    results: list[MetricResult] = [
-        ctx.estimate(
-            FAMILY,
-            "ece",
-            M.expected_calibration_error,
-            test.y,
-            ctx.proba["test"],
-            split="test",
-            direction=ece_info.direction,
-            definition=ece_def,
-            n_bins=n_bins,
-        )
-    ]
+    names = [str(m) for m in cfg.get("metrics", list(PERFORMANCE_METRICS))]
+    rows = _Rows(ctx, n_bins)
+    results = [rows.result(name, name, "test") for name in CALIBRATION]
     notes: list[str] = []
+    train = ctx.task.splits.get("train")
+    if train is not None and "train" in ctx.proba:
+        for name in cfg.get("train_test_gap", ["accuracy", "roc_auc", "log_loss"]):
+            results.append(
+                rows.difference(
+                    f"train_test_gap/{name}", str(name), "test", "train", "overfitting gap"
+                )
+            )
     ood = ctx.task.ood
-    curves = {"test": (test.y, ctx.proba["test"])}
-    if ood is not None and len(ood):
+    curves = {"test": (ctx.split("test").y, ctx.proba["test"])}
+    if ood is None:
+        notes.append(f"no ood split for dataset '{ctx.task.name}': ID-vs-OOD metrics not computed")
+    elif len(ood) == 0:
+        notes.append(
+            f"ood split of dataset '{ctx.task.name}' is empty (0 rows): ID-vs-OOD metrics, "
+            "fairness under shift and the ood site are not computed"
+        )
+    else:
         curves["ood"] = (ood.y, ctx.proba["ood"])
+        for name in [*names, *CALIBRATION]:
+            results.append(rows.result(f"ood_{name}", name, "ood"))
+        for name in [*names, *CALIBRATION]:
+            results.append(rows.difference(f"{name}_drop", name, "ood", "test", "drop under shift"))
+        if "ood" in ctx.task.metadata:
+            notes.append(f"ood split: {ctx.task.metadata['ood']}")
+        ood_fair, fair_notes = ood_fairness(ctx, cfg, n_bins)
+        results += ood_fair
+        notes += fair_notes
+    site, site_notes = site_results(ctx, cfg, n_bins)
+    results += site
+    notes += site_notes
+    shifted, shift_notes = shift_results(
+        ctx, cfg.get("shifts") or {}, n_bins, cfg.get("plots", True)
+    )
+    results += shifted
+    notes += shift_notes
     if cfg.get("plots", True):
         ctx.artifacts["plots/reliability_diagram.png"] = reliability_diagram(curves, n_bins)
-    if ood is None or len(ood) == 0:
-        notes.append(f"no ood split for dataset '{ctx.task.name}': shift metrics not computed")
-        return SuiteResult(FAMILY, "ok", metrics=results, notes=notes)
-
-    def est(name, fn, definition, direction, **kw):
-        return ctx.estimate(
-            FAMILY,
-            name,
-            fn,
-            ood.y,
-            ctx.proba["ood"],
-            split="ood",
-            direction=direction,
-            definition=definition,
-            **kw,
-        )
-
-    ood_acc = est("ood_accuracy", M.accuracy, M.METRICS["accuracy"].definition, "max")
-    results.append(ood_acc)
-    test_acc = M.accuracy(test.y, ctx.proba["test"])
-    drop_reps = M.accuracy(test.y, ctx.proba["test"], weights=ctx.counts("test")) - M.accuracy(
-        ood.y, ctx.proba["ood"], weights=ctx.counts("ood")
-    )
-    low, high = ctx.interval(drop_reps)
-    results.append(
-        MetricResult(
-            FAMILY,
-            "accuracy_drop",
-            test_acc - ood_acc.value,
-            low,
-            high,
-            direction="target:0",
-            n=len(ood),
-            split="test,ood",
-            ci_level=ctx.ci_level,
-            definition="accuracy(test) - accuracy(ood); > 0 means the model loses accuracy under shift",
-        )
-    )
-    results.append(est("ood_roc_auc", M.roc_auc, M.METRICS["roc_auc"].definition, "max"))
-    results.append(
-        est("ood_ece", M.expected_calibration_error, ece_def, ece_info.direction, n_bins=n_bins)
-    )
-    if "ood" in ctx.task.metadata:
-        notes.append(f"ood split: {ctx.task.metadata['ood']}")
     return SuiteResult(FAMILY, "ok", metrics=results, notes=notes)
+
+
+def ood_fairness(
+    ctx: ScoringContext, cfg: Mapping[str, Any], n_bins: int
+) -> tuple[list[MetricResult], list[str]]:
+    """The fairness gaps recomputed on ``ood``, and their change from ``test``."""
+    task = ctx.task
+    names = tuple(cfg.get("ood_fairness", DEFAULT_OOD_FAIRNESS) or ())
+    if not names:
+        return [], []
+    if not task.sensitive_names or task.n_classes != 2:
+        return [], [
+            "fairness under shift not computed: it needs sensitive attributes and a binary target"
+        ]
+    min_group = int((ctx.config.get("fairness") or {}).get("min_group_size", 30))
+    stats: dict[str, dict[str, GroupStats]] = {"test": {}, "ood": {}}
+    for split in ("test", "ood"):
+        data = ctx.split(split)
+        for attribute in attributes(data.sensitive, task.sensitive_names, split, False):
+            stats[split][attribute.key] = group_stats(
+                data.y, ctx.proba[split], attribute.groups, ctx.counts(split), n_bins
+            )
+    results = []
+    keys = list(stats["test"])
+    n_ood = len(ctx.split("ood"))
+    for name in names:
+        direction = M.METRICS[name].direction
+        base = M.METRICS[name].definition
+        entries = [
+            (key, stats["test"][key].gaps[name], stats["ood"][key].gaps[name]) for key in keys
+        ]
+        entries.append(
+            (
+                None,
+                worst([e[1] for e in entries], direction),
+                worst([e[2] for e in entries], direction),
+            )
+        )
+        for key, test_row, ood_row in entries:
+            label = f"{key}/{name}" if key else name
+            where = f"the groups of {key}" if key else f"the worst attribute of {keys}"
+            note = None
+            if key is not None:
+                note = gap_note(name, stats["ood"][key], key, "ood", ood_row[0], min_group)
+            elif not np.isfinite(ood_row[0]):
+                note = "undefined for every attribute on split 'ood'"
+            for suffix, row, text in (
+                ("", ood_row, f"{base} over {where}, on split 'ood'"),
+                ("_change", ood_row - test_row, f"{name}(ood) - {name}(test) over {where}"),
+            ):
+                if suffix and note is None and not np.isfinite(row[0]):
+                    note = f"undefined: {name} is undefined on split 'test' for {where}"
+                results.append(
+                    result(
+                        ctx,
+                        FAMILY,
+                        f"ood_fairness/{label}{suffix}",
+                        row,
+                        direction=direction if not suffix else "target:0",
+                        definition=text,
+                        n=n_ood,
+                        split="ood" if not suffix else "test,ood",
+                        note=note,
+                    )
+                )
+    return results, []
+
+
+def check_config(cfg: Mapping[str, Any]) -> None:
+    """Validate ``suite.generalization`` names before any training (see experiment.validate_config)."""
+    from trustbench.errors import ConfigError
+    from trustbench.registry import unknown_name_message
+    from trustbench.suites.generalization_shifts import check_shift_config
+
+    for key in ("metrics", "train_test_gap"):
+        for name in cfg.get(key, []) or []:
+            if name not in PERFORMANCE_METRICS:
+                raise ConfigError(
+                    f"suite.generalization.{key}: "
+                    + unknown_name_message("metric", str(name), list(PERFORMANCE_METRICS))
+                )
+    for name in cfg.get("ood_fairness", []) or []:
+        if name not in GAPS:
+            raise ConfigError(
+                "suite.generalization.ood_fairness: "
+                + unknown_name_message("metric", str(name), list(GAPS))
+            )
+    check_shift_config(cfg.get("shifts") or {})

@@ -1,4 +1,4 @@
-"""Trainers: ``standard`` and ``dp`` (DP-SGD through Opacus).
+"""Trainers: ``standard``, ``dp`` (DP-SGD through Opacus) and ``fair`` (fairlearn mitigation).
 
 A trainer turns a model config and a task into a fitted model plus a record of how it was
 trained (``TrainingResult.info``), which the run logs.
@@ -12,6 +12,7 @@ from typing import Any
 from trustbench.data.task import TaskData
 from trustbench.registry import Registry
 from trustbench.training.dp import train_dp
+from trustbench.training.fair import train_fair
 from trustbench.training.result import TrainingResult
 from trustbench.training.standard import train_standard
 
@@ -19,6 +20,7 @@ Trainer = Callable[..., TrainingResult]
 TRAINERS: Registry[Trainer] = Registry("trainer")
 TRAINERS.add("standard", train_standard)
 TRAINERS.add("dp", train_dp)
+TRAINERS.add("fair", train_fair)
 
 __all__ = ["TRAINERS", "TrainingResult", "train"]
 

@@ -1,0 +1,178 @@
+"""Synthetic shifts of the test split, reported as curves over severity.
+
+``suite.generalization.shifts = {kinds: [...], severities: [...], feature: null, metrics:
+[...]}``. For each kind of :data:`trustbench.data.shifts.SHIFT_KINDS` and severity ``s``:
+``generalization/shift/<kind>/<s>/<metric>`` with a bootstrap CI, and the curves as
+``plots/shift_curves.png`` (severity 0 is the unshifted test split). Every shifted row is
+written to ``generalization/shifts.parquet`` (``row_id, kind, severity, y_true, weight,
+proba_<k>``) so that each number can be recomputed without the model.
+
+``covariate`` and ``label_prior`` reweight the test rows (:mod:`trustbench.data.shifts`): the
+metric is the weighted metric, and its replicates use ``counts * weights``; the reported ``n``
+is Kish's effective sample size of the weights. ``noise`` runs the model again on the test
+rows with Gaussian noise added to the continuous features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trustbench import metrics as M
+from trustbench.data import shifts as S
+from trustbench.errors import ConfigError, DataError
+from trustbench.models import check_proba
+from trustbench.plots import shift_curves
+from trustbench.registry import unknown_name_message
+from trustbench.report import MetricResult
+from trustbench.suites.context import ScoringContext
+from trustbench.suites.fairness_groups import result, stacked
+from trustbench.suites.fairness_sensitive import predict_proba
+
+__all__ = ["DEFAULT_SHIFT_METRICS", "check_shift_config", "shift_results"]
+
+FAMILY = "generalization"
+DEFAULT_SHIFT_METRICS = ("accuracy", "roc_auc", "ece")
+SHIFT_METRICS = (
+    "accuracy",
+    "balanced_accuracy",
+    "roc_auc",
+    "log_loss",
+    "brier",
+    "ece",
+    "adaptive_ece",
+)
+MEANING = {
+    "covariate": "rows reweighted by exp(s z) on feature '{feature}' (mean shift of s SDs)",
+    "label_prior": "rows reweighted so that the positive-class log-odds move by s",
+    "noise": "Gaussian noise of s x train SD added to every continuous feature",
+}
+
+
+def check_shift_config(cfg: Mapping[str, Any]) -> None:
+    """Raise ConfigError for an unknown kind or metric, or a severity that is not a number."""
+    for kind in cfg.get("kinds", []) or []:
+        if kind not in S.SHIFT_KINDS:
+            raise ConfigError(
+                "suite.generalization.shifts.kinds: "
+                + unknown_name_message("shift", str(kind), S.SHIFT_KINDS)
+            )
+    for metric in cfg.get("metrics", DEFAULT_SHIFT_METRICS) or []:
+        if metric not in SHIFT_METRICS:
+            raise ConfigError(
+                "suite.generalization.shifts.metrics: "
+                + unknown_name_message("metric", str(metric), SHIFT_METRICS)
+            )
+    for severity in cfg.get("severities", []) or []:
+        if (
+            isinstance(severity, bool)
+            or not isinstance(severity, int | float)
+            or not np.isfinite(severity)
+        ):
+            raise ConfigError(
+                f"suite.generalization.shifts.severities: expected finite numbers, got {severity!r}"
+            )
+
+
+def _feature(ctx: ScoringContext, name: str | None) -> str | None:
+    continuous = ctx.task.features_of_kind("continuous")
+    if name is None:
+        return continuous[0] if continuous else None
+    if name not in continuous:
+        raise DataError(
+            f"suite.generalization.shifts.feature: expected a continuous feature of dataset "
+            f"'{ctx.task.name}' ({', '.join(continuous) or 'none'}), got '{name}'"
+        )
+    return name
+
+
+def _metric(name: str, n_bins: int):
+    if name == "ece":
+        return lambda y, p, weights: M.expected_calibration_error(y, p, weights, n_bins)
+    if name == "adaptive_ece":
+        return lambda y, p, weights: M.adaptive_calibration_error(y, p, weights, n_bins)
+    return getattr(M, name)
+
+
+def shift_results(
+    ctx: ScoringContext, cfg: Mapping[str, Any], n_bins: int, plots: bool = True
+) -> tuple[list[MetricResult], list[str]]:
+    """Metrics of the test split under each configured shift and severity."""
+    kinds = [str(k) for k in cfg.get("kinds", []) or []]
+    severities = [float(s) for s in cfg.get("severities", []) or []]
+    if not kinds or not severities:
+        return [], []
+    check_shift_config(cfg)
+    metrics = [str(m) for m in cfg.get("metrics", DEFAULT_SHIFT_METRICS)]
+    test, train = ctx.split("test"), ctx.split("train")
+    y, proba = test.y, ctx.proba["test"]
+    weights = stacked(ctx.counts("test"))
+    feature = _feature(ctx, cfg.get("feature"))
+    notes: list[str] = []
+    results: list[MetricResult] = []
+    curves: dict[str, dict[str, tuple[list, list, list]]] = {m: {} for m in metrics}
+    tables: list[pd.DataFrame] = []
+    for kind in kinds:
+        if kind in ("covariate", "noise") and feature is None:
+            notes.append(
+                f"{kind} shift skipped: dataset '{ctx.task.name}' has no continuous feature"
+            )
+            continue
+        points = {m: ([], [], []) for m in metrics}
+        try:
+            for severity in severities:
+                p, w = proba, np.ones(len(y))
+                if kind == "covariate":
+                    w = S.covariate_shift_weights(test.X[feature].to_numpy(), severity)
+                elif kind == "label_prior":
+                    w = S.label_shift_weights(y, severity, ctx.task.n_classes)
+                else:
+                    X = S.gaussian_noise(test.X, train.X, ctx.task.features, severity, ctx.seed)
+                    p = check_proba(
+                        predict_proba(ctx.model, X, test.sensitive),
+                        len(y),
+                        ctx.task.n_classes,
+                        where=f"predict_proba on 'test' with noise severity {severity:g}",
+                    )
+                ess = S.effective_sample_size(w)
+                frame = {"row_id": test.row_id, "kind": kind, "severity": severity}
+                frame.update(y_true=y, weight=w)
+                frame.update({f"proba_{k}": p[:, k] for k in range(p.shape[1])})
+                tables.append(pd.DataFrame(frame))
+                for metric in metrics:
+                    row = np.asarray(_metric(metric, n_bins)(y, p, weights=weights * w))
+                    out = result(
+                        ctx,
+                        FAMILY,
+                        f"shift/{kind}/{severity:g}/{metric}",
+                        row,
+                        direction=M.METRICS[metric].direction,
+                        definition=f"{metric} on the test split under a {kind} shift of "
+                        f"severity {severity:g}: {MEANING[kind].format(feature=feature)}",
+                        n=round(ess),
+                        split="test",
+                        note=None if np.isfinite(row[0]) else f"undefined under {kind} shift",
+                    )
+                    results.append(out)
+                    for part, value in zip(
+                        points[metric], (out.value, out.ci_low, out.ci_high), strict=True
+                    ):
+                        part.append(np.nan if value is None else value)
+        except DataError as exc:
+            notes.append(f"{kind} shift skipped: {exc}")
+            results = [r for r in results if not r.name.startswith(f"shift/{kind}/")]
+            tables = [t for t in tables if t["kind"].iloc[0] != kind]
+            continue
+        for metric in metrics:
+            curves[metric][kind] = points[metric]
+    if tables:
+        ctx.artifacts["generalization/shifts.parquet"] = pd.concat(tables, ignore_index=True)
+    if plots and any(curves[m] for m in metrics):
+        baseline = {m: float(_metric(m, n_bins)(y, proba, weights=None)) for m in metrics}
+        ctx.artifacts["plots/shift_curves.png"] = shift_curves(curves, severities, baseline)
+    if feature is not None and "covariate" in kinds:
+        notes.append(f"covariate shift on feature '{feature}'")
+    return results, notes

@@ -1,0 +1,102 @@
+"""Per-site breakdown (``suite.generalization.per_site``): metrics at every hospital.
+
+Rows of ``test`` (sites seen in training) and ``ood`` (held-out sites) are grouped by their
+site; for each site ``s``: ``generalization/site/<s>/accuracy``, ``.../roc_auc`` and
+``.../ece``, and over sites ``generalization/worst_site_accuracy`` (the WILDS-style
+worst-domain accuracy). Each split is resampled on its own, with the replicates every other
+metric of that split uses.
+
+Leave-one-site-out: each site in turn held out of training is a sweep over
+``dataset.ood_sites``, e.g.
+``trustbench -m 'dataset.ood_sites=[Cleveland],[Hungary],[Switzerland],[VA Long Beach]'``;
+each run then reports its held-out hospital as ``ood`` and here as a site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from trustbench import metrics as M
+from trustbench.report import MetricResult
+from trustbench.suites.context import ScoringContext
+from trustbench.suites.fairness_groups import result, stacked, worst
+from trustbench.suites.naming import safe_name
+
+__all__ = ["SITE_METRICS", "site_results"]
+
+SITE_METRICS = ("accuracy", "roc_auc", "ece")
+FAMILY = "generalization"
+
+
+def site_results(
+    ctx: ScoringContext, cfg: Mapping[str, Any], n_bins: int
+) -> tuple[list[MetricResult], list[str]]:
+    """Per-site metrics on test + ood, and the worst site's accuracy."""
+    if not cfg.get("per_site", True):
+        return [], []
+    parts = [
+        name
+        for name in ("test", "ood")
+        if name in ctx.proba and ctx.task.splits[name].site is not None
+    ]
+    if not parts:
+        return [], [
+            f"dataset '{ctx.task.name}' has no site column: per-site breakdown not computed"
+        ]
+    y = np.concatenate([ctx.split(p).y for p in parts])
+    proba = np.concatenate([ctx.proba[p] for p in parts])
+    site = np.concatenate([np.asarray(ctx.split(p).site).astype(str) for p in parts])
+    origin = np.concatenate([np.full(len(ctx.split(p)), p) for p in parts])
+    weights = np.hstack([stacked(ctx.counts(p)) for p in parts])
+    functions = {
+        "accuracy": M.accuracy,
+        "roc_auc": M.roc_auc,
+        "ece": lambda yy, pp, weights: M.expected_calibration_error(yy, pp, weights, n_bins),
+    }
+    results: list[MetricResult] = []
+    accuracy_rows = []
+    for label in np.unique(site):
+        rows = site == label
+        splits = ",".join(sorted(set(origin[rows].tolist()), key=parts.index))
+        role = "held out of training (ood)" if splits == "ood" else f"rows of split '{splits}'"
+        for name in SITE_METRICS:
+            row = np.asarray(functions[name](y[rows], proba[rows], weights=weights[:, rows]))
+            if name == "accuracy":
+                accuracy_rows.append(row)
+            note = None
+            if not np.isfinite(row[0]):
+                note = f"undefined: site '{label}' holds a single class"
+            info = M.METRICS[name]
+            results.append(
+                result(
+                    ctx,
+                    FAMILY,
+                    f"site/{safe_name(label)}/{name}",
+                    row,
+                    direction=info.direction,
+                    definition=f"{info.definition}"
+                    + (f" ({n_bins} bins)" if name == "ece" else "")
+                    + f", on the patients of site '{label}', {role}",
+                    n=int(rows.sum()),
+                    split=splits,
+                    note=note,
+                )
+            )
+    if len(accuracy_rows) >= 2:
+        results.append(
+            result(
+                ctx,
+                FAMILY,
+                "worst_site_accuracy",
+                worst(accuracy_rows, "max"),
+                direction="max",
+                definition="min over sites of the site's accuracy on test + ood (WILDS "
+                "worst-domain accuracy), taken inside each bootstrap replicate",
+                n=len(y),
+                split=",".join(parts),
+            )
+        )
+    return results, []

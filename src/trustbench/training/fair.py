@@ -1,0 +1,456 @@
+"""The ``fair`` trainer: fairness-mitigated training through fairlearn.
+
+``trainer=fair`` trains the configured model under a group-fairness constraint on
+``task.train`` and returns a :class:`FairClassifier`, which follows the facade
+(``predict_proba(X)``) so that every suite scores it like any other model. Methods
+(``trainer.method``):
+
+``exponentiated_gradient`` (reductions; scikit-learn estimators that accept ``sample_weight``)
+    ``fairlearn.reductions.ExponentiatedGradient(estimator, constraint, eps=tolerance)``
+    (Agarwal et al. 2018): a *randomized* classifier, a mixture of fitted estimators ``h_t``
+    with weights ``q_t`` (``weights_``). It does not need the sensitive feature to predict.
+``grid_search`` (reductions; same estimators)
+    ``fairlearn.reductions.GridSearch(estimator, constraint(difference_bound=tolerance),
+    grid_size)``: one deterministic estimator, the best of a grid of Lagrange multipliers.
+``threshold_optimizer`` (post-processing; any model, torch included)
+    The model is trained as by ``trainer=standard``, then
+    ``fairlearn.postprocessing.ThresholdOptimizer(prefit=True, predict_method="predict_proba",
+    constraints=constraint, objective=objective, tol=tolerance)`` (Hardt et al. 2016) picks
+    group-specific thresholds on ``proba_1``, randomizing between two thresholds per group. It
+    needs each row's sensitive group at prediction time.
+
+Constraints (``trainer.constraint``): ``demographic_parity``, ``equalized_odds``,
+``true_positive_rate_parity``. The sensitive features given to fairlearn are
+``task.train.sensitive[trainer.sensitive]`` (default: the dataset's first sensitive
+attribute); they need not be model inputs.
+
+``predict_proba`` of a randomized predictor (exponentiated gradient, threshold optimizer)
+    is its probability mass function: ``proba[:, 1] = P(yhat = 1 | x)`` over the predictor's
+    own randomization, ``sum_t q_t h_t(x)`` for exponentiated gradient (fairlearn's
+    ``_pmf_predict``, computed here from the public ``predictors_`` and ``weights_``) and
+    fairlearn's ``ThresholdOptimizer._pmf_predict`` for the threshold optimizer. It is a
+    selection probability, not a calibrated estimate of ``P(y = 1 | x)``: calibration metrics
+    read it as a score. The trust report's ``y_pred`` is ``argmax(proba)``, i.e. the
+    deterministic classifier that predicts 1 where the randomized one would with probability
+    at least 1/2; fairlearn's constraints hold in expectation for the randomized classifier,
+    which :meth:`FairClassifier.predict` draws, seeded with ``random_state`` (equal to
+    fairlearn's ``predict(X, random_state=random_state)``).
+
+A model whose sensitive attribute is not a model input and that needs it (the threshold
+optimizer) sets ``requires_sensitive = True``; :func:`trustbench.score` then calls
+``predict_proba(X, sensitive=split.sensitive)``. Perturbation explainers call
+``predict_proba(X)`` only, so they need the attribute to be a feature
+(``dataset.sensitive_as_features=true``, the default).
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import hydra.utils
+import numpy as np
+import pandas as pd
+
+from trustbench.data.labels import to_labels
+from trustbench.data.task import TaskData
+from trustbench.errors import ConfigError, DataError, ModelOutputError
+from trustbench.models import build_model
+from trustbench.registry import unknown_name_message
+from trustbench.training.result import TrainingResult
+
+__all__ = [
+    "CONSTRAINTS",
+    "METHODS",
+    "OBJECTIVES",
+    "FairClassifier",
+    "check_fair_config",
+    "train_fair",
+]
+
+METHODS = ("exponentiated_gradient", "grid_search", "threshold_optimizer")
+REDUCTIONS = ("exponentiated_gradient", "grid_search")
+CONSTRAINTS = ("demographic_parity", "equalized_odds", "true_positive_rate_parity")
+OBJECTIVES = (
+    "accuracy_score",
+    "balanced_accuracy_score",
+    "selection_rate",
+    "true_positive_rate",
+    "true_negative_rate",
+)
+EQUALIZED_ODDS_OBJECTIVES = ("accuracy_score", "balanced_accuracy_score")
+DEFAULT_EPS = 0.01  # fairlearn's ExponentiatedGradient default
+
+
+def _moment(constraint: str, difference_bound: float | None):
+    from fairlearn.reductions import DemographicParity, EqualizedOdds, TruePositiveRateParity
+
+    cls = {
+        "demographic_parity": DemographicParity,
+        "equalized_odds": EqualizedOdds,
+        "true_positive_rate_parity": TruePositiveRateParity,
+    }[constraint]
+    return cls(difference_bound=difference_bound)
+
+
+def _sample_weight_name(estimator: Any) -> str:
+    """``<last step>__sample_weight`` for a Pipeline, ``sample_weight`` otherwise."""
+    steps = getattr(estimator, "steps", None)
+    return f"{steps[-1][0]}__sample_weight" if steps else "sample_weight"
+
+
+class FairClassifier:
+    """A fairlearn-mitigated binary classifier behind the ``predict_proba`` facade.
+
+    Parameters
+    ----------
+    estimator : object
+        For the reductions, an unfitted scikit-learn estimator or pipeline whose final step
+        accepts ``sample_weight``; for ``threshold_optimizer``, a fitted model with
+        ``predict_proba`` (scikit-learn or :class:`~trustbench.models.TorchClassifier`).
+    method, constraint : str
+        See :data:`METHODS` and :data:`CONSTRAINTS`.
+    sensitive : sequence of str
+        Sensitive attribute(s) the constraint is over (several are intersected by fairlearn).
+    tolerance : float or None
+        ``eps`` of exponentiated gradient (None: 0.01), ``difference_bound`` of grid search,
+        ``tol`` of the threshold optimizer (None: exact; equalized odds is always exact).
+    objective : str
+        Threshold optimizer objective.
+    grid_size, max_iter : int
+        Grid search grid size; exponentiated gradient iterations.
+    random_state : int
+        Seed of the randomized predictions drawn by :meth:`predict`.
+
+    Attributes
+    ----------
+    mitigator_ : fairlearn estimator
+        The fitted ExponentiatedGradient, GridSearch or ThresholdOptimizer.
+    groups_ : set of str
+        The sensitive groups seen in ``fit`` (the threshold optimizer knows only these).
+    classes_ : numpy.ndarray
+        ``[0, 1]``.
+    """
+
+    def __init__(
+        self,
+        estimator: Any,
+        *,
+        method: str = "exponentiated_gradient",
+        constraint: str = "equalized_odds",
+        sensitive: Sequence[str] = (),
+        tolerance: float | None = None,
+        objective: str = "accuracy_score",
+        grid_size: int = 10,
+        max_iter: int = 50,
+        random_state: int = 0,
+    ) -> None:
+        self.estimator = estimator
+        self.method = method
+        self.constraint = constraint
+        self.sensitive = sensitive
+        self.tolerance = tolerance
+        self.objective = objective
+        self.grid_size = grid_size
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    # -- the facade ---------------------------------------------------------------------
+    @property
+    def requires_sensitive(self) -> bool:
+        """True for the threshold optimizer: its thresholds are per group."""
+        return self.method == "threshold_optimizer"
+
+    @property
+    def randomized(self) -> bool:
+        """True when ``predict`` draws at random (see the module docstring)."""
+        return self.method in ("exponentiated_gradient", "threshold_optimizer")
+
+    def fit(self, X: pd.DataFrame, y, *, sensitive_features: pd.DataFrame) -> FairClassifier:
+        """Fit the mitigator on ``(X, y)`` with the groups of ``sensitive_features``."""
+        from fairlearn.postprocessing import ThresholdOptimizer
+        from fairlearn.reductions import ExponentiatedGradient, GridSearch
+        from sklearn.base import clone
+
+        groups = self._groups(sensitive_features)
+        self.groups_ = set(self._group_keys(groups))
+        y = np.asarray(y).astype(np.int64)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # fairlearn's FutureWarnings and fit chatter
+            if self.method == "exponentiated_gradient":
+                eps = DEFAULT_EPS if self.tolerance is None else float(self.tolerance)
+                self.mitigator_ = ExponentiatedGradient(
+                    clone(self.estimator),
+                    _moment(self.constraint, None),
+                    eps=eps,
+                    max_iter=int(self.max_iter),
+                    sample_weight_name=_sample_weight_name(self.estimator),
+                )
+                self.mitigator_.fit(X, y, sensitive_features=groups)
+            elif self.method == "grid_search":
+                self.mitigator_ = GridSearch(
+                    clone(self.estimator),
+                    _moment(self.constraint, self.tolerance),
+                    grid_size=int(self.grid_size),
+                    sample_weight_name=_sample_weight_name(self.estimator),
+                )
+                self.mitigator_.fit(X, y, sensitive_features=groups)
+            else:
+                exact = self.constraint == "equalized_odds" or self.tolerance is None
+                self.mitigator_ = ThresholdOptimizer(
+                    estimator=self.estimator,
+                    constraints=self.constraint,
+                    objective=self.objective,
+                    prefit=True,
+                    predict_method="predict_proba",
+                    tol=None if exact else float(self.tolerance),
+                )
+                self.mitigator_.fit(X, y, sensitive_features=groups)
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X: pd.DataFrame, sensitive: pd.DataFrame | None = None) -> np.ndarray:
+        """``(n, 2)``: ``[1 - p, p]`` with ``p = P(yhat = 1 | x)`` of the mitigated classifier.
+
+        For exponentiated gradient ``p = sum_t q_t h_t(x)`` (a mixture of hard predictions),
+        for the threshold optimizer fairlearn's ``_pmf_predict`` (needs the groups: from
+        ``sensitive``, else from the attribute's column of ``X``), and for grid search the
+        selected estimator's own ``predict_proba``.
+        """
+        if self.method == "exponentiated_gradient":
+            eg = self.mitigator_
+            p = np.zeros(len(X))
+            for weight, predictor in zip(eg.weights_, eg.predictors_, strict=True):
+                if weight > 0:
+                    p += float(weight) * np.asarray(predictor.predict(X), dtype=np.float64)
+            p = np.clip(p, 0.0, 1.0)
+            return np.column_stack([1.0 - p, p])
+        if self.method == "grid_search":
+            return np.asarray(self.mitigator_.predict_proba(X), dtype=np.float64)
+        groups = self._prediction_groups(X, sensitive)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return np.asarray(
+                self.mitigator_._pmf_predict(X, sensitive_features=groups), dtype=np.float64
+            )
+
+    def predict(self, X: pd.DataFrame, sensitive: pd.DataFrame | None = None) -> np.ndarray:
+        """Class predictions; randomized predictors draw them seeded with ``random_state``."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if self.method == "exponentiated_gradient":
+                out = self.mitigator_.predict(X, random_state=self.random_state)
+            elif self.method == "grid_search":
+                out = self.mitigator_.predict(X)
+            else:
+                out = self.mitigator_.predict(
+                    X,
+                    sensitive_features=self._prediction_groups(X, sensitive),
+                    random_state=self.random_state,
+                )
+        return np.asarray(out).astype(np.int64)
+
+    # -- groups -------------------------------------------------------------------------
+    def _groups(self, frame: pd.DataFrame) -> pd.DataFrame | pd.Series:
+        columns = list(self.sensitive)
+        if isinstance(frame, pd.Series):
+            frame = frame.to_frame()
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise ModelOutputError(
+                f"FairClassifier ({self.method}): sensitive attribute(s) {missing} missing from "
+                f"the frame given; it has columns {list(frame.columns)}"
+            )
+        labels = pd.DataFrame(
+            {c: to_labels(frame[c].reset_index(drop=True)) for c in columns}, dtype=object
+        )
+        return labels[columns[0]] if len(columns) == 1 else labels
+
+    @staticmethod
+    def _group_keys(groups: pd.DataFrame | pd.Series) -> list[str]:
+        if isinstance(groups, pd.Series):
+            return groups.astype(str).tolist()
+        return groups.astype(str).agg(" x ".join, axis=1).tolist()
+
+    def _prediction_groups(self, X: pd.DataFrame, sensitive: pd.DataFrame | None):
+        if sensitive is None:
+            absent = [c for c in self.sensitive if c not in X.columns]
+            if absent:
+                raise ModelOutputError(
+                    f"FairClassifier (threshold_optimizer) needs the sensitive attribute(s) "
+                    f"{absent} of every row to predict, and they are not columns of X; call "
+                    f"predict_proba(X, sensitive=frame) with a frame holding them"
+                )
+            sensitive = X
+        groups = self._groups(sensitive)
+        unseen = sorted(set(self._group_keys(groups)) - self.groups_)
+        if unseen:
+            raise ModelOutputError(
+                f"FairClassifier (threshold_optimizer): group(s) {unseen} of {list(self.sensitive)} "
+                f"were not in the training data; it has thresholds for {sorted(self.groups_)}"
+            )
+        return groups
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_fair_config(trainer_cfg: Mapping[str, Any], model_cfg: Mapping[str, Any]) -> None:
+    """Check ``trainer=fair`` against the model before any data is loaded.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown method, constraint or objective, a bad tolerance, grid size or
+        iteration count, or a reductions method with a model it cannot train (reductions
+        refit the estimator with sample weights: a scikit-learn estimator whose ``fit``
+        accepts ``sample_weight``; the threshold optimizer post-processes any model).
+    """
+    method = str(trainer_cfg.get("method"))
+    constraint = str(trainer_cfg.get("constraint"))
+    objective = str(trainer_cfg.get("objective", "accuracy_score"))
+    for key, value, allowed in (
+        ("method", method, METHODS),
+        ("constraint", constraint, CONSTRAINTS),
+        ("objective", objective, OBJECTIVES),
+    ):
+        if value not in allowed:
+            raise ConfigError(f"trainer.{key}: " + unknown_name_message(key, value, allowed))
+    tolerance = trainer_cfg.get("tolerance")
+    if tolerance is not None and (not _number(tolerance) or not 0 < float(tolerance) < 1):
+        raise ConfigError(
+            f"trainer.tolerance: expected null or a number in (0, 1), got {tolerance!r}"
+        )
+    for key in ("grid_size", "max_iter"):
+        value = trainer_cfg.get(key)
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 1
+        ):
+            raise ConfigError(f"trainer.{key}: expected a positive integer, got {value!r}")
+    sensitive = trainer_cfg.get("sensitive")
+    if sensitive is not None and not (
+        isinstance(sensitive, str)
+        or (isinstance(sensitive, Sequence) and all(isinstance(s, str) for s in sensitive))
+    ):
+        raise ConfigError(
+            f"trainer.sensitive: expected null, an attribute name or a list of names, got {sensitive!r}"
+        )
+    name, library = model_cfg.get("name", "?"), model_cfg.get("library")
+    if method == "threshold_optimizer":
+        if constraint == "equalized_odds" and tolerance is not None:
+            raise ConfigError(
+                "trainer.tolerance: fairlearn's ThresholdOptimizer enforces equalized_odds "
+                f"exactly and cannot relax it; set trainer.tolerance=null (got {tolerance!r})"
+            )
+        if constraint == "equalized_odds" and objective not in EQUALIZED_ODDS_OBJECTIVES:
+            raise ConfigError(
+                f"trainer.objective: with constraint equalized_odds the threshold optimizer "
+                f"supports {list(EQUALIZED_ODDS_OBJECTIVES)}; received '{objective}'"
+            )
+        return
+    if library != "sklearn":
+        raise ConfigError(
+            f"trainer 'fair' method '{method}' (fairlearn reductions) needs a scikit-learn "
+            f"estimator that accepts sample_weight; received model '{name}' ({library}); use "
+            f"trainer.method=threshold_optimizer, which post-processes any model"
+        )
+    from sklearn.utils.validation import has_fit_parameter
+
+    estimator = hydra.utils.instantiate(model_cfg["estimator"])
+    if not has_fit_parameter(estimator, "sample_weight"):
+        raise ConfigError(
+            f"trainer 'fair' method '{method}' (fairlearn reductions) needs an estimator whose "
+            f"fit accepts sample_weight; {type(estimator).__name__} (model '{name}') does not; "
+            f"use trainer.method=threshold_optimizer"
+        )
+
+
+def _attributes(trainer_cfg: Mapping[str, Any], task: TaskData) -> list[str]:
+    if task.n_classes != 2:
+        raise DataError(
+            f"trainer 'fair' needs a binary target; dataset '{task.name}' has "
+            f"{task.n_classes} classes"
+        )
+    if not task.sensitive_names:
+        raise DataError(
+            f"trainer 'fair' needs a sensitive attribute; dataset '{task.name}' has none"
+        )
+    wanted = trainer_cfg.get("sensitive")
+    names = (
+        [task.sensitive_names[0]]
+        if wanted is None
+        else ([wanted] if isinstance(wanted, str) else [str(w) for w in wanted])
+    )
+    unknown = [n for n in names if n not in task.sensitive_names]
+    if unknown:
+        raise DataError(
+            f"trainer.sensitive: {unknown} is not a sensitive attribute of dataset "
+            f"'{task.name}'; it has {task.sensitive_names}"
+        )
+    return names
+
+
+def train_fair(
+    model_cfg: Mapping[str, Any],
+    trainer_cfg: Mapping[str, Any],
+    task: TaskData,
+    *,
+    seed: int = 0,
+    device: str = "auto",
+) -> TrainingResult:
+    """Train the configured model under a fairness constraint (see the module docstring).
+
+    ``info`` records the method, constraint, the effective tolerance, the sensitive
+    attribute(s), whether predictions are randomized and their seed, and the fit time.
+    """
+    check_fair_config(trainer_cfg, model_cfg)
+    names = _attributes(trainer_cfg, task)
+    method = str(trainer_cfg["method"])
+    constraint = str(trainer_cfg["constraint"])
+    tolerance = trainer_cfg.get("tolerance")
+    random_state = int(seed if trainer_cfg.get("seed") is None else trainer_cfg["seed"])
+    model = build_model(model_cfg, task.features, seed=seed, recipe=trainer_cfg, device=device)
+    start = time.perf_counter()
+    if method == "threshold_optimizer":
+        model.fit(task.train.X, task.train.y)
+    fair = FairClassifier(
+        model,
+        method=method,
+        constraint=constraint,
+        sensitive=names,
+        tolerance=None if tolerance is None else float(tolerance),
+        objective=str(trainer_cfg.get("objective", "accuracy_score")),
+        grid_size=int(trainer_cfg.get("grid_size", 10)),
+        max_iter=int(trainer_cfg.get("max_iter", 50)),
+        random_state=random_state,
+    ).fit(task.train.X, task.train.y, sensitive_features=task.train.sensitive)
+    if method == "exponentiated_gradient":
+        effective = DEFAULT_EPS if tolerance is None else float(tolerance)
+        extra = {
+            "max_iter": int(trainer_cfg.get("max_iter", 50)),
+            "n_predictors": int(np.count_nonzero(fair.mitigator_.weights_ > 0)),
+        }
+    elif method == "grid_search":
+        effective = 0.0 if tolerance is None else float(tolerance)
+        extra = {"grid_size": int(trainer_cfg.get("grid_size", 10))}
+    else:
+        exact = constraint == "equalized_odds" or tolerance is None
+        effective = 0.0 if exact else float(tolerance)
+        extra = {"objective": str(trainer_cfg.get("objective", "accuracy_score"))}
+    info = {
+        "trainer": "fair",
+        "seconds": round(time.perf_counter() - start, 3),
+        "method": method,
+        "constraint": constraint,
+        "tolerance": effective,
+        "sensitive": ",".join(names),
+        "randomized": fair.randomized,
+        "random_state": random_state,
+        "predict_proba": "P(yhat=1|x) of the mitigated classifier; y_pred = argmax",
+        **extra,
+    }
+    return TrainingResult(model=fair, info=info)
