@@ -69,7 +69,7 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
             f"received model '{cfg['model']['name']}' ({library})"
         )
     if trainer == "fair":
-        from trustbench.training.fair import check_fair_config
+        from trustbench.training.fair_config import check_fair_config
 
         check_fair_config(cfg["trainer"], cfg["model"])
     suite = cfg["suite"]
