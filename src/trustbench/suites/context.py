@@ -13,6 +13,11 @@ from trustbench.metrics import bootstrap_counts, percentile_interval
 from trustbench.report import MetricResult
 
 
+def stacked(counts: np.ndarray) -> np.ndarray:
+    """``[ones; counts]``: row 0 evaluates the point value, rows 1.. the bootstrap replicates."""
+    return np.vstack([np.ones((1, counts.shape[1])), counts])
+
+
 class NotApplicable(Exception):
     """Raised by a suite that cannot apply to this model or dataset; the message says why."""
 
@@ -88,22 +93,49 @@ class ScoringContext:
         note: str | None = None,
         **kwargs: Any,
     ) -> MetricResult:
-        """Point value ``fn(*args)`` and its percentile bootstrap CI from ``fn(*args, weights=counts)``."""
-        value = fn(*args, **kwargs)
+        """Point value and percentile bootstrap CI of ``fn(*args, weights=...)``.
+
+        One call on the stacked weights ``[ones; counts]`` gives the point value (row 0) and
+        every replicate (rows 1..).
+        """
         if counts is None:
             counts = self.counts(split)
-        replicates = np.asarray(fn(*args, weights=counts, **kwargs), dtype=float)
-        low, high = percentile_interval(replicates, self.ci_level)
-        return MetricResult(
-            family=family,
-            name=name,
-            value=value,
-            ci_low=low,
-            ci_high=high,
-            ci_level=self.ci_level,
+        row = np.asarray(fn(*args, weights=stacked(counts), **kwargs), dtype=float)
+        return self.from_row(
+            family,
+            name,
+            row,
             direction=direction,
+            definition=definition,
             n=int(counts.shape[1]) if n is None else n,
             split=split,
+            note=note,
+        )
+
+    def from_row(
+        self,
+        family: str,
+        name: str,
+        row: np.ndarray,
+        *,
+        direction: str,
+        definition: str,
+        n: int,
+        split: str,
+        note: str | None = None,
+    ) -> MetricResult:
+        """A MetricResult from a ``(1 + B,)`` row: the point value, then ``B`` bootstrap replicates."""
+        low, high = self.interval(row[1:])
+        return MetricResult(
+            family,
+            name,
+            float(row[0]),
+            low,
+            high,
+            direction=direction,
+            n=n,
+            split=split,
+            ci_level=self.ci_level,
             definition=definition,
             note=note,
         )

@@ -33,15 +33,13 @@ import pandas as pd
 from trustbench import metrics as M
 from trustbench.plots import group_panels
 from trustbench.report import MetricResult, SuiteResult
-from trustbench.suites.context import NotApplicable, ScoringContext
+from trustbench.suites.context import NotApplicable, ScoringContext, stacked
 from trustbench.suites.fairness_groups import (
     GAPS,
     GROUP_METRICS,
     GroupStats,
     gap_note,
     group_stats,
-    result,
-    stacked,
     worst,
 )
 from trustbench.suites.fairness_sensitive import Attribute, attributes
@@ -148,8 +146,7 @@ def gap_results(
     for name in names:
         row = stats.gaps[name]
         out.append(
-            result(
-                ctx,
+            ctx.from_row(
                 FAMILY,
                 f"{prefix}{attribute.key}/{name}",
                 row,
@@ -179,8 +176,7 @@ def worst_results(
         row = worst([per_attribute[a.name].gaps[name] for a in declared], direction)
         which = "smallest" if direction == "max" else "largest"
         out.append(
-            result(
-                ctx,
+            ctx.from_row(
                 FAMILY,
                 f"{prefix}{name}",
                 row,
@@ -257,8 +253,7 @@ def group_results(
         for g, label in enumerate(stats.labels):
             column = stats.values[metric][:, g]
             out.append(
-                result(
-                    ctx,
+                ctx.from_row(
                     FAMILY,
                     f"{attribute.key}/{metric}/{safe_name(label)}",
                     column,
@@ -344,8 +339,7 @@ def operating_point(
     specificity[undefined] = np.nan
     results.insert(
         0,
-        result(
-            ctx,
+        ctx.from_row(
             FAMILY,
             f"{prefix}specificity",
             specificity,

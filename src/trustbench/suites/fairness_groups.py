@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trustbench import metrics as M
-from trustbench.report import MetricResult
-from trustbench.suites.context import ScoringContext
+from trustbench.suites.context import stacked
 
 __all__ = [
     "GAPS",
@@ -23,7 +22,6 @@ __all__ = [
     "GroupStats",
     "gap_note",
     "group_stats",
-    "result",
     "worst",
 ]
 
@@ -87,11 +85,6 @@ class GroupStats:
         if metric == "roc_auc" and min(self.positives[g], self.negatives[g]) == 0:
             return f"undefined: the group holds a single class in split '{split}'"
         return None
-
-
-def stacked(counts: np.ndarray) -> np.ndarray:
-    """``[ones; counts]``: row 0 evaluates the point value, rows 1.. the replicates."""
-    return np.vstack([np.ones((1, counts.shape[1])), counts])
 
 
 def group_stats(
@@ -175,35 +168,6 @@ def gap_note(
     if small:
         parts.append(small_text)
     return "; ".join(parts) or None
-
-
-def result(
-    ctx: ScoringContext,
-    family: str,
-    name: str,
-    row: np.ndarray,
-    *,
-    direction: str,
-    definition: str,
-    n: int,
-    split: str,
-    note: str | None = None,
-) -> MetricResult:
-    """A MetricResult from a ``(1 + B,)`` row: the point value and its percentile interval."""
-    low, high = ctx.interval(row[1:])
-    return MetricResult(
-        family,
-        name,
-        float(row[0]),
-        low,
-        high,
-        direction=direction,
-        n=n,
-        split=split,
-        ci_level=ctx.ci_level,
-        definition=definition,
-        note=note,
-    )
 
 
 def worst(rows: list[np.ndarray], direction: str) -> np.ndarray:

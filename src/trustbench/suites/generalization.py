@@ -30,14 +30,12 @@ import numpy as np
 from trustbench import metrics as M
 from trustbench.plots import reliability_diagram
 from trustbench.report import MetricResult, SuiteResult
-from trustbench.suites.context import ScoringContext
+from trustbench.suites.context import ScoringContext, stacked
 from trustbench.suites.fairness_groups import (
     GAPS,
     GroupStats,
     gap_note,
     group_stats,
-    result,
-    stacked,
     worst,
 )
 from trustbench.suites.fairness_sensitive import attributes
@@ -100,8 +98,7 @@ class _Rows:
             if np.isfinite(row[0])
             else undefined_note(name, data.y, self.ctx.task.classes, split)
         )
-        return result(
-            self.ctx,
+        return self.ctx.from_row(
             FAMILY,
             key,
             row,
@@ -117,8 +114,7 @@ class _Rows:
         sign = 1.0 if M.METRICS[name].direction == "max" else -1.0
         row = sign * (self(name, better) - self(name, worse))
         first, second = (better, worse) if sign > 0 else (worse, better)
-        return result(
-            self.ctx,
+        return self.ctx.from_row(
             FAMILY,
             key,
             row,
@@ -228,8 +224,7 @@ def ood_fairness(
                 if suffix and note is None and not np.isfinite(row[0]):
                     note = f"undefined: {name} is undefined on split 'test' for {where}"
                 results.append(
-                    result(
-                        ctx,
+                    ctx.from_row(
                         FAMILY,
                         f"ood_fairness/{label}{suffix}",
                         row,

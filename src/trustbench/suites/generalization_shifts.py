@@ -28,8 +28,7 @@ from trustbench.models import check_proba
 from trustbench.plots import shift_curves
 from trustbench.registry import unknown_name_message
 from trustbench.report import MetricResult
-from trustbench.suites.context import ScoringContext
-from trustbench.suites.fairness_groups import result, stacked
+from trustbench.suites.context import ScoringContext, stacked
 from trustbench.suites.fairness_sensitive import predict_proba
 
 __all__ = ["DEFAULT_SHIFT_METRICS", "check_shift_config", "shift_results"]
@@ -144,8 +143,7 @@ def shift_results(
                 tables.append(pd.DataFrame(frame))
                 for metric in metrics:
                     row = np.asarray(_metric(metric, n_bins)(y, p, weights=weights * w))
-                    out = result(
-                        ctx,
+                    out = ctx.from_row(
                         FAMILY,
                         f"shift/{kind}/{severity:g}/{metric}",
                         row,

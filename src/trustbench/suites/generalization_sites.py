@@ -21,8 +21,8 @@ import numpy as np
 
 from trustbench import metrics as M
 from trustbench.report import MetricResult
-from trustbench.suites.context import ScoringContext
-from trustbench.suites.fairness_groups import result, stacked, worst
+from trustbench.suites.context import ScoringContext, stacked
+from trustbench.suites.fairness_groups import worst
 from trustbench.suites.naming import safe_name
 
 __all__ = ["SITE_METRICS", "site_results"]
@@ -71,8 +71,7 @@ def site_results(
                 note = f"undefined: site '{label}' holds a single class"
             info = M.METRICS[name]
             results.append(
-                result(
-                    ctx,
+                ctx.from_row(
                     FAMILY,
                     f"site/{safe_name(label)}/{name}",
                     row,
@@ -87,8 +86,7 @@ def site_results(
             )
     if len(accuracy_rows) >= 2:
         results.append(
-            result(
-                ctx,
+            ctx.from_row(
                 FAMILY,
                 "worst_site_accuracy",
                 worst(accuracy_rows, "max"),
