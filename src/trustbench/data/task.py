@@ -26,8 +26,10 @@ class Split:
 
     Attributes
     ----------
-    X : pandas.DataFrame
-        Model inputs, one column per :class:`FeatureSpec`, with a fresh RangeIndex.
+    X : pandas.DataFrame or numpy.ndarray
+        Model inputs. Tabular tasks: a DataFrame, one column per :class:`FeatureSpec`, with a
+        fresh RangeIndex. Image tasks (one feature of kind ``"image"``): a float32 array of
+        shape ``(n, channels, height, width)`` with values in ``[0, 1]``.
     y : numpy.ndarray
         Integer class indices in ``0 .. n_classes - 1``, shape ``(n,)``.
     sensitive : pandas.DataFrame
@@ -36,13 +38,18 @@ class Split:
         Stable integer id of each row in the source table, shape ``(n,)``.
     site : numpy.ndarray or None
         Site/domain label of each row (strings), where the data have one.
+    masks : numpy.ndarray or None
+        Image tasks with localisation ground truth: boolean pixel masks of shape
+        ``(n, height, width)``, ``True`` on the evidence for the positive class (e.g. the
+        lesion); all ``False`` where the image has none.
     """
 
-    X: pd.DataFrame
+    X: pd.DataFrame | np.ndarray
     y: np.ndarray
     sensitive: pd.DataFrame
     row_id: np.ndarray
     site: np.ndarray | None = None
+    masks: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.y)
@@ -50,12 +57,14 @@ class Split:
     def subset(self, index: np.ndarray) -> Split:
         """Rows ``index`` (positions) of this split, as a new :class:`Split`."""
         index = np.asarray(index)
+        X = self.X[index] if isinstance(self.X, np.ndarray) else self.X.iloc[index]
         return Split(
-            X=self.X.iloc[index].reset_index(drop=True),
+            X=X if isinstance(X, np.ndarray) else X.reset_index(drop=True),
             y=self.y[index],
             sensitive=self.sensitive.iloc[index].reset_index(drop=True),
             row_id=self.row_id[index],
             site=None if self.site is None else self.site[index],
+            masks=None if self.masks is None else self.masks[index],
         )
 
 
@@ -128,6 +137,11 @@ class TaskData:
     @property
     def feature_names(self) -> list[str]:
         return [f.name for f in self.features]
+
+    @property
+    def is_image(self) -> bool:
+        """True for image tasks (``Split.X`` is an ``(n, C, H, W)`` array)."""
+        return any(f.kind == "image" for f in self.features)
 
     def features_of_kind(self, kind: FeatureKind) -> list[str]:
         """Names of the features of one kind, in column order."""
