@@ -71,7 +71,12 @@ class MetricResult:
 
 @dataclass
 class SuiteResult:
-    """What one family's suite produced, or why it produced nothing."""
+    """What one family's suite produced, or why it produced nothing.
+
+    ``notes`` record facts about how the numbers were obtained; ``warnings`` are findings a
+    reader of the report must not miss (a small group, a guarantee that an audit contradicts,
+    an explainer failing its sanity check). Trust cards and leaderboards show the warnings.
+    """
 
     family: str
     status: SuiteStatus
@@ -79,6 +84,7 @@ class SuiteResult:
     reason: str | None = None
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass

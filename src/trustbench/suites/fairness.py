@@ -129,7 +129,8 @@ def fairness_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
         rows += op_rows
         notes += op_notes
     ctx.artifacts["fairness/groups.parquet"] = pd.DataFrame(rows)
-    return SuiteResult(FAMILY, "ok", metrics=headline + results, notes=notes)
+    warnings = [note for note in notes if "small group" in note]
+    return SuiteResult(FAMILY, "ok", metrics=headline + results, notes=notes, warnings=warnings)
 
 
 def gap_results(
