@@ -12,6 +12,7 @@ from typing import Any
 from trustbench.data.breast_cancer import load_breast_cancer
 from trustbench.data.build import build_task
 from trustbench.data.csv import load_csv
+from trustbench.data.digits import load_digits
 from trustbench.data.heart import load_heart
 from trustbench.data.lesions import load_lesions
 from trustbench.data.synthetic import load_synthetic
@@ -36,9 +37,10 @@ DATASETS.add("synthetic", load_synthetic)
 DATASETS.add("breast_cancer", load_breast_cancer)
 DATASETS.add("csv", load_csv)
 DATASETS.add("lesions", load_lesions)
+DATASETS.add("digits", load_digits)
 
 #: Datasets whose tasks are image tasks (known before loading, for config checks).
-IMAGE_DATASETS = ("lesions",)
+IMAGE_DATASETS = ("lesions", "digits")
 
 
 def load(name: str, **kwargs: Any) -> TaskData:
