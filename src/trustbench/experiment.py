@@ -118,7 +118,8 @@ def check_image_config(cfg: Mapping[str, Any]) -> None:
     ------
     ConfigError
         For an image-only model (``model.input: image``, such as ``cnn``) on a tabular
-        dataset, or ``trainer=fair`` on an image dataset.
+        dataset, or ``trainer=fair`` with a reduction (which needs tabular ``X``) on an
+        image dataset; its ``threshold_optimizer`` works with images.
     """
     dataset = cfg["dataset"]["name"]
     is_image = dataset in data_module.IMAGE_DATASETS
@@ -128,10 +129,12 @@ def check_image_config(cfg: Mapping[str, Any]) -> None:
             f"model '{model.get('name')}' needs an image dataset (dataset one of "
             f"{list(data_module.IMAGE_DATASETS)}); received dataset '{dataset}'"
         )
-    if is_image and cfg["trainer"]["name"] == "fair":
+    method = cfg["trainer"].get("method")
+    if is_image and cfg["trainer"]["name"] == "fair" and method != "threshold_optimizer":
         raise ConfigError(
-            f"trainer 'fair' (fairlearn mitigation) needs tabular features; dataset '{dataset}' "
-            f"is an image dataset: use trainer=standard or trainer=dp"
+            f"trainer.method '{method}' (a fairlearn reduction) needs tabular features; dataset "
+            f"'{dataset}' is an image dataset: use trainer.method=threshold_optimizer "
+            f"(post-processing, works with any model)"
         )
 
 

@@ -112,3 +112,15 @@ def test_digits_with_logreg_scores_without_fairness():
     assert performance["accuracy"] > 0.9
     general = {m.name for m in report.suites["generalization"].metrics}
     assert {"ood_accuracy", "accuracy_drop", "shift/blur/1/accuracy"} <= general
+
+
+def test_lesions_cnn_with_threshold_optimizer():
+    fair = ["trainer=fair", "trainer.method=threshold_optimizer"]
+    fair += ["trainer.constraint=true_positive_rate_parity", "trainer.sensitive=[sex]"]
+    off = ["suite.generalization.enabled=false", "suite.privacy.enabled=false"]
+    report = run_experiment(
+        compose_config([*LESIONS, "model=cnn", *fair, *off]), track=False
+    ).report
+    assert report.run["training"]["method"] == "threshold_optimizer"
+    fairness = {m.name: m.value for m in report.suites["fairness"].metrics}
+    assert np.isfinite(fairness["sex/equal_opportunity_difference"])

@@ -79,8 +79,14 @@ def test_logreg_flattens_pixels_and_learns_digits():
     ("overrides", "match"),
     [
         (["model=cnn"], r"model 'cnn' needs an image dataset .* received dataset 'heart'"),
-        (["dataset=lesions", "trainer=fair"], r"trainer 'fair' .* dataset 'lesions' is an image"),
-        (["dataset=digits", "model=cnn", "trainer=fair"], r"trainer 'fair'"),
+        (
+            ["dataset=lesions", "trainer=fair"],
+            r"trainer.method 'exponentiated_gradient' .* dataset 'lesions' is an image",
+        ),
+        (
+            ["dataset=lesions", "model=cnn", "trainer=fair", "trainer.method=grid_search"],
+            r"use trainer.method=threshold_optimizer",
+        ),
     ],
 )
 def test_incompatible_combinations_fail_before_training(overrides, match):
