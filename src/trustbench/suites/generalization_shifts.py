@@ -153,9 +153,7 @@ def shift_results(
                     if is_image:
                         X = IS.corrupt(test.X, kind, severity, train.X, ctx.seed)
                     else:
-                        X = S.gaussian_noise(
-                            test.X, train.X, ctx.task.features, severity, ctx.seed
-                        )
+                        X = S.gaussian_noise(test.X, train.X, ctx.task.features, severity, ctx.seed)
                     p = check_proba(
                         predict_proba(ctx.model, X, test.sensitive),
                         len(y),
