@@ -3,7 +3,7 @@
 Everything is generated offline with numpy/scipy, deterministically from the seed; nothing
 is downloaded. The generator is vectorised over images (array broadcasting and
 ``scipy.ndimage.gaussian_filter`` over the pixel axes); the only Python loops run over the
-three vessels and the four scanners.
+three vessels, the three boundary harmonics of the lesions and the four scanners.
 
 Generation of one ``size x size`` scan (``u = size / 64`` scales pixel lengths):
 
