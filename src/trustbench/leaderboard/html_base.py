@@ -5,8 +5,7 @@ from __future__ import annotations
 from html import escape
 
 CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px;color:#1d232a;
- max-width:1400px}
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px;color:#1d232a}
 h1{font-size:1.5em;margin-bottom:4px}h2{font-size:1.2em;margin-top:28px;border-bottom:1px solid #ddd}
 .meta{color:#555;font-size:.9em}
 table{border-collapse:collapse;font-size:.85em;margin:8px 0}
@@ -15,6 +14,7 @@ th{background:#eef2f6;position:sticky;top:0}
 table.sortable th{cursor:pointer}table.sortable th:hover{background:#dde5ee}
 th[aria-sort=ascending]::after{content:' \\25B2'}th[aria-sort=descending]::after{content:' \\25BC'}
 td.label,th.label{text-align:left}
+td.wrap{white-space:normal;min-width:320px}
 .tie{color:#8a5a00;font-weight:600}.ok{color:#1e7d32}.bad{color:#b71c1c}
 .scroll{overflow-x:auto;max-width:100%}
 .plots{display:flex;flex-wrap:wrap;gap:16px}.plots figure{margin:0}

@@ -143,7 +143,7 @@ def _definitions(board: dict[str, Any]) -> str:
         out.append(
             f'<tr><td class="label">{e(key)}</td><td>{e(meta["direction"] or "unknown")}</td>'
             f"<td>{e(meta['direction_source'])}</td><td>{'yes' if meta['ranking'] else ''}</td>"
-            f'<td class="label">{e(meta["definition"] or MISSING)}</td></tr>'
+            f'<td class="label wrap">{e(meta["definition"] or MISSING)}</td></tr>'
         )
     out.append("</tbody></table>")
     return "".join(out)
