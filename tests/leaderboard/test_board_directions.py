@@ -41,3 +41,12 @@ def test_oriented():
     np.testing.assert_allclose(oriented(np.array([-0.2, 0.1]), "target:0"), [-0.2, -0.1])
     with pytest.raises(ValueError, match="direction"):
         oriented(1.0, "up")
+
+
+def test_intervals_clip_to_the_catalogue_range():
+    from trustbench.leaderboard.directions import clip_to_range
+
+    assert clip_to_range(1.07, "performance/accuracy") == 1.0
+    assert clip_to_range(-0.2, "fairness/sex/equalized_odds_difference") == 0.0
+    assert clip_to_range(7.5, "privacy/dp/epsilon") == 7.5  # no catalogue range
+    assert clip_to_range(None, "performance/accuracy") is None

@@ -14,7 +14,7 @@ from typing import Any
 
 from trustbench.leaderboard import aggregate as agg
 from trustbench.leaderboard import rank as rk
-from trustbench.leaderboard.directions import MetricMeta, resolve_all
+from trustbench.leaderboard.directions import MetricMeta, clip_to_range, resolve_all
 from trustbench.leaderboard.records import RunRecord
 from trustbench.leaderboard.tradeoffs import tradeoff
 from trustbench.report import FAMILIES
@@ -26,7 +26,8 @@ DIRECTIONS_METHOD = (
     "A metric's direction (max, min, target:0) is the one its runs' trust_report.json gives "
     "(read for one run per distinct metric set); otherwise trustbench.metrics.METRICS on the "
     "last name component; otherwise the naming rules in trustbench.leaderboard.directions; "
-    "metrics with no known direction are shown but not ranked."
+    "metrics with no known direction are shown but not ranked. Intervals are clipped to the "
+    "metric's range where the catalogue gives one (e.g. accuracy to [0, 1])."
 )
 RANKING_METHOD = (
     "Only rows with every ranking metric are ranked (others are listed apart). Normalised "
@@ -151,8 +152,8 @@ def build_board(
                 "cells": {
                     k: {
                         "mean": row.cells[k].mean,
-                        "ci_low": row.cells[k].ci_low,
-                        "ci_high": row.cells[k].ci_high,
+                        "ci_low": clip_to_range(row.cells[k].ci_low, k),
+                        "ci_high": clip_to_range(row.cells[k].ci_high, k),
                         "n": row.cells[k].n,
                     }
                     for k in columns

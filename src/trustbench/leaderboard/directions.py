@@ -66,6 +66,26 @@ def _catalogue_match(key: str) -> tuple[str, str] | None:
     return None
 
 
+def bounds(key: str) -> tuple[float, float] | None:
+    """The range ``(lower, upper)`` the catalogue gives the metric of ``key``, else None."""
+    from trustbench.metrics import METRICS
+
+    last = key.rsplit("/", 1)[-1]
+    for name in (last, re.sub(r"_\d+(\.\d+)?$", "", last)):
+        info = METRICS.get(name)
+        if info is not None:
+            return info.lower, info.upper
+    return None
+
+
+def clip_to_range(value: float | None, key: str) -> float | None:
+    """``value`` clipped to the catalogue range of ``key`` (unchanged without one or for None)."""
+    limits = bounds(key)
+    if value is None or limits is None:
+        return value
+    return min(max(value, limits[0]), limits[1])
+
+
 def resolve(key: str, from_reports: Mapping[str, tuple[str, str]]) -> MetricMeta:
     """The direction and definition of metric ``key`` (see the module docstring)."""
     family = key.split("/", 1)[0]

@@ -64,7 +64,7 @@ def scatter(plot: Tradeoff) -> str:
         out.append(
             f'<polyline points="{path}" fill="none" stroke="#c0392b" stroke-dasharray="4 3"/>'
         )
-    for p in plot.points:
+    for i, p in enumerate(plot.points):
         color = "#c0392b" if p.on_front else "#2c6fbb"
         if p.x_low is not None and p.x_high is not None:
             out.append(
@@ -80,9 +80,10 @@ def scatter(plot: Tradeoff) -> str:
             f'<circle cx="{sx(p.x):.1f}" cy="{sy(p.y):.1f}" r="4" fill="{color}">'
             f"<title>{escape(p.label)}: {p.x:.4g}, {p.y:.4g}</title></circle>"
         )
+        # stagger labels so that neighbouring points stay readable
         out.append(
-            f'<text x="{sx(p.x) + 6:.1f}" y="{sy(p.y) - 6:.1f}" font-size="10">'
-            f"{escape(p.label)}</text>"
+            f'<text x="{sx(p.x) + 6:.1f}" y="{sy(p.y) - 6 - 11 * (i % 3):.1f}" font-size="10" '
+            f'fill="#222">{escape(p.label)}</text>'
         )
     out.append("</svg>")
     return "\n".join(out)

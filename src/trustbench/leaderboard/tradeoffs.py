@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trustbench.leaderboard.aggregate import Row
-from trustbench.leaderboard.directions import MetricMeta, oriented
+from trustbench.leaderboard.directions import MetricMeta, clip_to_range, oriented
 
 
 @dataclass
@@ -83,11 +83,11 @@ def tradeoff(
             r.config_id,
             r.label,
             r.cells[x_key].mean,
-            r.cells[x_key].ci_low,
-            r.cells[x_key].ci_high,
+            clip_to_range(r.cells[x_key].ci_low, x_key),
+            clip_to_range(r.cells[x_key].ci_high, x_key),
             r.cells[y_key].mean,
-            r.cells[y_key].ci_low,
-            r.cells[y_key].ci_high,
+            clip_to_range(r.cells[y_key].ci_low, y_key),
+            clip_to_range(r.cells[y_key].ci_high, y_key),
             bool(f),
         )
         for r, f in zip(both, front, strict=True)
