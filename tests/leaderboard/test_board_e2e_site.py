@@ -42,6 +42,22 @@ def test_sweep_to_site_renders_and_sorts_in_chromium(tmp_path: Path):
         ],
         tmp_path,
     )
+    # every run logged its trust card
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    (experiment,) = [x for x in client.search_experiments() if x.name == "trustbench"]
+    run = client.search_runs([experiment.experiment_id], max_results=1)[0]
+    card = Path(
+        mlflow.artifacts.download_artifacts(
+            run_id=run.info.run_id,
+            artifact_path="trust_card.html",
+            dst_path=str(tmp_path / "card"),
+            tracking_uri=uri,
+        )
+    ).read_text()
+    assert "Trust card · heart" in card and "data:image/png;base64," in card
+
     site = tmp_path / "site"
     _run(["trustbench.leaderboard.cli", f"tracking_uri={uri}", f"output_dir={site}"], tmp_path)
     board = json.loads((site / "leaderboard.json").read_text())
