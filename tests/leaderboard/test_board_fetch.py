@@ -66,6 +66,14 @@ def test_fetch_pages_through_every_run(store):
     assert len(only_b) == 3
 
 
+def test_sql_fast_path_returns_what_search_runs_returns(store):
+    fast = {r.run_id: r for r in fetch_runs(store, ["board"], fast=True)}
+    slow = {r.run_id: r for r in fetch_runs(store, ["board"], fast=False, page_size=2)}
+    assert fast.keys() == slow.keys()
+    for run_id, record in slow.items():
+        assert fast[run_id] == record
+
+
 def test_directions_come_from_one_report_per_metric_set(store):
     records = fetch_runs(store, ["board"])
     assert fetch_directions(store, records) == {"fairness/new_score": ("max", "d")}

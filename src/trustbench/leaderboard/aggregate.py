@@ -15,6 +15,7 @@ bootstrap interval ``[l_i, h_i]`` at level ``1 - a``,
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import Counter, defaultdict
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from trustbench.leaderboard.records import RunRecord
+from trustbench.leaderboard.records import CI_SUFFIXES, RunRecord
 
 #: Params that say how or where a run was recorded, or what training measured, not what it is.
 IGNORED_PARAMS = ("seed", "run_name", "resume", "threads")
@@ -127,11 +128,13 @@ def labels(configs: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
     return make(named + [k for k in varying if k not in named])
 
 
-def within_variance(interval: tuple[float, float] | None, z: float) -> float:
-    """``((high - low) / (2 z))^2``, or 0 without an interval."""
-    if interval is None:
-        return 0.0
-    return ((interval[1] - interval[0]) / (2.0 * z)) ** 2
+@functools.lru_cache(maxsize=256)
+def _quantile(n: int, ci_level: float) -> float:
+    """Student-t quantile on n - 1 degrees of freedom (normal for n = 1) at ``1 - a/2``."""
+    alpha = 1.0 - ci_level
+    if n > 1:
+        return float(stats.t.ppf(1 - alpha / 2, n - 1))
+    return float(stats.norm.ppf(1 - alpha / 2))
 
 
 def combine(values: Sequence[float], within_var: Sequence[float], ci_level: float = 0.95) -> Cell:
@@ -151,8 +154,7 @@ def combine(values: Sequence[float], within_var: Sequence[float], ci_level: floa
     mean = float(x.mean())
     between = float(x.var(ddof=1)) if n > 1 else 0.0
     var = between / n + float(w.mean()) / n
-    alpha = 1.0 - ci_level
-    q = float(stats.t.ppf(1 - alpha / 2, n - 1)) if n > 1 else float(stats.norm.ppf(1 - alpha / 2))
+    q = _quantile(n, ci_level)
     if var == 0.0 and n == 1 and not w.any():
         low = high = None
     else:
@@ -218,16 +220,23 @@ def aggregate(
             ),
             n_duplicates=sum(len(runs) - 1 for runs in seeds.values()),
         )
-        keys = sorted({k for s in order for k in kept[s].metric_keys()})
+        runs = [kept[s] for s in order]
+        keys = sorted(
+            {k for r in runs for k in r.metrics if not k.endswith(CI_SUFFIXES)}
+            if wanted is None
+            else {k for r in runs for k in r.metrics if k in wanted}
+        )
         for key in keys:
-            if wanted is not None and key not in wanted:
-                continue
-            present = [kept[s] for s in order if key in kept[s].metrics]
-            row.cells[key] = combine(
-                [r.metrics[key] for r in present],
-                [within_variance(r.interval(key), z) for r in present],
-                ci_level,
-            )
+            low_key, high_key = f"{key}/ci_low", f"{key}/ci_high"
+            values, within = [], []
+            for r in runs:
+                value = r.metrics.get(key)
+                if value is None:
+                    continue
+                values.append(value)
+                low, high = r.metrics.get(low_key), r.metrics.get(high_key)
+                within.append(0.0 if low is None or high is None else ((high - low) / (2 * z)) ** 2)
+            row.cells[key] = combine(values, within, ci_level)
         rows.append(row)
     excluded = {
         "failed": sum(r.n_failed for r in rows),

@@ -73,6 +73,7 @@ def build_from_store(cfg: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
         [str(x) for x in cfg["experiments"]],
         str(cfg.get("filter", "")),
         int(cfg.get("page_size", 1000)),
+        bool(cfg.get("fast_sql", True)),
     )
     timings = {"fetch": time.perf_counter() - clock}
     clock = time.perf_counter()

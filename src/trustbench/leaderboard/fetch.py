@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from trustbench.errors import ConfigError
+from trustbench.leaderboard.fetch_sql import fetch_runs_sql, is_database_uri
 from trustbench.leaderboard.records import RunRecord
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def fetch_runs(
     experiments: Sequence[str],
     filter_string: str = "",
     page_size: int = 1000,
+    fast: bool = True,
 ) -> list[RunRecord]:
     """Every run matching ``filter_string`` in ``experiments``, all statuses, page by page.
 
@@ -78,9 +80,16 @@ def fetch_runs(
         An MLflow search filter (``"params.dataset.name = 'heart'"``, ``"tags.x = 'y'"``).
     page_size : int
         Runs per ``search_runs`` call; pages are followed with their page tokens.
+    fast : bool
+        For a SQL store and no filter, read MLflow's tables directly
+        (:mod:`trustbench.leaderboard.fetch_sql`); same records, much faster.
     """
     client = _client(tracking_uri)
     ids = experiment_ids(client, experiments)
+    if fast and not filter_string and is_database_uri(tracking_uri):
+        records = fetch_runs_sql(tracking_uri, ids)
+        log.info("fetched %d runs from %d experiment(s) (SQL store)", len(records), len(ids))
+        return records
     records: list[RunRecord] = []
     token = None
     while True:
