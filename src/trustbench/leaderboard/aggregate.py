@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from trustbench.leaderboard.records import CI_SUFFIXES, RunRecord
@@ -137,8 +138,59 @@ def _quantile(n: int, ci_level: float) -> float:
     return float(stats.norm.ppf(1 - alpha / 2))
 
 
+def combine_columns(V: np.ndarray, W: np.ndarray, ci_level: float = 0.95) -> list[Cell | None]:
+    """:func:`combine` for every column of ``V`` at once.
+
+    Parameters
+    ----------
+    V : ndarray, shape (n_seeds, K)
+        Per-seed values, NaN where a seed lacks the metric.
+    W : ndarray, shape (n_seeds, K)
+        Within-run variances (0 where a run logged no interval).
+    ci_level : float
+
+    Returns
+    -------
+    list of Cell or None
+        One per column; None for a column no seed has.
+    """
+    V = np.asarray(V, dtype=float)
+    present = ~np.isnan(V)
+    W = np.where(present, np.nan_to_num(np.asarray(W, dtype=float)), 0.0)
+    n = present.sum(axis=0)
+    safe_n = np.maximum(n, 1)
+    X = np.where(present, V, 0.0)
+    mean = X.sum(axis=0) / safe_n
+    between = np.where(
+        n > 1, (np.where(present, V - mean, 0.0) ** 2).sum(axis=0) / np.maximum(n - 1, 1), 0.0
+    )
+    var = between / safe_n + W.sum(axis=0) / safe_n / safe_n
+    q = np.array([_quantile(int(k), ci_level) for k in safe_n])
+    half = q * np.sqrt(var)
+    no_interval = (n == 1) & (W.sum(axis=0) == 0.0)
+    cells: list[Cell | None] = []
+    for k in range(V.shape[1]):
+        if n[k] == 0:
+            cells.append(None)
+            continue
+        rows = present[:, k]
+        low = None if no_interval[k] else float(mean[k] - half[k])
+        high = None if no_interval[k] else float(mean[k] + half[k])
+        cells.append(
+            Cell(
+                float(mean[k]),
+                low,
+                high,
+                int(n[k]),
+                tuple(V[rows, k].tolist()),
+                tuple(W[rows, k].tolist()),
+            )
+        )
+    return cells
+
+
 def combine(values: Sequence[float], within_var: Sequence[float], ci_level: float = 0.95) -> Cell:
-    """Mean over seeds and its interval (module docstring).
+    """Mean over seeds and its interval (module docstring) for one metric.
 
     Parameters
     ----------
@@ -148,24 +200,31 @@ def combine(values: Sequence[float], within_var: Sequence[float], ci_level: floa
         The within-run variance of each value (0 where unknown).
     ci_level : float
     """
-    x = np.asarray(values, dtype=float)
-    w = np.asarray(within_var, dtype=float)
-    n = x.size
-    mean = float(x.mean())
-    between = float(x.var(ddof=1)) if n > 1 else 0.0
-    var = between / n + float(w.mean()) / n
-    q = _quantile(n, ci_level)
-    if var == 0.0 and n == 1 and not w.any():
-        low = high = None
-    else:
-        half = q * float(np.sqrt(var))
-        low, high = mean - half, mean + half
-    return Cell(mean, low, high, n, tuple(float(v) for v in x), tuple(float(v) for v in w))
+    V = np.asarray(values, dtype=float).reshape(-1, 1)
+    W = np.asarray(within_var, dtype=float).reshape(-1, 1)
+    (cell,) = combine_columns(V, W, ci_level)
+    return cell
 
 
 def latest_finished(records: Iterable[RunRecord]) -> RunRecord:
     """The FINISHED record with the latest end time (ties: the largest run id)."""
     return max(records, key=lambda r: (r.end_time, r.run_id))
+
+
+def _cells(
+    runs: Sequence[RunRecord], wanted: set[str] | None, z: float, ci_level: float
+) -> dict[str, Cell]:
+    """Every metric of one configuration's runs, combined over its seeds (one seed per run)."""
+    frame = pd.DataFrame.from_records([r.metrics for r in runs])
+    keys = sorted(k for k in frame.columns if not k.endswith(CI_SUFFIXES))
+    if wanted is not None:
+        keys = [k for k in keys if k in wanted]
+    V = frame[keys].to_numpy(dtype=float)
+    L = frame.reindex(columns=[f"{k}/ci_low" for k in keys]).to_numpy(dtype=float)
+    H = frame.reindex(columns=[f"{k}/ci_high" for k in keys]).to_numpy(dtype=float)
+    W = np.nan_to_num(((H - L) / (2.0 * z)) ** 2)
+    cells = combine_columns(V, W, ci_level)
+    return {k: c for k, c in zip(keys, cells, strict=True) if c is not None}
 
 
 def aggregate(
@@ -221,22 +280,8 @@ def aggregate(
             n_duplicates=sum(len(runs) - 1 for runs in seeds.values()),
         )
         runs = [kept[s] for s in order]
-        keys = sorted(
-            {k for r in runs for k in r.metrics if not k.endswith(CI_SUFFIXES)}
-            if wanted is None
-            else {k for r in runs for k in r.metrics if k in wanted}
-        )
-        for key in keys:
-            low_key, high_key = f"{key}/ci_low", f"{key}/ci_high"
-            values, within = [], []
-            for r in runs:
-                value = r.metrics.get(key)
-                if value is None:
-                    continue
-                values.append(value)
-                low, high = r.metrics.get(low_key), r.metrics.get(high_key)
-                within.append(0.0 if low is None or high is None else ((high - low) / (2 * z)) ** 2)
-            row.cells[key] = combine(values, within, ci_level)
+        if runs:
+            row.cells = _cells(runs, wanted, z, ci_level)
         rows.append(row)
     excluded = {
         "failed": sum(r.n_failed for r in rows),
