@@ -7,7 +7,8 @@ from html import escape
 from trustbench.leaderboard.tradeoffs import Tradeoff
 
 WIDTH, HEIGHT, PAD_L, PAD_R, PAD_T, PAD_B = 460, 320, 64, 16, 28, 48
-ARROW = {"max": "higher is better", "min": "lower is better", "target:0": "closer to 0 is better"}
+LEGEND_LINE = 13
+ARROW = {"max": "↑ better", "min": "↓ better", "target:0": "→0 better"}
 
 
 def _range(values: list[float]) -> tuple[float, float]:
@@ -25,6 +26,7 @@ def scatter(plot: Tradeoff) -> str:
     ys = [v for p in plot.points for v in (p.y, p.y_low, p.y_high) if v is not None]
     (x0, x1), (y0, y1) = _range(xs), _range(ys)
     iw, ih = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
+    total = HEIGHT + LEGEND_LINE * len(plot.points) + 6
 
     def sx(v: float) -> float:
         return PAD_L + (v - x0) / (x1 - x0) * iw
@@ -33,8 +35,8 @@ def scatter(plot: Tradeoff) -> str:
         return PAD_T + ih - (v - y0) / (y1 - y0) * ih
 
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(plot.title)}">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{total}" '
+        f'viewBox="0 0 {WIDTH} {total}" role="img" aria-label="{escape(plot.title)}">',
         f'<text x="{WIDTH / 2:.1f}" y="16" text-anchor="middle" font-size="13" '
         f'font-weight="bold">{escape(plot.title)}</text>',
         f'<rect x="{PAD_L}" y="{PAD_T}" width="{iw}" height="{ih}" fill="none" stroke="#888"/>',
@@ -80,10 +82,15 @@ def scatter(plot: Tradeoff) -> str:
             f'<circle cx="{sx(p.x):.1f}" cy="{sy(p.y):.1f}" r="4" fill="{color}">'
             f"<title>{escape(p.label)}: {p.x:.4g}, {p.y:.4g}</title></circle>"
         )
-        # stagger labels so that neighbouring points stay readable
+        # points carry a number; the legend under the plot names them
         out.append(
-            f'<text x="{sx(p.x) + 6:.1f}" y="{sy(p.y) - 6 - 11 * (i % 3):.1f}" font-size="10" '
-            f'fill="#222">{escape(p.label)}</text>'
+            f'<text x="{sx(p.x) + 5:.1f}" y="{sy(p.y) - 5:.1f}" font-size="10" '
+            f'fill="#222">{i + 1}</text>'
+        )
+        front_note = " (Pareto front)" if p.on_front else ""
+        out.append(
+            f'<text x="{PAD_L}" y="{HEIGHT + LEGEND_LINE * i + 4}" font-size="10" fill="{color}">'
+            f"{i + 1}: {escape(p.label)}{front_note} — x {p.x:.4g}, y {p.y:.4g}</text>"
         )
     out.append("</svg>")
     return "\n".join(out)
