@@ -105,3 +105,15 @@ def test_build_from_store_writes_the_site(store, tmp_path: Path):
         "leaderboard.md",
     ]
     assert set(timings) == {"fetch", "reports", "build"}
+
+
+def test_bad_options_fail_before_reading_runs():
+    from trustbench.leaderboard.cli import options_from_config
+
+    base = {"tracking_uri": "sqlite:///never-opened.db", "experiments": ["x"]}
+    with pytest.raises(ConfigError, match=r"ranking\.primary must be one of"):
+        build_from_store({**base, "ranking": {"primary": "elo"}})
+    with pytest.raises(ConfigError, match="ci_level must be in"):
+        options_from_config({**base, "ci_level": 95})
+    with pytest.raises(ConfigError, match=r"tradeoffs\[0\] needs keys"):
+        options_from_config({**base, "tradeoffs": [{"name": "a"}]})

@@ -13,7 +13,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from trustbench.errors import TrustbenchError
+from trustbench.errors import ConfigError, TrustbenchError
 from trustbench.leaderboard.build import BoardOptions, build_board
 from trustbench.leaderboard.render_html import to_html
 from trustbench.leaderboard.render_tables import to_csv, to_json, to_markdown
@@ -21,8 +21,35 @@ from trustbench.leaderboard.render_tables import to_csv, to_json, to_markdown
 log = logging.getLogger("trustbench.leaderboard")
 
 
+def check_config(cfg: Mapping[str, Any]) -> None:
+    """Fail before reading any run on values the board cannot use (ConfigError naming the key)."""
+    from trustbench.leaderboard.rank import PRIMARY
+
+    ranking = cfg.get("ranking", {}) or {}
+    primary = ranking.get("primary", "win_rate")
+    if primary not in PRIMARY:
+        raise ConfigError(f"ranking.primary must be one of {PRIMARY}; received {primary!r}")
+    level = cfg.get("ci_level", 0.95)
+    if not 0 < float(level) < 1:
+        raise ConfigError(f"ci_level must be in (0, 1); received {level!r}")
+    coverage = ranking.get("min_coverage", 0.5)
+    if not 0 <= float(coverage) <= 1:
+        raise ConfigError(f"ranking.min_coverage must be in [0, 1]; received {coverage!r}")
+    if int(ranking.get("n_bootstrap", 1000)) < 1:
+        raise ConfigError(
+            f"ranking.n_bootstrap must be at least 1; received {ranking.get('n_bootstrap')!r}"
+        )
+    if not cfg.get("experiments"):
+        raise ConfigError("experiments must name at least one MLflow experiment; received none")
+    for i, spec in enumerate(cfg.get("tradeoffs", []) or []):
+        missing = [k for k in ("name", "title", "x", "y") if k not in spec]
+        if missing:
+            raise ConfigError(f"tradeoffs[{i}] needs keys name, title, x, y; missing {missing}")
+
+
 def options_from_config(cfg: Mapping[str, Any]) -> BoardOptions:
-    """The computation options of a resolved ``leaderboard.yaml``."""
+    """The computation options of a resolved ``leaderboard.yaml`` (checked by :func:`check_config`)."""
+    check_config(cfg)
     ranking = cfg.get("ranking", {}) or {}
     group_by = cfg.get("group_by")
     return BoardOptions(
@@ -66,6 +93,7 @@ def build_from_store(cfg: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     from trustbench.leaderboard.fetch import fetch_directions, fetch_runs
     from trustbench.tracking.store import resolve_tracking_uri
 
+    options = options_from_config(cfg)
     uri = resolve_tracking_uri(str(cfg["tracking_uri"]))
     clock = time.perf_counter()
     records = fetch_runs(
@@ -80,7 +108,7 @@ def build_from_store(cfg: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     directions = fetch_directions(uri, records) if cfg.get("read_reports", True) else {}
     timings["reports"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    board = build_board(records, directions, options_from_config(cfg))
+    board = build_board(records, directions, options)
     timings["build"] = time.perf_counter() - clock
     return board, timings
 
