@@ -48,5 +48,7 @@ def test_intervals_clip_to_the_catalogue_range():
 
     assert clip_to_range(1.07, "performance/accuracy") == 1.0
     assert clip_to_range(-0.2, "fairness/sex/equalized_odds_difference") == 0.0
-    assert clip_to_range(7.5, "privacy/dp/epsilon") == 7.5  # no catalogue range
+    assert clip_to_range(7.5, "privacy/dp/epsilon") == 7.5  # [0, inf)
+    assert clip_to_range(-0.1, "explainability/ablation/deletion_auc") == 0.0
+    assert clip_to_range(-0.1, "custom/score") == -0.1  # no known range
     assert clip_to_range(None, "performance/accuracy") is None

@@ -66,8 +66,18 @@ def _catalogue_match(key: str) -> tuple[str, str] | None:
     return None
 
 
+#: Ranges of metrics outside the catalogue, by last name component.
+NAME_RANGES: dict[str, tuple[float, float]] = {
+    "deletion_auc": (0.0, 1.0),
+    "insertion_auc": (0.0, 1.0),
+    "epsilon": (0.0, float("inf")),
+    "epsilon_lower_bound": (0.0, float("inf")),
+}
+
+
 def bounds(key: str) -> tuple[float, float] | None:
-    """The range ``(lower, upper)`` the catalogue gives the metric of ``key``, else None."""
+    """The range ``(lower, upper)`` of the metric of ``key``: the catalogue's, else
+    :data:`NAME_RANGES`, else None."""
     from trustbench.metrics import METRICS
 
     last = key.rsplit("/", 1)[-1]
@@ -75,7 +85,7 @@ def bounds(key: str) -> tuple[float, float] | None:
         info = METRICS.get(name)
         if info is not None:
             return info.lower, info.upper
-    return None
+    return NAME_RANGES.get(last)
 
 
 def clip_to_range(value: float | None, key: str) -> float | None:
