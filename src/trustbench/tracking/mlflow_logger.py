@@ -14,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from trustbench.leaderboard.card import write_card
 from trustbench.report import TrustReport
 from trustbench.tracking.artifacts import write_report_folder
 from trustbench.tracking.identity import flatten
@@ -130,6 +131,7 @@ def log_report(
     )
     with tempfile.TemporaryDirectory(prefix="trustbench-") as tmp:
         write_report_folder(Path(tmp), report, config)
+        write_card(Path(tmp), report, config)
         mlflow.log_artifacts(tmp)
     if model is not None:
         _log_model(model)

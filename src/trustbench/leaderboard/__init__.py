@@ -1,0 +1,9 @@
+"""Leaderboards and trust cards: MLflow runs -> aggregated, ranked, rendered comparisons.
+
+This package reads run records (MLflow or hand-built) and knows nothing about training.
+"""
+
+from trustbench.leaderboard.card import render_card
+from trustbench.leaderboard.records import RunRecord
+
+__all__ = ["RunRecord", "render_card"]

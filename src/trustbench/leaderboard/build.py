@@ -1,0 +1,209 @@
+"""Records -> the board: a plain, JSON-ready dict every renderer reads.
+
+``build_board`` is deterministic: it sorts everything it iterates, seeds its bootstrap, and
+rounds floats to :data:`DIGITS` significant digits, so the same records give the same board
+whatever order the tracking store returned them in.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from trustbench.leaderboard import aggregate as agg
+from trustbench.leaderboard import rank as rk
+from trustbench.leaderboard.directions import MetricMeta, clip_to_range, resolve_all
+from trustbench.leaderboard.records import RunRecord
+from trustbench.leaderboard.tradeoffs import tradeoff
+from trustbench.report import FAMILIES
+
+SCHEMA_VERSION = 1
+DIGITS = 6
+
+DIRECTIONS_METHOD = (
+    "A metric's direction (max, min, target:0) is the one its runs' trust_report.json gives "
+    "(read for one run per distinct metric set); otherwise trustbench.metrics.METRICS on the "
+    "last name component; otherwise the naming rules in trustbench.leaderboard.directions; "
+    "metrics with no known direction are shown but not ranked. Intervals are clipped to the "
+    "metric's range where the catalogue gives one (e.g. accuracy to [0, 1])."
+)
+RANKING_METHOD = (
+    "Only rows with every ranking metric are ranked (others are listed apart). Normalised "
+    "score: per metric, min-max over ranked rows after orienting (min negated, target:0 as "
+    "-|value|), averaged within each family, then over families. Mean win rate (HELM): per "
+    "metric the fraction of other rows beaten (ties count one half), averaged over metrics. "
+    "Average rank: mean over metrics of the rank (1 = best, ties averaged). Pareto status: "
+    "dominance on the family scores. Rank intervals: {n_bootstrap} bootstrap replicates "
+    "(seed {seed}) resampling each row's seeds with replacement plus Gaussian within-run noise, "
+    "ranks by the primary ranking ({primary}), {level:.0%} percentile interval; rows whose "
+    "intervals overlap, chained in rank order, are shown as one tie group."
+)
+
+
+@dataclass
+class BoardOptions:
+    """What ``leaderboard.yaml`` configures for the computation (rendering aside)."""
+
+    group_by: Sequence[str] | None = None
+    columns: Sequence[str] = ("*",)
+    exclude_columns: Sequence[str] = ()
+    ranking_metrics: Sequence[str] = ("*",)
+    ranking_exclude: Sequence[str] = ()
+    min_coverage: float = 0.5
+    primary: str = "win_rate"
+    ci_level: float = 0.95
+    n_bootstrap: int = 1000
+    seed: int = 0
+    tradeoffs: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    selection: Mapping[str, Any] = field(default_factory=dict)
+
+
+def rounded(obj: Any, digits: int = DIGITS) -> Any:
+    """Floats rounded to ``digits`` significant digits, recursively (ints and bools kept)."""
+    if isinstance(obj, float):
+        return float(f"{obj:.{digits}g}")
+    if isinstance(obj, dict):
+        return {k: rounded(v, digits) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [rounded(v, digits) for v in obj]
+    return obj
+
+
+def software_versions() -> dict[str, str]:
+    """trustbench and the libraries the board's numbers depend on."""
+    from trustbench.tracking.identity import package_versions, trustbench_version
+
+    versions = {"trustbench": trustbench_version()}
+    versions.update(package_versions(("numpy", "scipy", "mlflow")))
+    return versions
+
+
+def _columns(metas: Mapping[str, MetricMeta], options: BoardOptions) -> list[str]:
+    keep = [
+        k
+        for k in metas
+        if any(fnmatch.fnmatchcase(k, p) for p in options.columns)
+        and not any(fnmatch.fnmatchcase(k, p) for p in options.exclude_columns)
+    ]
+    family_order = {f: i for i, f in enumerate(FAMILIES)}
+    return sorted(keep, key=lambda k: (family_order.get(metas[k].family, len(FAMILIES)), k))
+
+
+def build_board(
+    records: Iterable[RunRecord],
+    directions: Mapping[str, tuple[str, str]] | None = None,
+    options: BoardOptions | None = None,
+) -> dict[str, Any]:
+    """Aggregate, rank and describe ``records`` as the board dict (``leaderboard.json``).
+
+    Parameters
+    ----------
+    records : iterable of RunRecord
+    directions : mapping, optional
+        ``{key: (direction, definition)}`` read from trust reports.
+    options : BoardOptions, optional
+    """
+    options = options or BoardOptions()
+    records = sorted(records, key=lambda r: r.run_id)
+    aggregation = agg.aggregate(records, group_by=options.group_by, ci_level=options.ci_level)
+    all_keys = {k for row in aggregation.rows for k in row.cells}
+    metas = resolve_all(all_keys, directions or {})
+    columns = _columns(metas, options)
+    ranking_keys = rk.select_metrics(
+        aggregation.rows,
+        {k: metas[k] for k in columns},
+        options.ranking_metrics,
+        options.ranking_exclude,
+        options.min_coverage,
+    )
+    ranking = rk.rank(
+        aggregation.rows,
+        metas,
+        ranking_keys,
+        primary=options.primary,
+        n_bootstrap=options.n_bootstrap,
+        seed=options.seed,
+        level=options.ci_level,
+    )
+    ranked = {r.config_id: r for r in ranking.rows}
+    by_id = {row.config_id: row for row in aggregation.rows}
+    order = [r.config_id for r in ranking.rows] + sorted(
+        ranking.partial, key=lambda c: (by_id[c].label, c)
+    )
+    rows = []
+    for cid in order:
+        row = by_id[cid]
+        rows.append(
+            {
+                "config_id": cid,
+                "label": row.label,
+                "complete": cid in ranked,
+                "ranking": asdict(ranked[cid]) if cid in ranked else None,
+                "n_seeds": len(row.seeds),
+                "seeds": row.seeds,
+                "run_ids": row.run_ids,
+                "failed": row.n_failed,
+                "unfinished": row.n_unfinished,
+                "duplicates": row.n_duplicates,
+                "missing": [k for k in ranking_keys if k not in row.cells],
+                "params": row.params,
+                "cells": {
+                    k: {
+                        "mean": row.cells[k].mean,
+                        "ci_low": clip_to_range(row.cells[k].ci_low, k),
+                        "ci_high": clip_to_range(row.cells[k].ci_high, k),
+                        "n": row.cells[k].n,
+                    }
+                    for k in columns
+                    if k in row.cells
+                },
+            }
+        )
+    plots = []
+    for spec in options.tradeoffs:
+        made = tradeoff(spec["name"], spec["title"], spec["x"], spec["y"], aggregation.rows, metas)
+        if made is not None:
+            plots.append(asdict(made))
+    board = {
+        "schema_version": SCHEMA_VERSION,
+        "software": software_versions(),
+        "selection": dict(options.selection),
+        "method": {
+            "aggregation": agg.METHOD,
+            "ranking": RANKING_METHOD.format(
+                n_bootstrap=options.n_bootstrap,
+                seed=options.seed,
+                primary=options.primary,
+                level=options.ci_level,
+            ),
+            "directions": DIRECTIONS_METHOD,
+            "ci_level": options.ci_level,
+            "primary": options.primary,
+            "n_bootstrap": options.n_bootstrap,
+            "seed": options.seed,
+        },
+        "families": [f for f in FAMILIES if any(metas[k].family == f for k in columns)],
+        "metrics": {
+            k: {
+                "family": metas[k].family,
+                "direction": metas[k].direction,
+                "definition": metas[k].definition,
+                "direction_source": metas[k].source,
+                "ranking": k in ranking_keys,
+            }
+            for k in columns
+        },
+        "ranking_metrics": ranking_keys,
+        "counts": {
+            "runs": len(records),
+            "configurations": len(rows),
+            "ranked": len(ranking.rows),
+            "partial": len(ranking.partial),
+            **{f"excluded_{k}": v for k, v in aggregation.excluded.items()},
+        },
+        "rows": rows,
+        "tradeoffs": plots,
+    }
+    return rounded(board)

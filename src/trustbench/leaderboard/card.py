@@ -1,0 +1,216 @@
+"""``trust_card.html``: one self-contained page per run for a clinician or a reviewer.
+
+Built from the in-memory :class:`~trustbench.report.TrustReport` (and the run's plots), so a
+run writes it without reading anything back: ``render_card(report, config) -> str``.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import io
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from trustbench.leaderboard.card_warnings import card_warnings
+from trustbench.leaderboard.html_base import e, page
+from trustbench.report import FAMILIES, MetricResult, TrustReport
+
+#: Headline metric names per family (fnmatch on the name inside the family), in order.
+HEADLINES: dict[str, tuple[str, ...]] = {
+    "performance": ("accuracy", "balanced_accuracy", "roc_auc", "pr_auc", "log_loss", "brier"),
+    "fairness": (
+        "equalized_odds_difference",
+        "demographic_parity_difference",
+        "equal_opportunity_difference",
+        "accuracy_score_group_min",
+        "worst_group_accuracy",
+    ),
+    "generalization": (
+        "ood_accuracy",
+        "accuracy_drop",
+        "ece",
+        "ood_ece",
+        "ece_drop",
+        "worst_site_accuracy",
+    ),
+    "explainability": ("*/deletion_auc", "*/insertion_auc", "*/feature_agreement", "*/*sanity*"),
+    "privacy": ("dp/epsilon", "dp/delta", "*/auc", "*/tpr_at_fpr_0.01", "*/epsilon_lower_bound"),
+}
+MAX_HEADLINES = 8
+ARROWS = {"max": "↑ higher is better", "min": "↓ lower is better", "target:0": "→ 0 is ideal"}
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
+def headline_metrics(family: str, metrics: list[MetricResult]) -> list[MetricResult]:
+    """The family's headline metrics (by :data:`HEADLINES` order), else its first few."""
+    chosen: list[MetricResult] = []
+    for pattern in HEADLINES.get(family, ()):
+        for metric in metrics:
+            if fnmatch.fnmatchcase(metric.name, pattern) and metric not in chosen:
+                chosen.append(metric)
+    return (chosen or metrics)[:MAX_HEADLINES]
+
+
+def _metric_rows(metrics: list[MetricResult]) -> str:
+    rows = []
+    for m in metrics:
+        ci = "" if m.ci_low is None else f"[{_fmt(m.ci_low)}, {_fmt(m.ci_high)}]"
+        rows.append(
+            f'<tr><td class="label">{e(m.name)}</td><td>{_fmt(m.value)}</td><td>{e(ci)}</td>'
+            f'<td class="label">{e(ARROWS.get(m.direction, m.direction))}</td><td>{e(m.n or "")}</td>'
+            f'<td class="label wrap">{e(m.note or m.definition)}</td></tr>'
+        )
+    return (
+        '<table><thead><tr><th class="label">metric</th><th>value</th><th>95% CI</th>'
+        '<th class="label">direction</th><th>n</th><th class="label">definition / note</th>'
+        "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def figure_images(report: TrustReport) -> dict[str, bytes]:
+    """PNG bytes of every matplotlib figure among ``report.artifacts`` (for API use)."""
+    images = {}
+    for path, obj in sorted(report.artifacts.items()):
+        if path.endswith(".png") and hasattr(obj, "savefig"):
+            buffer = io.BytesIO()
+            obj.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+            images[path] = buffer.getvalue()
+    return images
+
+
+def _summary(report: TrustReport) -> str:
+    run = report.run
+    sizes = ", ".join(f"{e(k)} {e(v)}" for k, v in (run.get("n") or {}).items())
+    training = ", ".join(
+        f"{e(k)} = {e(f'{v:.4g}' if isinstance(v, float) else v)}"
+        for k, v in sorted((run.get("training") or {}).items())
+    )
+    items = [
+        ("dataset", run.get("dataset")),
+        ("rows per split", sizes),
+        ("classes", ", ".join(map(str, run.get("classes", [])))),
+        ("sensitive attributes", ", ".join(map(str, run.get("sensitive", [])))),
+        ("model", f"{run.get('model', '?')} ({run.get('model_class', '?')})"),
+        ("trainer", run.get("trainer")),
+        ("training", training),
+        ("seed", run.get("seed")),
+    ]
+    data = run.get("data") or {}
+    for key in ("source", "license", "ood", "target_definition"):
+        if key in data:
+            items.append((f"data {key}", data[key]))
+    return _definition_list(items, escape_values=("rows per split", "training"))
+
+
+def _definition_list(items: list[tuple[str, Any]], escape_values: tuple[str, ...] = ()) -> str:
+    out = ['<table class="kv"><tbody>']
+    for key, value in items:
+        if value is None or value == "":
+            continue
+        shown = value if key in escape_values else e(value)
+        out.append(f'<tr><th class="label">{e(key)}</th><td class="label wrap">{shown}</td></tr>')
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _families(report: TrustReport) -> str:
+    out = []
+    for family in FAMILIES:
+        suite = report.suites.get(family)
+        if suite is None:
+            continue
+        status = {"ok": "ok", "failed": "bad"}.get(suite.status, "small")
+        out.append(f'<h3>{e(family)} <span class="{status}">({e(suite.status)})</span></h3>')
+        if suite.reason:
+            out.append(f"<p>{e(suite.reason)}</p>")
+        if suite.metrics:
+            out.append(_metric_rows(headline_metrics(family, suite.metrics)))
+            out.append(
+                f"<details><summary>all {len(suite.metrics)} {e(family)} metrics</summary>"
+                f"{_metric_rows(suite.metrics)}</details>"
+            )
+        if suite.notes:
+            notes = "".join(f"<li>{e(n)}</li>" for n in suite.notes)
+            out.append(f'<details><summary>notes</summary><ul class="small">{notes}</ul></details>')
+    return "".join(out)
+
+
+def _provenance(report: TrustReport, config: Mapping[str, Any] | None) -> str:
+    run = report.run
+    items = [
+        ("run identity", run.get("identity")),
+        ("MLflow run", run.get("mlflow_run_id")),
+        ("dataset fingerprint (sha256)", run.get("fingerprint")),
+        ("git commit", run.get("git_commit")),
+        ("trustbench", run.get("trustbench_version")),
+    ]
+    items += [(name, version) for name, version in sorted((run.get("versions") or {}).items())]
+    out = _definition_list(items)
+    if config is not None:
+        import yaml
+
+        text = yaml.safe_dump(dict(config), sort_keys=False)
+        out += f"<details><summary>resolved config</summary><pre>{e(text)}</pre></details>"
+    return out
+
+
+def render_card(
+    report: TrustReport,
+    config: Mapping[str, Any] | None = None,
+    images: Mapping[str, bytes] | None = None,
+) -> str:
+    """The trust card of one run as an HTML string.
+
+    Parameters
+    ----------
+    report : TrustReport
+    config : mapping, optional
+        The resolved config, shown under provenance.
+    images : mapping of str to bytes, optional
+        PNG plots by artifact path; default: the figures in ``report.artifacts``.
+    """
+    images = figure_images(report) if images is None else images
+    run = report.run
+    title = f"Trust card · {run.get('dataset', '?')} · {run.get('model', '?')} · seed {run.get('seed', '?')}"
+    warnings = card_warnings(report)
+    warning_html = (
+        "".join(
+            f'<div class="{"fail" if w.severity == "failure" else "warn"}"><b>{e(w.family)}</b>: '
+            f"{e(w.text)}</div>"
+            for w in warnings
+        )
+        or "<p>No warnings.</p>"
+    )
+    plots = "".join(
+        f'<figure><img alt="{e(path)}" src="data:image/png;base64,'
+        f'{base64.b64encode(data).decode()}" style="max-width:560px"><figcaption class="small">'
+        f"{e(path)}</figcaption></figure>"
+        for path, data in sorted(images.items())
+    )
+    body = (
+        f"<h1>{e(title)}</h1>"
+        '<p class="meta">Every number is on held-out data with a 95% bootstrap confidence '
+        "interval; the full record is in trust_report.json next to this file.</p>"
+        f"<h2>Summary</h2>{_summary(report)}"
+        f"<h2>Warnings ({len(warnings)})</h2>{warning_html}"
+        f"<h2>Results by family</h2>{_families(report)}"
+        f'<h2>Plots</h2><div class="plots">{plots or "<p>No plots.</p>"}</div>'
+        f"<h2>Provenance</h2>{_provenance(report, config)}"
+    )
+    return page(title, body)
+
+
+def write_card(folder: Path, report: TrustReport, config: Mapping[str, Any] | None = None) -> Path:
+    """Write ``trust_card.html`` into a run's artifact ``folder``, embedding its ``plots/*.png``."""
+    images = {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted((folder / "plots").glob("*.png"))
+    }
+    path = folder / "trust_card.html"
+    path.write_text(render_card(report, config, images), encoding="utf-8")
+    return path

@@ -1,0 +1,158 @@
+"""Read runs from MLflow with the paged search API; never downloads a model.
+
+Directions of metrics come from each run's ``trust_report.json``, read for one run per
+distinct metric set only (see :func:`fetch_directions`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from trustbench.errors import ConfigError
+from trustbench.leaderboard.fetch_sql import fetch_runs_sql, is_database_uri
+from trustbench.leaderboard.records import RunRecord
+
+log = logging.getLogger(__name__)
+
+
+def _client(tracking_uri: str) -> Any:
+    import mlflow
+
+    return mlflow.MlflowClient(tracking_uri=tracking_uri)
+
+
+def experiment_ids(client: Any, experiments: Sequence[str]) -> list[str]:
+    """Ids for experiment names or ids; raises ConfigError naming the unknown ones."""
+    ids, unknown = [], []
+    for name in experiments:
+        name = str(name)
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None and name.isdigit():
+            try:
+                experiment = client.get_experiment(name)
+            except Exception:
+                experiment = None
+        if experiment is None:
+            unknown.append(name)
+        else:
+            ids.append(experiment.experiment_id)
+    if unknown:
+        known = sorted(e.name for e in client.search_experiments())
+        raise ConfigError(
+            f"leaderboard.experiments: no experiment named {unknown} in the tracking store; "
+            f"it has {known}"
+        )
+    return ids
+
+
+def to_record(run: Any) -> RunRecord:
+    """An MLflow ``Run`` as a :class:`RunRecord`."""
+    return RunRecord(
+        run_id=run.info.run_id,
+        status=run.info.status,
+        params=dict(run.data.params),
+        tags={k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.log-model")},
+        metrics={k: float(v) for k, v in run.data.metrics.items()},
+        experiment_id=run.info.experiment_id,
+        end_time=int(run.info.end_time or 0),
+    )
+
+
+def fetch_runs(
+    tracking_uri: str,
+    experiments: Sequence[str],
+    filter_string: str = "",
+    page_size: int = 1000,
+    fast: bool = True,
+) -> list[RunRecord]:
+    """Every run matching ``filter_string`` in ``experiments``, all statuses, page by page.
+
+    Parameters
+    ----------
+    tracking_uri : str
+    experiments : sequence of str
+        Experiment names (or numeric ids).
+    filter_string : str
+        An MLflow search filter (``"params.dataset.name = 'heart'"``, ``"tags.x = 'y'"``).
+    page_size : int
+        Runs per ``search_runs`` call; pages are followed with their page tokens.
+    fast : bool
+        For a SQL store and no filter, read MLflow's tables directly
+        (:mod:`trustbench.leaderboard.fetch_sql`); same records, much faster.
+    """
+    client = _client(tracking_uri)
+    ids = experiment_ids(client, experiments)
+    if fast and not filter_string and is_database_uri(tracking_uri):
+        records = fetch_runs_sql(tracking_uri, ids)
+        log.info("fetched %d runs from %d experiment(s) (SQL store)", len(records), len(ids))
+        return records
+    records: list[RunRecord] = []
+    token = None
+    while True:
+        page = client.search_runs(
+            ids,
+            filter_string=filter_string,
+            run_view_type=1,  # ACTIVE_ONLY: deleted runs never count
+            max_results=page_size,
+            page_token=token,
+        )
+        records.extend(to_record(run) for run in page)
+        token = page.token
+        if not token:
+            break
+    log.info("fetched %d runs from %d experiment(s)", len(records), len(ids))
+    return records
+
+
+def report_directions(report: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """``{key: (direction, definition)}`` from a parsed ``trust_report.json``."""
+    found = {}
+    for family, suite in report.get("suites", {}).items():
+        for metric in suite.get("metrics", []):
+            key = f"{metric.get('family', family)}/{metric['name']}"
+            found[key] = (str(metric.get("direction", "")), str(metric.get("definition", "")))
+    return found
+
+
+def fetch_directions(tracking_uri: str, records: Iterable[RunRecord]) -> dict[str, tuple[str, str]]:
+    """Directions and definitions from ``trust_report.json`` of one run per distinct metric set.
+
+    Runs of one configuration log the same metric names, so 10,000 runs of 30 configurations
+    cost about 30 small downloads. A run without the artifact is skipped (naming rules then
+    decide, see :mod:`trustbench.leaderboard.directions`).
+    """
+    import tempfile
+    from pathlib import Path
+
+    import mlflow.artifacts
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    seen: set[tuple[str, ...]] = set()
+    found: dict[str, tuple[str, str]] = {}
+    for record in sorted(records, key=lambda r: r.run_id):
+        if record.status != "FINISHED":
+            continue
+        keys = tuple(record.metric_keys())
+        if keys in seen or all(k in found for k in keys):
+            seen.add(keys)
+            continue
+        seen.add(keys)
+        try:
+            with tempfile.TemporaryDirectory(prefix="trustbench-board-") as tmp:
+                path = mlflow.artifacts.download_artifacts(
+                    run_id=record.run_id,
+                    artifact_path="trust_report.json",
+                    dst_path=tmp,
+                    tracking_uri=tracking_uri,
+                )
+                text = Path(path).read_text()
+        except Exception as exc:  # a run logged outside trustbench has no report
+            log.info("run %s: no trust_report.json (%s)", record.run_id, type(exc).__name__)
+            continue
+        for key, value in report_directions(json.loads(text)).items():
+            found.setdefault(key, value)
+    return found
