@@ -65,7 +65,7 @@ def test_unknown_metric_has_did_you_mean(no_training):
 
 def test_unknown_attack_has_did_you_mean(no_training):
     cfg = compose_config(["suite.privacy.attacks=[loss_treshold]"])
-    with pytest.raises(ConfigError, match="Did you mean 'loss_threshold'"):
+    with pytest.raises(ConfigError, match="Did you mean 'loss'"):
         experiment.run_experiment(cfg, track=False)
 
 
