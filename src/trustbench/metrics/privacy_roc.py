@@ -264,10 +264,9 @@ def epsilon_lower_bound_split(
     """Empirical epsilon lower bound with the threshold chosen on a held-out half.
 
     The audit rows are split in two halves (stratified by membership, seeded): the threshold
-    (and which of the two inequalities of :func:`epsilon_lower_bound`) that maximises the
-    point estimate ``max(log(TPR / FPR), log((1 - FPR) / (1 - TPR)))`` on the first half is
-    fixed, and the Clopper–Pearson bound is evaluated at it on the second half only, so the
-    confidence statement holds without a multiple-comparison correction.
+    that maximises the bound of :func:`epsilon_lower_bound` on the first half is fixed, and
+    the Clopper–Pearson bound is evaluated at it on the second half only, so the confidence
+    statement holds without a multiple-comparison correction (at the price of half the rows).
 
     Returns
     -------
@@ -284,13 +283,10 @@ def epsilon_lower_bound_split(
     roc = roc_counts(is_member[sel], s[sel])
     if roc.n_members == 0 or roc.n_nonmembers == 0:
         return {"epsilon": float("nan"), "threshold": float("nan"), "n_select": 0, "n_bound": 0}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tpr, fpr = roc.tpr, roc.fpr
-        point = np.fmax(np.log(tpr / fpr), np.log((1 - fpr) / (1 - tpr)))
-    point = np.where(np.isnan(point), -np.inf, point)
-    # an infinite point estimate (FPR 0 or TPR 1) is the strongest evidence: prefer it, then
-    # the most members caught among those
-    j = int(np.lexsort((roc.tp, point))[-1])
+    # the Clopper-Pearson bound itself (finite, unlike the raw ratios at TPR 1 or FPR 0)
+    # picks the threshold on the selection half
+    sel_eps = _eps_at(roc.tp, roc.fp, roc.n_members, roc.n_nonmembers, float(delta), float(level))
+    j = int(np.argmax(sel_eps))
     t = roc.threshold[j]
     mem_b, s_b = is_member[bnd], s[bnd]
     tp = int(np.sum(mem_b & (s_b >= t)))
