@@ -202,9 +202,7 @@ def test_privacy_recomputed_from_attack_scores(heart_run):
     assert metrics["privacy/loss/tpr_at_fpr_0.01"] == pytest.approx(
         tpr[fpr <= 0.01].max(), abs=1e-12
     )
-    assert metrics["privacy/loss/advantage"] == pytest.approx(
-        (tpr - fpr).max(), abs=1e-12
-    )
+    assert metrics["privacy/loss/advantage"] == pytest.approx((tpr - fpr).max(), abs=1e-12)
     # the member scores are log p(y_true) of the logged train predictions
     predictions = (
         pd.read_parquet(local / "predictions.parquet").query("split == 'train'").set_index("row_id")

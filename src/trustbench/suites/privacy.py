@@ -77,7 +77,7 @@ def check_config(cfg: Mapping[str, Any], trainer: str = "standard") -> None:
             f"attacks {list(BASELINE_ATTACKS)}"
         )
     frac = float(cfg.get("rmia_population", 0.5))
-    if "rmia" in attacks and not 0.0 < frac < 1.0:
+    if not 0.0 < frac < 1.0:
         raise ConfigError(f"suite.privacy.rmia_population must lie in (0, 1); received {frac}")
     if not 0.0 <= float(cfg.get("rmia_a", 0.3)) <= 1.0:
         raise ConfigError(f"suite.privacy.rmia_a must lie in [0, 1]; received {cfg.get('rmia_a')}")
@@ -218,18 +218,19 @@ def _attack_metrics(ctx, cfg, attack, member, score, counts, sensitive) -> tuple
 def privacy_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
     attacks = list(cfg.get("attacks", list(BASELINE_ATTACKS)))
     check_config(cfg, str(ctx.training.get("trainer", "standard")))
-    wants_rmia = "rmia" in attacks
+    # With any reference attack the population z is held out (even without rmia), so that
+    # the pool, and the cached reference models, are the same whichever of them run.
+    ref_attacks = [a for a in attacks if a in REFERENCE_ATTACKS]
     plan = plan_audit(
         len(ctx.split("train")),
         len(ctx.split("test")),
         int(cfg.get("max_audit_size", 5000)),
         ctx.seed,
-        float(cfg.get("rmia_population", 0.5)) if wants_rmia else 0.0,
+        float(cfg.get("rmia_population", 0.5)) if ref_attacks else 0.0,
     )
     splits, member, row_ids, y, proba, sensitive = _audit_rows(ctx, plan)
     notes = [f"audit set: {int(member.sum())} members, {int((1 - member).sum())} non-members"]
     scores = {a: _BASELINE_FNS[a](proba, y) for a in attacks if a in _BASELINE_FNS}
-    ref_attacks = [a for a in attacks if a in REFERENCE_ATTACKS]
     if ref_attacks:
         from trustbench.suites.privacy_reference import reference_attack_scores
 

@@ -115,5 +115,8 @@ def reference_attack_scores(
         f"population); every audit row is IN for exactly half of them",
     ]
     if len(plan.population):
-        notes.append(f"RMIA population z: {len(plan.population)} test rows, outside the audit set")
+        notes.append(
+            f"population z (RMIA): {len(plan.population)} test rows, outside the audit set "
+            "and every reference model's training data"
+        )
     return scores, notes
