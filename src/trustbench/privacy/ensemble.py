@@ -129,22 +129,72 @@ def train_ensemble(
         grads = torch.autograd.grad(per_model.sum(), list(params.values()))
         with torch.no_grad():
             steps_done += active.to(steps_done.dtype)
-            bc1 = 1 - beta1**steps_done
-            bc2 = 1 - beta2**steps_done
-            for (name, p), g in zip(params.items(), grads, strict=True):
-                shape = (-1,) + (1,) * (p.dim() - 1)
-                on = active.view(shape)
-                if weight_decay:
-                    g = g + weight_decay * p
-                m_new = beta1 * exp_avg[name] + (1 - beta1) * g
-                v_new = beta2 * exp_avg_sq[name] + (1 - beta2) * g * g
-                exp_avg[name] = torch.where(on, m_new, exp_avg[name])
-                exp_avg_sq[name] = torch.where(on, v_new, exp_avg_sq[name])
-                denom = (exp_avg_sq[name].sqrt() / bc2.clamp(min=1e-30).sqrt().view(shape)) + eps
-                update = lr / bc1.clamp(min=1e-30).view(shape) * exp_avg[name] / denom
-                p.sub_(torch.where(on, update, torch.zeros_like(update)))
+            if bool(active.all()) and bool((steps_done == steps_done[0]).all()):
+                # every model steps, all at the same count: torch.optim.Adam's update, fused
+                _adam_all(
+                    params,
+                    grads,
+                    exp_avg,
+                    exp_avg_sq,
+                    float(steps_done[0]),
+                    lr,
+                    beta1,
+                    beta2,
+                    eps,
+                    weight_decay,
+                )
+            else:
+                _adam_masked(
+                    params,
+                    grads,
+                    exp_avg,
+                    exp_avg_sq,
+                    steps_done,
+                    active,
+                    lr,
+                    beta1,
+                    beta2,
+                    eps,
+                    weight_decay,
+                )
     params = {k: v.detach() for k, v in params.items()}
     return base, params, buffers
+
+
+def _adam_all(params, grads, exp_avg, exp_avg_sq, t, lr, beta1, beta2, eps, weight_decay):
+    """One Adam step for every model (the arithmetic of ``torch.optim.Adam``), foreach ops."""
+    p, m, v = list(params.values()), list(exp_avg.values()), list(exp_avg_sq.values())
+    g = list(grads)
+    if weight_decay:
+        g = torch._foreach_add(g, p, alpha=weight_decay)
+    torch._foreach_lerp_(m, g, 1 - beta1)
+    torch._foreach_mul_(v, beta2)
+    torch._foreach_addcmul_(v, g, g, 1 - beta2)
+    bc1, bc2 = 1 - beta1**t, 1 - beta2**t
+    denom = torch._foreach_sqrt(v)
+    torch._foreach_div_(denom, bc2**0.5)
+    torch._foreach_add_(denom, eps)
+    torch._foreach_addcdiv_(p, m, denom, value=-lr / bc1)
+
+
+def _adam_masked(
+    params, grads, exp_avg, exp_avg_sq, steps_done, active, lr, beta1, beta2, eps, weight_decay
+):
+    """Adam for the ``active`` models only, each at its own step count; the others unchanged."""
+    bc1 = 1 - beta1**steps_done
+    bc2 = 1 - beta2**steps_done
+    for (name, p), g in zip(params.items(), grads, strict=True):
+        shape = (-1,) + (1,) * (p.dim() - 1)
+        on = active.view(shape)
+        if weight_decay:
+            g = g + weight_decay * p
+        m_new = beta1 * exp_avg[name] + (1 - beta1) * g
+        v_new = beta2 * exp_avg_sq[name] + (1 - beta2) * g * g
+        exp_avg[name] = torch.where(on, m_new, exp_avg[name])
+        exp_avg_sq[name] = torch.where(on, v_new, exp_avg_sq[name])
+        denom = (exp_avg_sq[name].sqrt() / bc2.clamp(min=1e-30).sqrt().view(shape)) + eps
+        update = lr / bc1.clamp(min=1e-30).view(shape) * exp_avg[name] / denom
+        p.sub_(torch.where(on, update, torch.zeros_like(update)))
 
 
 @torch.no_grad()
