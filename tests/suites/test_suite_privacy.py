@@ -157,3 +157,34 @@ def test_dp_at_epsilon_one_stays_near_chance_and_below_its_guarantee(make_config
         assert dp[f"privacy/{attack}/epsilon_lower_bound"].value < eps
     assert dp["privacy/dp/audit_violation"].value == 0.0
     assert not dp.suites["privacy"].warnings
+
+
+def test_dp_guarantee_flags_an_empirical_bound_above_epsilon():
+    from trustbench.suites.privacy_audit import dp_guarantee
+
+    training = {"epsilon": 1.0, "delta": 1e-5, "accountant": "prv"}
+    metrics, notes, warnings = dp_guarantee(training, 100, {"loss": 0.2, "lira": 1.7})
+    by_name = {m.name: m.value for m in metrics}
+    assert by_name == {"dp/epsilon": 1.0, "dp/delta": 1e-5, "dp/audit_violation": 1.0}
+    assert warnings == [
+        "warning: empirical epsilon lower bound 1.700 of attack lira exceeds the DP guarantee "
+        "epsilon 1.000: a bug or a broken guarantee"
+    ]
+    assert "prv accountant" in notes[0]
+    ok_metrics, _, ok_warnings = dp_guarantee(training, 100, {"loss": 0.2})
+    assert ok_metrics[-1].value == 0.0 and not ok_warnings
+    none_metrics, none_notes, _ = dp_guarantee({}, 100, {"loss": 3.0})
+    assert none_metrics == [] and "not trained with differential privacy" in none_notes[0]
+
+
+def test_attack_roc_plot_draws_every_attack_and_resolvable_levels():
+    from trustbench.plots import attack_roc
+
+    member = np.repeat([1, 0], 50)
+    score = np.random.default_rng(0).normal(member, 1.0)
+    fig = attack_roc(member, {"loss": score, "lira": 2 * score}, fpr_levels=[0.1, 0.001])
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["loss", "lira", "chance"]
+    verticals = [ln for ln in ax.get_lines() if ln.get_linestyle() == ":"]
+    assert len(verticals) == 1  # 0.001 < 1/50 is not resolvable on 50 non-members
+    assert ax.get_xscale() == "log" and ax.get_xlim()[0] == pytest.approx(0.02)

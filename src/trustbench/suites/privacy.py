@@ -259,7 +259,8 @@ def privacy_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
     if cfg.get("plots", True) and scores:
         from trustbench.plots import attack_roc
 
-        ctx.artifacts["plots/attack_roc.png"] = attack_roc(member, scores)
+        levels = [float(a) for a in cfg.get("fpr_levels", [])]
+        ctx.artifacts["plots/attack_roc.png"] = attack_roc(member, scores, fpr_levels=levels)
     ctx.artifacts["privacy/mia_scores.parquet"] = pd.DataFrame(
         {"row_id": row_ids, "split": splits, "member": member, **scores}
     )
