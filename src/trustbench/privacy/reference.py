@@ -10,7 +10,7 @@ handed to :func:`trustbench.score` directly. Only the seed and the training rows
   fitted once, on the whole reference pool, so that all K share one encoding (a reference
   model fitted alone would fit it on its own half; the difference is the imputation and
   scaling statistics of a half versus the pool);
-* scikit-learn models: one clone per reference model, fitted in ``n_jobs`` joblib processes,
+* scikit-learn models: one clone per reference model, fitted by ``n_jobs`` joblib threads,
   each with its own preprocessing fitted on its own half (the exact recipe).
 
 What is kept (and cached on disk, never pickled models) is, for each model and row, the
@@ -157,7 +157,9 @@ def _fit_one(model, X_pool, y_pool, rows, seed, X_eval, y_eval):
 def _train_sklearn(model, X_pool, y_pool, X_eval, y_eval, keep, seeds, n_jobs) -> tuple:
     from joblib import Parallel, delayed
 
-    results = Parallel(n_jobs=n_jobs)(
+    # threads, not processes: no start-up or pickling cost, and scikit-learn releases the GIL
+    # in its numerical kernels; the BLAS pools are already limited to the run's thread budget
+    results = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(_fit_one)(model, X_pool, y_pool, np.flatnonzero(row), seed, X_eval, y_eval)
         for row, seed in zip(keep, seeds, strict=True)
     )
