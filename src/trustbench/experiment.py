@@ -220,13 +220,27 @@ def _train_and_score(
         resolved["trainer"]["name"],
         threads,
     )
+    train_task, canaries = task, None
+    n_canaries = int((resolved["suite"].get("privacy") or {}).get("canaries", 0) or 0)
+    if n_canaries > 0:  # canary audit: training (only) sees mislabelled duplicates
+        from trustbench.privacy.canaries import insert_canaries
+
+        train_task, canaries = insert_canaries(task, n_canaries, seed)
+        log.info(
+            "      privacy canaries: %d of %d candidates inserted into train",
+            int(canaries.included.sum()),
+            n_canaries,
+        )
     trained = train(
         resolved["model"],
         resolved["trainer"],
-        task,
+        train_task,
         seed=seed,
         device=str(resolved.get("device", "auto")),
     )
+    if canaries is not None:  # the privacy suite audits them; no other suite sees them
+        trained.model.canaries_ = canaries
+        trained.info["canaries_inserted"] = int(canaries.included.sum())
     timings["train"] = time.perf_counter() - clock
     trained.info["threads"] = threads  # logged as training.threads: the resolved budget
     log.info("      trained in %.2f s", trained.info.get("seconds", 0.0))

@@ -61,6 +61,14 @@ def check_config(cfg: Mapping[str, Any], trainer: str = "standard") -> None:
             f"suite.privacy.lira_variance must be one of {list(LIRA_VARIANCES)}; "
             f"received {cfg.get('lira_variance')!r}"
         )
+    canaries = cfg.get("canaries", 0) or 0
+    if not isinstance(canaries, int) or canaries < 0:
+        raise ConfigError(f"suite.privacy.canaries must be an integer >= 0; received {canaries!r}")
+    if canaries and trainer == "fair":
+        raise ConfigError(
+            "suite.privacy.canaries with trainer=fair: the mitigated model needs sensitive "
+            "attributes at prediction time, which canaries do not carry; use trainer=standard or dp"
+        )
     needs_refs = [a for a in attacks if a in REFERENCE_ATTACKS]
     if not needs_refs or not cfg.get("enabled", True):
         return
@@ -246,6 +254,13 @@ def privacy_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
             ctx, cfg, attack, member, score, counts, sensitive
         )
         results += metrics
+    canary_set = getattr(ctx.model, "canaries_", None)
+    if canary_set is not None:
+        from trustbench.suites.privacy_canaries import canary_metrics
+
+        c_metrics, empirical["canary"], c_note = canary_metrics(ctx, cfg, canary_set)
+        results += c_metrics
+        notes.append(c_note)
     dp_metrics, dp_notes, warnings = dp_guarantee(ctx.training, len(ctx.split("train")), empirical)
     results += dp_metrics
     notes += dp_notes
