@@ -62,6 +62,10 @@ def test_reference_attacks_log_metrics_roc_and_plot(privacy_run):
     # with rmia, half of test is the population z: 108 non-members audited on heart
     assert (scores["member"] == 0).sum() == 108
     assert result.report.suites["privacy"].status == "ok"
+    # 0.001 < 1/108: not resolvable on this audit set, so not logged, and the report says why
+    assert "privacy/lira/tpr_at_fpr_0.001" not in metrics
+    note = result.report["privacy/lira/tpr_at_fpr_0.001"].note
+    assert "not resolvable: 108 non-members" in note
 
 
 def test_reference_models_are_cached_beside_the_store_and_reused(privacy_run):

@@ -111,7 +111,7 @@ def _tpr_metric(attack: str, name: str, member, score, alpha: float, level: floa
     note = None
     if not res["resolvable"]:
         note = (
-            f"not resolvable: {res['n_members']} non-members give a smallest non-zero FPR of "
+            f"not resolvable: {round(1 / res['min_fpr'])} non-members give a smallest non-zero FPR of "
             f"{res['min_fpr']:.4g} > {alpha:g}; see tpr_at_fpr_0"
         )
     return MetricResult(
