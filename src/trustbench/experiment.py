@@ -63,6 +63,7 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
     trainer = cfg["trainer"]["name"]
     TRAINERS.get(trainer)
     library = cfg["model"].get("library")
+    check_image_config(cfg)
     if trainer == "dp" and library != "torch":
         raise ConfigError(
             f"trainer 'dp' (DP-SGD through Opacus) supports torch models only, such as model=mlp; "
@@ -111,6 +112,33 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
                 f"model is a fairlearn-mitigated classifier (thresholds or a mixture of hard "
                 f"predictions); use a model-agnostic explainer (explainer=ablation)"
             )
+
+
+def check_image_config(cfg: Mapping[str, Any]) -> None:
+    """Refuse model/trainer choices that cannot work with the dataset's input kind.
+
+    Raises
+    ------
+    ConfigError
+        For an image-only model (``model.input: image``, such as ``cnn``) on a tabular
+        dataset, or ``trainer=fair`` with a reduction (which needs tabular ``X``) on an
+        image dataset; its ``threshold_optimizer`` works with images.
+    """
+    dataset = cfg["dataset"]["name"]
+    is_image = dataset in data_module.IMAGE_DATASETS
+    model = cfg["model"]
+    if model.get("input") == "image" and not is_image:
+        raise ConfigError(
+            f"model '{model.get('name')}' needs an image dataset (dataset one of "
+            f"{list(data_module.IMAGE_DATASETS)}); received dataset '{dataset}'"
+        )
+    method = cfg["trainer"].get("method")
+    if is_image and cfg["trainer"]["name"] == "fair" and method != "threshold_optimizer":
+        raise ConfigError(
+            f"trainer.method '{method}' (a fairlearn reduction) needs tabular features; dataset "
+            f"'{dataset}' is an image dataset: use trainer.method=threshold_optimizer "
+            f"(post-processing, works with any model)"
+        )
 
 
 def dataset_kwargs(cfg: Mapping[str, Any]) -> dict[str, Any]:
