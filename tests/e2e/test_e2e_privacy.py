@@ -77,3 +77,26 @@ def test_reference_models_are_cached_beside_the_store_and_reused(privacy_run):
     notes = " ".join(again.report.suites["privacy"].notes)
     assert "loaded from cache" in notes
     assert len(list((tmp / "privacy_cache").glob("reference_*.npz"))) == 1
+
+
+def test_image_task_reference_attacks_and_canaries():
+    cfg = compose_config(
+        [
+            "dataset=lesions",
+            "dataset.n_samples=200",
+            "dataset.n_ood=40",
+            "dataset.size=32",
+            "model=cnn",
+            "trainer.epochs=1",
+            "suite.privacy.attacks=[loss,lira,rmia]",
+            "suite.privacy.reference_models=2",
+            "suite.privacy.canaries=10",
+            *ONLY_PRIVACY,
+        ]
+    )
+    report = run_experiment(cfg, track=False).report
+    suite = report.suites["privacy"]
+    assert suite.status == "ok", suite.reason
+    for key in ("lira/auc", "rmia/auc", "canary/guess_accuracy"):
+        assert report[f"privacy/{key}"].value is not None
+    assert report.run["n"]["train"] == 140  # canaries never reach the scored task

@@ -26,6 +26,7 @@ import pandas as pd
 
 from trustbench.data.task import Split, TaskData
 from trustbench.metrics.privacy_roc import clopper_pearson
+from trustbench.privacy.pool import stack_rows
 
 __all__ = ["CanarySet", "guess_epsilon_lower_bound", "insert_canaries"]
 
@@ -34,7 +35,7 @@ __all__ = ["CanarySet", "guess_epsilon_lower_bound", "insert_canaries"]
 class CanarySet:
     """The candidate canaries of one run (``included`` marks those trained on)."""
 
-    X: pd.DataFrame
+    X: pd.DataFrame | np.ndarray
     y: np.ndarray
     included: np.ndarray
     source_row_id: np.ndarray
@@ -59,13 +60,13 @@ def insert_canaries(task: TaskData, m: int, seed: int) -> tuple[TaskData, Canary
         y=flipped[included],
         row_id=-1 - np.flatnonzero(included),  # negative ids: never a source row id
     )
-    X = pd.concat([train.X, inserted.X], ignore_index=True)
     new_train = Split(
-        X=X,
+        X=stack_rows([train.X, inserted.X]),
         y=np.concatenate([train.y, inserted.y]),
         sensitive=pd.concat([train.sensitive, inserted.sensitive], ignore_index=True),
         row_id=np.concatenate([train.row_id, inserted.row_id]),
         site=None if train.site is None else np.concatenate([train.site, inserted.site]),
+        masks=None if train.masks is None else np.concatenate([train.masks, inserted.masks]),
     )
     splits = {**task.splits, "train": new_train}
     return replace(task, splits=splits), canary

@@ -84,3 +84,19 @@ def complementary_halves(n: int, k_models: int, seed: int) -> np.ndarray:
         keep[2 * j] = half
         keep[2 * j + 1] = ~half
     return keep
+
+
+def take_rows(X, index):
+    """Rows ``index`` (positions) of a feature frame or an image array, with a fresh index."""
+    if isinstance(X, np.ndarray):
+        return X[np.asarray(index, dtype=int)]
+    return X.iloc[np.asarray(index, dtype=int)].reset_index(drop=True)
+
+
+def stack_rows(parts):
+    """Concatenate feature frames (fresh RangeIndex) or image arrays along the rows."""
+    if isinstance(parts[0], np.ndarray):
+        return np.concatenate(parts, axis=0)
+    import pandas as pd
+
+    return pd.concat(parts, ignore_index=True)

@@ -7,7 +7,8 @@ handed to :func:`trustbench.score` directly. Only the seed and the training rows
 
 * torch models (:class:`~trustbench.models.TorchClassifier`): all K train together as one
   vectorised ensemble (:mod:`trustbench.privacy.ensemble`). The tabular preprocessor is
-  fitted once, on the whole reference pool, so that all K share one encoding (a reference
+  fitted once, on the whole reference pool, so that all K share one encoding (images are
+  used as they are) (a reference
   model fitted alone would fit it on its own half; the difference is the imputation and
   scaling statistics of a half versus the pool);
 * scikit-learn models: one clone per reference model, fitted by ``n_jobs`` joblib threads,
@@ -36,6 +37,7 @@ from scipy.special import logsumexp
 from sklearn.base import clone
 
 from trustbench.models.facade import is_torch_model
+from trustbench.privacy.pool import stack_rows, take_rows
 
 log = logging.getLogger(__name__)
 
@@ -116,16 +118,31 @@ def _model_seeds(seed: int, k_models: int) -> list[int]:
     return [int(s) for s in np.random.SeedSequence([int(seed), 17]).generate_state(k_models)]
 
 
-def _train_torch(model, X_pool, y_pool, X_eval, y_eval, keep, seeds, device) -> tuple:
+def _encoder(model, X_pool):
+    """Encoding shared by every reference model, and a factory of fresh modules."""
+    classes = np.asarray(model.classes_)
+    if getattr(model, "preprocessor_", True) is None:  # image task: pixels as they are
+        enc = model.transform(X_pool)
+        shape = tuple(enc.shape[1:])
+        return (lambda X: model.transform(X)), enc, partial(model._image_module, shape)
     from trustbench.models.preprocessing import make_preprocessor
-    from trustbench.privacy.ensemble import predict_ensemble, train_ensemble
 
     pre = make_preprocessor(model.features).fit(X_pool)
-    enc = torch.as_tensor(np.asarray(pre.transform(X_pool), dtype=np.float32), device=device)
-    enc_eval = torch.as_tensor(np.asarray(pre.transform(X_eval), dtype=np.float32), device=device)
-    classes = np.asarray(model.classes_)
-    targets = torch.as_tensor(np.searchsorted(classes, y_pool), dtype=torch.long, device=device)
+
+    def encode(X):
+        return torch.as_tensor(np.asarray(pre.transform(X), dtype=np.float32), device=model.device_)
+
+    enc = encode(X_pool)
     factory = partial(model.module_factory, in_features=enc.shape[1], n_classes=len(classes))
+    return encode, enc, factory
+
+
+def _train_torch(model, X_pool, y_pool, X_eval, y_eval, keep, seeds) -> tuple:
+    from trustbench.privacy.ensemble import predict_ensemble, train_ensemble
+
+    encode, enc, factory = _encoder(model, X_pool)
+    classes = np.asarray(model.classes_)
+    targets = torch.as_tensor(np.searchsorted(classes, y_pool), dtype=torch.long, device=enc.device)
     base, params, buffers = train_ensemble(
         factory,
         enc,
@@ -137,7 +154,7 @@ def _train_torch(model, X_pool, y_pool, X_eval, y_eval, keep, seeds, device) -> 
         lr=float(model.lr),
         weight_decay=float(model.weight_decay),
     )
-    logits = predict_ensemble(base, params, buffers, enc_eval).double().cpu().numpy()
+    logits = predict_ensemble(base, params, buffers, encode(X_eval)).double().cpu().numpy()
     return true_class_stats(logits, np.searchsorted(classes, y_eval))
 
 
@@ -146,7 +163,7 @@ def _fit_one(model, X_pool, y_pool, rows, seed, X_eval, y_eval):
     for key, value in est.get_params(deep=True).items():
         if key.endswith("random_state") and not hasattr(value, "get_params"):
             est.set_params(**{key: int(seed) % (2**31)})
-    est.fit(X_pool.iloc[rows], y_pool[rows])
+    est.fit(take_rows(X_pool, rows), y_pool[rows])
     proba = np.zeros((len(X_eval), len(np.unique(y_pool))))
     proba[:, np.searchsorted(np.unique(y_pool), est.classes_)] = est.predict_proba(X_eval)
     with np.errstate(divide="ignore"):
@@ -216,10 +233,10 @@ def reference_outputs(
             log.info("privacy: %d reference models loaded from cache %s", k_models, path)
             return ReferenceOutputs(stored["logp"], stored["phi"], full_keep, cached=True)
     seeds = _model_seeds(seed, k_models)
-    X_eval = pd.concat([X_pool, X_extra], ignore_index=True)
+    X_eval = stack_rows([X_pool, X_extra])
     y_eval = np.concatenate([y_pool, y_extra])
     if is_torch_model(model):
-        logp, phi = _train_torch(model, X_pool, y_pool, X_eval, y_eval, keep, seeds, model.device_)
+        logp, phi = _train_torch(model, X_pool, y_pool, X_eval, y_eval, keep, seeds)
     else:
         logp, phi = _train_sklearn(model, X_pool, y_pool, X_eval, y_eval, keep, seeds, n_jobs)
     if path is not None:

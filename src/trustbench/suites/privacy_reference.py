@@ -6,10 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from trustbench.errors import ConfigError
-from trustbench.privacy.pool import AuditPlan, complementary_halves
+from trustbench.privacy.pool import AuditPlan, complementary_halves, stack_rows, take_rows
 from trustbench.privacy.reference import ReferenceOutputs, reference_outputs, target_stats
 from trustbench.suites.context import NotApplicable, ScoringContext
 from trustbench.suites.privacy_attacks import (
@@ -42,7 +41,7 @@ def _train_reference(
             f"reference-model attacks with trainer={trainer}: {NO_REFERENCE_TRAINERS[trainer]}"
         )
     train, test = ctx.split("train"), ctx.split("test")
-    pool_X = pd.concat([train.X, test.X.iloc[plan.pool_test]], ignore_index=True)
+    pool_X = stack_rows([train.X, take_rows(test.X, plan.pool_test)])
     pool_y = np.concatenate([train.y, test.y[plan.pool_test]])
     keys = [f"train:{r}" for r in train.row_id] + [f"test:{r}" for r in test.row_id[plan.pool_test]]
     keys += [f"test:{r}" for r in test.row_id[plan.population]]
@@ -51,7 +50,7 @@ def _train_reference(
         ctx.model,
         pool_X,
         pool_y,
-        test.X.iloc[plan.population].reset_index(drop=True),
+        take_rows(test.X, plan.population),
         test.y[plan.population],
         keep,
         seed=ctx.seed,
@@ -76,9 +75,7 @@ def reference_attack_scores(
     # audit rows' positions in the evaluated rows: train first, then the pool's test rows
     test_pos = {int(p): n_train + i for i, p in enumerate(plan.pool_test)}
     cols = np.concatenate([plan.members, [test_pos[int(p)] for p in plan.nonmembers]]).astype(int)
-    audit_X = pd.concat(
-        [train.X.iloc[plan.members], test.X.iloc[plan.nonmembers]], ignore_index=True
-    )
+    audit_X = stack_rows([take_rows(train.X, plan.members), take_rows(test.X, plan.nonmembers)])
     audit_y = np.concatenate([train.y[plan.members], test.y[plan.nonmembers]])
     audit_proba = np.concatenate(
         [ctx.proba["train"][plan.members], ctx.proba["test"][plan.nonmembers]]
@@ -96,7 +93,7 @@ def reference_attack_scores(
             raise ConfigError(
                 "attack 'rmia' needs population rows: suite.privacy.rmia_population must be > 0"
             )
-        z = test.X.iloc[plan.population]
+        z = take_rows(test.X, plan.population)
         logp_tz, _ = target_stats(
             ctx.model, z, test.y[plan.population], ctx.proba["test"][plan.population]
         )
