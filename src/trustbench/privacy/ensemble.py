@@ -111,6 +111,11 @@ def train_ensemble(
     exp_avg_sq = {k: torch.zeros_like(v) for k, v in params.items()}
     steps_done = torch.zeros(len(seeds), device=device)
     index, valid = batch_schedule(subsets, seeds, int(epochs), int(batch_size))
+    # which models step at each step, and their step counts, known in advance on the CPU: the
+    # loop never waits on the device to choose between the fused and the masked update
+    active_cpu = valid.any(dim=2)
+    counts_cpu = active_cpu.cumsum(dim=0)
+    uniform = active_cpu.all(dim=1) & (counts_cpu == counts_cpu[:, :1]).all(dim=1)
     index, valid = index.to(device), valid.to(device)
 
     def forward(p, b, x):
@@ -129,14 +134,14 @@ def train_ensemble(
         grads = torch.autograd.grad(per_model.sum(), list(params.values()))
         with torch.no_grad():
             steps_done += active.to(steps_done.dtype)
-            if bool(active.all()) and bool((steps_done == steps_done[0]).all()):
+            if bool(uniform[step]):
                 # every model steps, all at the same count: torch.optim.Adam's update, fused
                 _adam_all(
                     params,
                     grads,
                     exp_avg,
                     exp_avg_sq,
-                    float(steps_done[0]),
+                    float(counts_cpu[step, 0]),
                     lr,
                     beta1,
                     beta2,
