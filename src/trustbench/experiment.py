@@ -85,6 +85,9 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
     for name in suite["privacy"].get("attacks", []):
         if name not in PRIVACY_ATTACKS:
             raise ConfigError(unknown_name_message("attack", name, list(PRIVACY_ATTACKS)))
+    from trustbench.suites.privacy import check_config as check_privacy_config
+
+    check_privacy_config(suite.get("privacy", {}) or {}, trainer)
     explainers = suite["explainability"]
     for name in [*explainers.get("explainers", []), *explainers.get("baselines", [])]:
         EXPLAINERS.get(name)
@@ -196,6 +199,13 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
                 "resume: run %s already FINISHED with identity %s; skipping", existing, identity
             )
             return ExperimentResult(None, existing, time.perf_counter() - start, skipped=True)
+    privacy_cfg = resolved["suite"].get("privacy") or {}
+    if privacy_cfg.get("cache_dir") is None:
+        from trustbench.privacy.cache import default_cache_dir
+
+        cache = default_cache_dir(uri)
+        if cache is not None:  # reference-model outputs cached beside a local tracking store
+            privacy_cfg["cache_dir"] = str(cache)
     tags = {"trustbench.run_identity": identity, "trustbench.dataset_fingerprint": task.fingerprint}
     with tracked_run(uri, experiment_id, run_name=resolved.get("run_name"), tags=tags) as run_id:
         log_config(run_id, resolved, tracking_uri=uri)
@@ -238,13 +248,27 @@ def _train_and_score(
         resolved["trainer"]["name"],
         threads,
     )
+    train_task, canaries = task, None
+    n_canaries = int((resolved["suite"].get("privacy") or {}).get("canaries", 0) or 0)
+    if n_canaries > 0:  # canary audit: training (only) sees mislabelled duplicates
+        from trustbench.privacy.canaries import insert_canaries
+
+        train_task, canaries = insert_canaries(task, n_canaries, seed)
+        log.info(
+            "      privacy canaries: %d of %d candidates inserted into train",
+            int(canaries.included.sum()),
+            n_canaries,
+        )
     trained = train(
         resolved["model"],
         resolved["trainer"],
-        task,
+        train_task,
         seed=seed,
         device=str(resolved.get("device", "auto")),
     )
+    if canaries is not None:  # the privacy suite audits them; no other suite sees them
+        trained.model.canaries_ = canaries
+        trained.info["canaries_inserted"] = int(canaries.included.sum())
     timings["train"] = time.perf_counter() - clock
     trained.info["threads"] = threads  # logged as training.threads: the resolved budget
     log.info("      trained in %.2f s", trained.info.get("seconds", 0.0))

@@ -72,17 +72,29 @@ def group_bars(
     return fig
 
 
-def attack_roc(member: np.ndarray, scores: Mapping[str, np.ndarray]) -> Figure:
-    """Membership-attack ROC on log-log axes (the low-FPR regime is what matters)."""
+def attack_roc(
+    member: np.ndarray,
+    scores: Mapping[str, np.ndarray],
+    fpr_levels: Sequence[float] = (),
+) -> Figure:
+    """Membership-attack ROC on log-log axes (the low-FPR regime is what matters).
+
+    Every ROC point is drawn (no intermediate points dropped); rates below the audit set's
+    resolution ``1 / n_nonmembers`` are drawn at that floor. ``fpr_levels`` (e.g. 0.01, 0.001)
+    are marked with dotted verticals where the audit set resolves them.
+    """
     from sklearn.metrics import roc_curve
 
     fig, ax = _pyplot().subplots(figsize=(4.6, 4.4))
     floor = 1.0 / max(1, int((np.asarray(member) == 0).sum()))
     for name, score in scores.items():
-        fpr, tpr, _ = roc_curve(member, score)
+        fpr, tpr, _ = roc_curve(member, score, drop_intermediate=False)
         ax.plot(np.maximum(fpr, floor), np.maximum(tpr, floor), label=name)
     grid = np.logspace(np.log10(floor), 0, 50)
     ax.plot(grid, grid, color="grey", linestyle="--", linewidth=1, label="chance")
+    for level in fpr_levels:
+        if floor <= level < 1:
+            ax.axvline(level, color="grey", linestyle=":", linewidth=0.8)
     ax.set(
         xscale="log",
         yscale="log",

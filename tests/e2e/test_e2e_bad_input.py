@@ -64,8 +64,8 @@ def test_unknown_metric_has_did_you_mean(no_training):
 
 
 def test_unknown_attack_has_did_you_mean(no_training):
-    cfg = compose_config(["suite.privacy.attacks=[loss_treshold]"])
-    with pytest.raises(ConfigError, match="Did you mean 'loss_threshold'"):
+    cfg = compose_config(["suite.privacy.attacks=[lira_ofline]"])
+    with pytest.raises(ConfigError, match="Did you mean 'lira_offline'"):
         experiment.run_experiment(cfg, track=False)
 
 

@@ -53,7 +53,7 @@ def test_lesions_cnn_logs_every_family_but_explainability(lesions_run):
         "generalization/shift/blur/1/roc_auc",
         "generalization/shift/contrast/1/ece",
         "generalization/shift/label_prior/1/accuracy",
-        "privacy/loss_threshold/auc",
+        "privacy/loss/auc",
     ):
         assert name in metrics, name
     assert not any(k.startswith("generalization/shift/covariate/") for k in metrics)

@@ -107,7 +107,7 @@ def test_every_metric_has_its_interval(heart_run):
         "performance/roc_auc",
         "fairness/sex/demographic_parity_difference",
         "generalization/ece",
-        "privacy/loss_threshold/auc",
+        "privacy/loss/auc",
         "explainability/ablation/deletion_auc",
     ):
         assert metrics[f"{key}/ci_low"] <= metrics[key] + 1e-12 or key == "generalization/ece"
@@ -196,22 +196,20 @@ def test_privacy_recomputed_from_attack_scores(heart_run):
     assert scores["member"].sum() == (1 - scores["member"]).sum()  # balanced audit set
     assert set(scores.loc[scores["member"] == 1, "split"]) == {"train"}
     assert set(scores.loc[scores["member"] == 0, "split"]) == {"test"}
-    auc = skm.roc_auc_score(scores["member"], scores["loss_threshold"])
-    assert metrics["privacy/loss_threshold/auc"] == pytest.approx(auc, abs=1e-12)
-    fpr, tpr, _ = skm.roc_curve(scores["member"], scores["loss_threshold"])
-    assert metrics["privacy/loss_threshold/tpr_at_fpr_0.01"] == pytest.approx(
+    auc = skm.roc_auc_score(scores["member"], scores["loss"])
+    assert metrics["privacy/loss/auc"] == pytest.approx(auc, abs=1e-12)
+    fpr, tpr, _ = skm.roc_curve(scores["member"], scores["loss"])
+    assert metrics["privacy/loss/tpr_at_fpr_0.01"] == pytest.approx(
         tpr[fpr <= 0.01].max(), abs=1e-12
     )
-    assert metrics["privacy/loss_threshold/advantage"] == pytest.approx(
-        (tpr - fpr).max(), abs=1e-12
-    )
+    assert metrics["privacy/loss/advantage"] == pytest.approx((tpr - fpr).max(), abs=1e-12)
     # the member scores are log p(y_true) of the logged train predictions
     predictions = (
         pd.read_parquet(local / "predictions.parquet").query("split == 'train'").set_index("row_id")
     )
     members = scores[scores["member"] == 1].set_index("row_id")
     p_true = predictions.loc[members.index].apply(lambda r: r[f"proba_{int(r['y_true'])}"], axis=1)
-    np.testing.assert_allclose(members["loss_threshold"], np.log(p_true), atol=1e-12)
+    np.testing.assert_allclose(members["loss"], np.log(p_true), atol=1e-12)
 
 
 def test_same_config_and_seed_give_identical_metrics(tmp_path):

@@ -37,6 +37,14 @@ from trustbench.metrics.fairness_groups import (
 )
 from trustbench.metrics.performance import accuracy, balanced_accuracy, brier, log_loss, roc_auc
 from trustbench.metrics.privacy import attack_auc, attacker_advantage, tpr_at_fpr
+from trustbench.metrics.privacy_roc import (
+    balanced_accuracy_best,
+    clopper_pearson,
+    epsilon_lower_bound,
+    epsilon_lower_bound_split,
+    roc_counts,
+    tpr_at_fpr_exact,
+)
 from trustbench.metrics.weights import bootstrap_counts, percentile_interval
 
 __all__ = [
@@ -50,11 +58,15 @@ __all__ = [
     "attack_auc",
     "attacker_advantage",
     "balanced_accuracy",
+    "balanced_accuracy_best",
     "bootstrap_counts",
     "brier",
+    "clopper_pearson",
     "demographic_parity_difference",
     "demographic_parity_ratio",
     "ece_difference",
+    "epsilon_lower_bound",
+    "epsilon_lower_bound_split",
     "equal_opportunity_difference",
     "equal_opportunity_ratio",
     "equalized_odds_difference",
@@ -70,7 +82,9 @@ __all__ = [
     "rate_gaps",
     "reliability_bins",
     "roc_auc",
+    "roc_counts",
     "threshold_at_sensitivity",
     "tpr_at_fpr",
+    "tpr_at_fpr_exact",
     "worst_group_accuracy",
 ]

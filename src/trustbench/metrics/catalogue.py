@@ -265,6 +265,23 @@ _ENTRIES = (
         1.0,
         "max over thresholds of TPR - FPR",
     ),
+    MetricInfo(
+        "balanced_accuracy_best",
+        "privacy",
+        "min",
+        0.5,
+        1.0,
+        "max over thresholds of (TPR + 1 - FPR) / 2 = (1 + advantage) / 2",
+    ),
+    MetricInfo(
+        "epsilon_lower_bound",
+        "privacy",
+        "min",
+        0.0,
+        float("inf"),
+        "max over thresholds of log((TPR_lo - delta) / FPR_hi) and "
+        "log((1 - FPR_hi - delta) / (1 - TPR_lo)), Clopper-Pearson bounds",
+    ),
 )
 
 METRICS: dict[str, MetricInfo] = {info.name: info for info in _ENTRIES}

@@ -1,11 +1,15 @@
-"""Privacy suite (first cut): a loss-threshold membership-inference attack, and DP's guarantee.
+"""Privacy suite: membership-inference attacks on a balanced audit set, and DP auditing.
 
-The audit set is balanced: ``m`` training rows (members) and ``m`` test rows (non-members,
-same distribution, never trained on), ``m = min(n_train, n_test, suite.privacy.max_audit_size)``.
-The attack scores each row by ``-loss = log p(y_true | x)`` (Yeom et al. 2018): members tend to
-have lower loss. Reported: ``privacy/loss_threshold/auc``, ``.../tpr_at_fpr_0.01`` and
-``.../advantage``, with bootstrap CIs over the audit rows. A DP-trained model also reports
-``privacy/dp/epsilon`` and ``privacy/dp/delta`` from Opacus's accountant.
+The audit set holds ``m`` training rows (members) and ``m`` test rows (non-members, same
+distribution, never trained on); see :mod:`trustbench.privacy.pool`. Attacks
+(``suite.privacy.attacks``): the threshold baselines ``loss``, ``confidence``, ``entropy``,
+``modified_entropy`` (target outputs only) and, with ``suite.privacy.reference_models = K``,
+``lira`` (online), ``lira_offline`` and ``rmia`` (offline). Per attack it reports
+``privacy/<attack>/auc``, ``balanced_accuracy``, ``advantage`` (bootstrap CIs),
+``tpr_at_fpr_<alpha>`` (Clopper–Pearson CIs), ``epsilon_lower_bound``, and per sensitive group
+``privacy/<attack>/<attr>/<group>/auc`` and ``.../tpr_at_fpr_<alpha>``; a DP run adds
+``privacy/dp/epsilon``, ``privacy/dp/delta`` and ``privacy/dp/audit_violation``. Artifacts:
+``privacy/mia_scores.parquet``, ``privacy/roc.parquet`` and ``plots/attack_roc.png``.
 """
 
 from __future__ import annotations
@@ -17,106 +21,262 @@ import numpy as np
 import pandas as pd
 
 from trustbench import metrics as M
-from trustbench.plots import attack_roc
+from trustbench.errors import ConfigError
+from trustbench.metrics.privacy_roc import epsilon_lower_bound_split, roc_counts, tpr_at_fpr_exact
+from trustbench.privacy.pool import AuditPlan, plan_audit
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import ScoringContext
+from trustbench.suites.naming import safe_name
+from trustbench.suites.privacy_attacks import (
+    BASELINE_ATTACKS,
+    REFERENCE_ATTACKS,
+    confidence_score,
+    entropy_score,
+    loss_score,
+    modified_entropy_score,
+)
+from trustbench.suites.privacy_audit import dp_guarantee
 
 FAMILY = "privacy"
-ATTACK = "loss_threshold"
-PRIVACY_ATTACKS = (ATTACK,)
+PRIVACY_ATTACKS = BASELINE_ATTACKS + REFERENCE_ATTACKS
+_BASELINE_FNS = {
+    "loss": loss_score,
+    "confidence": confidence_score,
+    "entropy": entropy_score,
+    "modified_entropy": modified_entropy_score,
+}
+LIRA_VARIANCES = ("per_example", "fixed")
 
 
-def loss_scores(y: np.ndarray, proba: np.ndarray) -> np.ndarray:
-    """Membership score ``log p(y | x)`` (the negated cross-entropy loss), clipped at float eps."""
-    p_true = np.clip(proba[np.arange(len(y)), y], np.finfo(np.float64).eps, 1.0)
-    return np.log(p_true)
+def check_config(cfg: Mapping[str, Any], trainer: str = "standard") -> None:
+    """Raise ConfigError for privacy options that cannot work, before any training."""
+    attacks = list(cfg.get("attacks", []))
+    unknown = [a for a in attacks if a not in PRIVACY_ATTACKS]
+    if unknown:
+        from trustbench.registry import unknown_name_message
+
+        raise ConfigError(unknown_name_message("attack", unknown[0], list(PRIVACY_ATTACKS)))
+    if cfg.get("lira_variance", "per_example") not in LIRA_VARIANCES:
+        raise ConfigError(
+            f"suite.privacy.lira_variance must be one of {list(LIRA_VARIANCES)}; "
+            f"received {cfg.get('lira_variance')!r}"
+        )
+    canaries = cfg.get("canaries", 0) or 0
+    if not isinstance(canaries, int) or canaries < 0:
+        raise ConfigError(f"suite.privacy.canaries must be an integer >= 0; received {canaries!r}")
+    if canaries and trainer == "fair":
+        raise ConfigError(
+            "suite.privacy.canaries with trainer=fair: the mitigated model needs sensitive "
+            "attributes at prediction time, which canaries do not carry; use trainer=standard or dp"
+        )
+    needs_refs = [a for a in attacks if a in REFERENCE_ATTACKS]
+    if not needs_refs or not cfg.get("enabled", True):
+        return
+    k = cfg.get("reference_models", 0)
+    if not isinstance(k, int) or k < 2 or k % 2:
+        raise ConfigError(
+            f"attacks {needs_refs} need suite.privacy.reference_models, an even number >= 2 "
+            f"(16 on CPU, 64+ for a serious audit); received {k!r}"
+        )
+    if trainer in ("dp", "fair"):
+        raise ConfigError(
+            f"attacks {needs_refs} with trainer={trainer}: reference models are trained by the "
+            "target's recipe, which is only supported for trainer=standard; use the threshold "
+            f"attacks {list(BASELINE_ATTACKS)}"
+        )
+    frac = float(cfg.get("rmia_population", 0.5))
+    if not 0.0 < frac < 1.0:
+        raise ConfigError(f"suite.privacy.rmia_population must lie in (0, 1); received {frac}")
+    if not 0.0 <= float(cfg.get("rmia_a", 0.3)) <= 1.0:
+        raise ConfigError(f"suite.privacy.rmia_a must lie in [0, 1]; received {cfg.get('rmia_a')}")
 
 
-def audit_set(
-    ctx: ScoringContext, max_size: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Balanced members/non-members: returns (split labels, positions, member flags, row ids)."""
+def _audit_rows(ctx: ScoringContext, plan: AuditPlan):
     train, test = ctx.split("train"), ctx.split("test")
-    m = int(min(len(train), len(test), max_size))
-    rng = np.random.default_rng([ctx.seed, 7])
-    members = np.sort(rng.choice(len(train), size=m, replace=False))
-    nonmembers = np.sort(rng.choice(len(test), size=m, replace=False))
+    m = len(plan.members)
     splits = np.array(["train"] * m + ["test"] * m)
-    positions = np.concatenate([members, nonmembers])
     member = np.concatenate([np.ones(m, dtype=int), np.zeros(m, dtype=int)])
-    row_ids = np.concatenate([train.row_id[members], test.row_id[nonmembers]])
-    return splits, positions, member, row_ids
+    row_ids = np.concatenate([train.row_id[plan.members], test.row_id[plan.nonmembers]])
+    y = np.concatenate([train.y[plan.members], test.y[plan.nonmembers]])
+    proba = np.concatenate([ctx.proba["train"][plan.members], ctx.proba["test"][plan.nonmembers]])
+    sensitive = pd.concat(
+        [train.sensitive.iloc[plan.members], test.sensitive.iloc[plan.nonmembers]],
+        ignore_index=True,
+    )
+    return splits, member, row_ids, y, proba, sensitive
+
+
+def _tpr_metric(attack: str, name: str, member, score, alpha: float, level: float, n: int):
+    res = tpr_at_fpr_exact(member, score, alpha, level)
+    note = None
+    if not res["resolvable"]:
+        note = (
+            f"not resolvable: {round(1 / res['min_fpr'])} non-members give a smallest non-zero FPR of "
+            f"{res['min_fpr']:.4g} > {alpha:g}; see tpr_at_fpr_0"
+        )
+    return MetricResult(
+        FAMILY,
+        f"{attack}/{name}",
+        res["tpr"],
+        res["ci_low"],
+        res["ci_high"],
+        direction="min",
+        n=n,
+        split="train,test",
+        ci_level=level,
+        definition=M.METRICS["tpr_at_fpr"].definition
+        + f" (FPR <= {alpha:g}); CI: Clopper-Pearson on TP of {res['n_members']} members",
+        note=note,
+    )
+
+
+def _attack_metrics(ctx, cfg, attack, member, score, counts, sensitive) -> tuple[list, float]:
+    n = len(member)
+    common = dict(split="train,test", counts=counts, direction="min")
+    out = [
+        ctx.estimate(
+            FAMILY,
+            f"{attack}/auc",
+            M.attack_auc,
+            member,
+            score,
+            definition=M.METRICS["attack_auc"].definition,
+            **common,
+        ),
+        ctx.estimate(
+            FAMILY,
+            f"{attack}/balanced_accuracy",
+            M.balanced_accuracy_best,
+            member,
+            score,
+            definition="max over thresholds of (TPR + 1 - FPR) / 2",
+            **common,
+        ),
+        ctx.estimate(
+            FAMILY,
+            f"{attack}/advantage",
+            M.attacker_advantage,
+            member,
+            score,
+            definition=M.METRICS["attacker_advantage"].definition,
+            **common,
+        ),
+    ]
+    levels = [float(a) for a in cfg.get("fpr_levels", [0.01, 0.001, 0.0])]
+    for alpha in levels:
+        out.append(
+            _tpr_metric(attack, f"tpr_at_fpr_{alpha:g}", member, score, alpha, ctx.ci_level, n)
+        )
+    delta = float(ctx.training.get("delta", cfg.get("audit_delta", 0.0)))
+    conf = float(cfg.get("epsilon_confidence", 0.95))
+    eps = epsilon_lower_bound_split(member, score, delta=delta, level=conf, seed=ctx.seed)
+    out.append(
+        MetricResult(
+            FAMILY,
+            f"{attack}/epsilon_lower_bound",
+            eps["epsilon"],
+            direction="min",
+            n=n,
+            split="train,test",
+            ci_level=conf,
+            definition=(
+                f"max(log((TPR_lo - delta)/FPR_hi), log((1 - FPR_hi - delta)/(1 - TPR_lo))) at "
+                f"delta={delta:.3g}, one-sided Clopper-Pearson bounds jointly at {conf:g}; "
+                f"threshold chosen on {eps['n_select']} audit rows, bound on the other "
+                f"{eps['n_bound']} (Jagielski et al. 2020, Nasr et al. 2021)"
+            ),
+        )
+    )
+    if cfg.get("per_group", True):
+        alpha = levels[0] if levels else 0.01
+        for attr in sensitive.columns:
+            values = sensitive[attr].astype(str).to_numpy()
+            for group in np.unique(values):
+                rows = values == group
+                if member[rows].min() == member[rows].max():
+                    continue  # a group without members or non-members has no ROC
+                prefix = f"{attack}/{safe_name(attr)}/{safe_name(group)}"
+                out.append(
+                    ctx.estimate(
+                        FAMILY,
+                        f"{prefix}/auc",
+                        M.attack_auc,
+                        member[rows],
+                        score[rows],
+                        split="train,test",
+                        counts=counts[:, rows],
+                        direction="min",
+                        definition=M.METRICS["attack_auc"].definition + f" within {attr}={group}",
+                    )
+                )
+                out.append(
+                    _tpr_metric(
+                        attack,
+                        f"{safe_name(attr)}/{safe_name(group)}/tpr_at_fpr_{alpha:g}",
+                        member[rows],
+                        score[rows],
+                        alpha,
+                        ctx.ci_level,
+                        int(rows.sum()),
+                    )
+                )
+    return out, eps["epsilon"]
 
 
 def privacy_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
-    splits, positions, member, row_ids = audit_set(ctx, int(cfg.get("max_audit_size", 5000)))
-    scores = np.empty(len(member))
-    for name in ("train", "test"):
-        rows = splits == name
-        scores[rows] = loss_scores(
-            ctx.split(name).y[positions[rows]], ctx.proba[name][positions[rows]]
-        )
+    attacks = list(cfg.get("attacks", list(BASELINE_ATTACKS)))
+    check_config(cfg, str(ctx.training.get("trainer", "standard")))
+    # With any reference attack the population z is held out (even without rmia), so that
+    # the pool, and the cached reference models, are the same whichever of them run.
+    ref_attacks = [a for a in attacks if a in REFERENCE_ATTACKS]
+    plan = plan_audit(
+        len(ctx.split("train")),
+        len(ctx.split("test")),
+        int(cfg.get("max_audit_size", 5000)),
+        ctx.seed,
+        float(cfg.get("rmia_population", 0.5)) if ref_attacks else 0.0,
+    )
+    splits, member, row_ids, y, proba, sensitive = _audit_rows(ctx, plan)
+    notes = [f"audit set: {int(member.sum())} members, {int((1 - member).sum())} non-members"]
+    scores = {a: _BASELINE_FNS[a](proba, y) for a in attacks if a in _BASELINE_FNS}
+    if ref_attacks:
+        from trustbench.suites.privacy_reference import reference_attack_scores
+
+        ref_scores, ref_notes = reference_attack_scores(ctx, cfg, plan, ref_attacks)
+        scores.update(ref_scores)
+        notes += ref_notes
+    scores = {a: scores[a] for a in attacks}  # config order
     counts = ctx.counts("privacy_audit", len(member))
     results: list[MetricResult] = []
-    for fpr in [None, *cfg.get("fpr_levels", [0.01])]:
-        if fpr is None:
-            metric_name, fn, kw = "auc", M.attack_auc, {}
-            definition = M.METRICS["attack_auc"].definition
-        else:
-            metric_name, fn, kw = f"tpr_at_fpr_{fpr:g}", M.tpr_at_fpr, {"fpr": float(fpr)}
-            definition = M.METRICS["tpr_at_fpr"].definition + f" (FPR <= {fpr:g})"
-        results.append(
-            ctx.estimate(
-                FAMILY,
-                f"{ATTACK}/{metric_name}",
-                fn,
-                member,
-                scores,
-                split="train,test",
-                counts=counts,
-                direction="min",
-                definition=definition,
-                **kw,
-            )
+    empirical: dict[str, float] = {}
+    for attack, score in scores.items():
+        metrics, empirical[attack] = _attack_metrics(
+            ctx, cfg, attack, member, score, counts, sensitive
         )
-    results.append(
-        ctx.estimate(
-            FAMILY,
-            f"{ATTACK}/advantage",
-            M.attacker_advantage,
-            member,
-            scores,
-            split="train,test",
-            counts=counts,
-            direction="min",
-            definition=M.METRICS["attacker_advantage"].definition,
+        results += metrics
+    canary_set = getattr(ctx.model, "canaries_", None)
+    if canary_set is not None:
+        from trustbench.suites.privacy_canaries import canary_metrics
+
+        c_metrics, empirical["canary"], c_note = canary_metrics(ctx, cfg, canary_set)
+        results += c_metrics
+        notes.append(c_note)
+    dp_metrics, dp_notes, warnings = dp_guarantee(ctx.training, len(ctx.split("train")), empirical)
+    results += dp_metrics
+    notes += dp_notes
+    roc = []
+    for attack, score in scores.items():
+        r = roc_counts(member, score)
+        roc.append(
+            pd.DataFrame({"attack": attack, "fpr": r.fpr, "tpr": r.tpr, "threshold": r.threshold})
         )
-    )
-    notes = [f"audit set: {int(member.sum())} members, {int((1 - member).sum())} non-members"]
-    if "epsilon" in ctx.training:
-        for key, definition in (
-            (
-                "epsilon",
-                f"DP-SGD epsilon from Opacus's {ctx.training.get('accountant')} accountant",
-            ),
-            ("delta", "DP-SGD delta the epsilon is stated for"),
-        ):
-            results.append(
-                MetricResult(
-                    FAMILY,
-                    f"dp/{key}",
-                    ctx.training[key],
-                    direction="min",
-                    n=len(ctx.split("train")),
-                    split="train",
-                    definition=definition,
-                )
-            )
-    else:
-        notes.append("model not trained with differential privacy: no (epsilon, delta) guarantee")
-    if cfg.get("plots", True):
-        ctx.artifacts["plots/attack_roc.png"] = attack_roc(member, {ATTACK: scores})
+    ctx.artifacts["privacy/roc.parquet"] = pd.concat(roc, ignore_index=True)
+    if cfg.get("plots", True) and scores:
+        from trustbench.plots import attack_roc
+
+        levels = [float(a) for a in cfg.get("fpr_levels", [])]
+        ctx.artifacts["plots/attack_roc.png"] = attack_roc(member, scores, fpr_levels=levels)
     ctx.artifacts["privacy/mia_scores.parquet"] = pd.DataFrame(
-        {"row_id": row_ids, "split": splits, "member": member, ATTACK: scores}
+        {"row_id": row_ids, "split": splits, "member": member, **scores}
     )
-    return SuiteResult(FAMILY, "ok", metrics=results, notes=notes)
+    return SuiteResult(FAMILY, "ok", metrics=results, notes=notes, warnings=warnings)

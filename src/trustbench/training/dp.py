@@ -105,13 +105,15 @@ def train_dp(
         lr=float(trainer_cfg["lr"]),
         weight_decay=float(trainer_cfg.get("weight_decay", 0.0)),
     )
+    mode = str(trainer_cfg["grad_sample_mode"])
     common = dict(
         module=module,
         optimizer=optimizer,
         data_loader=loader,
+        criterion=nn.CrossEntropyLoss(),
         max_grad_norm=float(trainer_cfg["max_grad_norm"]),
         poisson_sampling=bool(trainer_cfg.get("poisson_sampling", True)),
-        grad_sample_mode=str(trainer_cfg["grad_sample_mode"]),
+        grad_sample_mode=mode,
         noise_generator=torch.Generator(device=model.device_).manual_seed(seed),
     )
     with warnings.catch_warnings():
@@ -120,19 +122,23 @@ def train_dp(
         warnings.simplefilter("ignore")
         engine = PrivacyEngine(accountant=str(trainer_cfg["accountant"]), secure_mode=False)
         if trainer_cfg.get("noise_multiplier") is not None:
-            private_module, private_opt, private_loader = engine.make_private(
+            made = engine.make_private(
                 noise_multiplier=float(trainer_cfg["noise_multiplier"]), **common
             )
         else:
-            private_module, private_opt, private_loader = engine.make_private_with_epsilon(
+            made = engine.make_private_with_epsilon(
                 target_epsilon=float(trainer_cfg["target_epsilon"]),
                 target_delta=delta,
                 epochs=epochs,
                 **common,
             )
-    if str(trainer_cfg["grad_sample_mode"]) == "ghost":
-        private_opt, loss_fn = private_opt  # ghost clipping returns (optimizer, criterion)
-    loss_fn = nn.CrossEntropyLoss()
+    if mode == "ghost":
+        # ghost clipping (Opacus >= 1.5) returns a criterion wrapper that runs the two
+        # backward passes of fast gradient clipping: the loss must come from it
+        private_module, private_opt, loss_fn, private_loader = made
+    else:
+        private_module, private_opt, private_loader = made
+        loss_fn = nn.CrossEntropyLoss()
 
     start = time.perf_counter()
     private_module.train()

@@ -1,0 +1,1 @@
+"""Reference models for membership-inference attacks: pools, vectorised training, caching."""

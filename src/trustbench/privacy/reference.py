@@ -1,0 +1,247 @@
+"""Reference models trained by the target's own recipe, and the per-row outputs attacks need.
+
+The recipe is taken from the fitted target itself (``sklearn.base.clone`` keeps every
+hyper-parameter, the preprocessing included, and drops the learned state), so reference
+models are built exactly as the run's ``build_model`` built the target, also for a model
+handed to :func:`trustbench.score` directly. Only the seed and the training rows change.
+
+* torch models (:class:`~trustbench.models.TorchClassifier`): all K train together as one
+  vectorised ensemble (:mod:`trustbench.privacy.ensemble`). The tabular preprocessor is
+  fitted once, on the whole reference pool, so that all K share one encoding (images are
+  used as they are) (a reference
+  model fitted alone would fit it on its own half; the difference is the imputation and
+  scaling statistics of a half versus the pool);
+* scikit-learn models: one clone per reference model, fitted by ``n_jobs`` joblib threads,
+  each with its own preprocessing fitted on its own half (the exact recipe).
+
+What is kept (and cached on disk, never pickled models) is, for each model and row, the
+log-probability of the true class ``log p_y`` and its logit-scaled confidence
+``phi = log(p_y / (1 - p_y))``, computed from logits (torch) or log-probabilities (sklearn).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy.special import logsumexp
+from sklearn.base import clone
+
+from trustbench.models.facade import is_torch_model
+from trustbench.privacy.pool import stack_rows, take_rows
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ReferenceOutputs", "recipe_hash", "reference_outputs", "true_class_stats"]
+
+
+@dataclass
+class ReferenceOutputs:
+    """Per-model, per-row outputs of K reference models.
+
+    Attributes
+    ----------
+    logp : ndarray (K, N)
+        ``log p_k(y | x)`` of each evaluated row.
+    phi : ndarray (K, N)
+        ``log(p_y / (1 - p_y))``.
+    keep : ndarray (K, N) bool
+        Whether the row was in model ``k``'s training set (IN).
+    cached : bool
+        True when loaded from the on-disk cache instead of trained.
+    """
+
+    logp: np.ndarray
+    phi: np.ndarray
+    keep: np.ndarray
+    cached: bool = False
+
+
+def true_class_stats(log_proba: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(log p_y, phi)`` from log-probabilities (or logits) of shape ``(..., n, C)``.
+
+    ``phi = log p_y - log sum_{j != y} p_j`` (Carlini et al. 2022's logit scaling), computed
+    in log space so that confident predictions keep their resolution.
+    """
+    lp = np.asarray(log_proba, dtype=np.float64)
+    lp = lp - logsumexp(lp, axis=-1, keepdims=True)
+    y = np.asarray(y)
+    onehot = np.zeros(lp.shape[-2:], dtype=bool)
+    onehot[np.arange(len(y)), y] = True
+    logp_y = np.where(onehot, lp, 0.0).sum(axis=-1)
+    others = logsumexp(np.where(onehot, -np.inf, lp), axis=-1)
+    return logp_y, logp_y - others
+
+
+def target_stats(model: Any, X: pd.DataFrame, y: np.ndarray, proba: np.ndarray):
+    """``(log p_y, phi)`` of the target: from logits for torch models, else ``log(proba)``."""
+    if is_torch_model(model) and hasattr(model, "logits"):
+        with torch.no_grad():
+            model.module_.eval()
+            logits = model.logits(model.transform(X)).double().cpu().numpy()
+        return true_class_stats(logits, y)
+    with np.errstate(divide="ignore"):
+        lp = np.log(np.clip(proba, np.finfo(np.float64).tiny, 1.0))
+    return true_class_stats(lp, y)
+
+
+def _params_repr(model: Any) -> dict[str, str]:
+    params = clone(model).get_params(deep=True)
+    return {k: repr(v) for k, v in sorted(params.items()) if not hasattr(v, "get_params")}
+
+
+def recipe_hash(model: Any, training: dict[str, Any]) -> str:
+    """Hash of everything that defines how a reference model is trained (not its seed)."""
+    if is_torch_model(model):
+        recipe = {
+            "factory": repr(model.module_factory),
+            "features": repr(model.features),
+            **{k: repr(getattr(model, k)) for k in ("epochs", "batch_size", "lr", "weight_decay")},
+        }
+    else:
+        recipe = _params_repr(model)
+    recipe["trainer"] = str(training.get("trainer", "standard"))
+    blob = json.dumps(recipe, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _model_seeds(seed: int, k_models: int) -> list[int]:
+    return [int(s) for s in np.random.SeedSequence([int(seed), 17]).generate_state(k_models)]
+
+
+def _encoder(model, X_pool):
+    """Encoding shared by every reference model, and a factory of fresh modules."""
+    classes = np.asarray(model.classes_)
+    if getattr(model, "preprocessor_", True) is None:  # image task: pixels as they are
+        enc = model.transform(X_pool)
+        shape = tuple(enc.shape[1:])
+        return (lambda X: model.transform(X)), enc, partial(model._image_module, shape)
+    from trustbench.models.preprocessing import make_preprocessor
+
+    pre = make_preprocessor(model.features).fit(X_pool)
+
+    def encode(X):
+        return torch.as_tensor(np.asarray(pre.transform(X), dtype=np.float32), device=model.device_)
+
+    enc = encode(X_pool)
+    factory = partial(model.module_factory, in_features=enc.shape[1], n_classes=len(classes))
+    return encode, enc, factory
+
+
+def _train_torch(model, X_pool, y_pool, X_eval, y_eval, keep, seeds) -> tuple:
+    from trustbench.privacy.ensemble import predict_ensemble, train_ensemble
+
+    encode, enc, factory = _encoder(model, X_pool)
+    classes = np.asarray(model.classes_)
+    targets = torch.as_tensor(np.searchsorted(classes, y_pool), dtype=torch.long, device=enc.device)
+    base, params, buffers = train_ensemble(
+        factory,
+        enc,
+        targets,
+        [np.flatnonzero(row) for row in keep],
+        seeds,
+        epochs=int(model.epochs),
+        batch_size=int(model.batch_size),
+        lr=float(model.lr),
+        weight_decay=float(model.weight_decay),
+    )
+    logits = predict_ensemble(base, params, buffers, encode(X_eval)).double().cpu().numpy()
+    return true_class_stats(logits, np.searchsorted(classes, y_eval))
+
+
+def _fit_one(model, X_pool, y_pool, rows, seed, X_eval, y_eval):
+    est = clone(model)
+    for key, value in est.get_params(deep=True).items():
+        if key.endswith("random_state") and not hasattr(value, "get_params"):
+            est.set_params(**{key: int(seed) % (2**31)})
+    est.fit(take_rows(X_pool, rows), y_pool[rows])
+    proba = np.zeros((len(X_eval), len(np.unique(y_pool))))
+    proba[:, np.searchsorted(np.unique(y_pool), est.classes_)] = est.predict_proba(X_eval)
+    with np.errstate(divide="ignore"):
+        lp = np.log(np.clip(proba, np.finfo(np.float64).tiny, 1.0))
+    return true_class_stats(lp, np.searchsorted(np.unique(y_pool), y_eval))
+
+
+def _train_sklearn(model, X_pool, y_pool, X_eval, y_eval, keep, seeds, n_jobs) -> tuple:
+    from joblib import Parallel, delayed
+
+    # threads, not processes: no start-up or pickling cost, and scikit-learn releases the GIL
+    # in its numerical kernels; the BLAS pools are already limited to the run's thread budget
+    results = Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(_fit_one)(model, X_pool, y_pool, np.flatnonzero(row), seed, X_eval, y_eval)
+        for row, seed in zip(keep, seeds, strict=True)
+    )
+    return np.stack([r[0] for r in results]), np.stack([r[1] for r in results])
+
+
+def reference_outputs(
+    model: Any,
+    X_pool: pd.DataFrame,
+    y_pool: np.ndarray,
+    X_extra: pd.DataFrame,
+    y_extra: np.ndarray,
+    keep: np.ndarray,
+    *,
+    seed: int,
+    training: dict[str, Any],
+    fingerprint: str,
+    row_keys: Sequence[str],
+    cache_dir: str | Path | None = None,
+    n_jobs: int = 1,
+) -> ReferenceOutputs:
+    """Train (or load) K reference models and evaluate them on the pool and extra rows.
+
+    Parameters
+    ----------
+    model : fitted target model (its recipe is cloned)
+    X_pool, y_pool : the reference pool; model ``k`` trains on rows where ``keep[k]``
+    X_extra, y_extra : rows evaluated but never trained on (the RMIA population)
+    keep : ndarray (K, n_pool) bool
+    seed : int
+        Seeds every reference model's initialisation and data order.
+    training : dict
+        The target's training record (the trainer name enters the recipe hash).
+    fingerprint : str
+        Dataset fingerprint (cache key).
+    row_keys : sequence of str
+        One key per evaluated row (pool then extra), part of the cache key.
+    cache_dir : path, optional
+        Where ``<key>.npz`` files live; None disables the cache.
+    n_jobs : int
+        Processes for scikit-learn reference models.
+    """
+    k_models = keep.shape[0]
+    rows_hash = hashlib.sha256("\n".join(row_keys).encode()).hexdigest()[:16]
+    key_blob = json.dumps(
+        [fingerprint, recipe_hash(model, training), k_models, int(seed), rows_hash]
+    ).encode()
+    key = hashlib.sha256(key_blob).hexdigest()[:24]
+    path = Path(cache_dir) / f"reference_{key}.npz" if cache_dir else None
+    n_extra = len(X_extra)
+    full_keep = np.concatenate([keep, np.zeros((k_models, n_extra), dtype=bool)], axis=1)
+    if path is not None and path.exists():
+        with np.load(path) as stored:
+            log.info("privacy: %d reference models loaded from cache %s", k_models, path)
+            return ReferenceOutputs(stored["logp"], stored["phi"], full_keep, cached=True)
+    seeds = _model_seeds(seed, k_models)
+    X_eval = stack_rows([X_pool, X_extra])
+    y_eval = np.concatenate([y_pool, y_extra])
+    if is_torch_model(model):
+        logp, phi = _train_torch(model, X_pool, y_pool, X_eval, y_eval, keep, seeds)
+    else:
+        logp, phi = _train_sklearn(model, X_pool, y_pool, X_eval, y_eval, keep, seeds, n_jobs)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, logp=logp, phi=phi)
+        tmp.replace(path)  # atomic: parallel jobs never read a half-written file
+    return ReferenceOutputs(logp, phi, full_keep, cached=False)

@@ -1,0 +1,81 @@
+"""DP guarantee beside the empirical audit: epsilon, delta, accountant, and the violation flag."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from trustbench.report import MetricResult
+
+FAMILY = "privacy"
+
+
+def dp_guarantee(
+    training: Mapping[str, Any], n_train: int, empirical: Mapping[str, float]
+) -> tuple[list[MetricResult], list[str], list[str]]:
+    """Metrics, notes and warnings comparing the DP guarantee with empirical lower bounds.
+
+    Parameters
+    ----------
+    training : mapping
+        The trainer's record (``epsilon``, ``delta``, ``accountant`` for DP runs).
+    n_train : int
+    empirical : mapping of attack name to its empirical epsilon lower bound
+
+    Returns
+    -------
+    (metrics, notes, warnings)
+        ``privacy/dp/epsilon``, ``privacy/dp/delta`` and ``privacy/dp/audit_violation`` (1 if
+        any attack's lower bound exceeds the guarantee, else 0) for DP runs; a warning names
+        each violating attack.
+    """
+    if "epsilon" not in training:
+        return (
+            [],
+            ["model not trained with differential privacy: no (epsilon, delta) guarantee"],
+            [],
+        )
+    accountant = training.get("accountant")
+    eps, delta = float(training["epsilon"]), float(training["delta"])
+    metrics = [
+        MetricResult(
+            FAMILY,
+            "dp/epsilon",
+            eps,
+            direction="min",
+            n=n_train,
+            split="train",
+            definition=f"DP-SGD epsilon from Opacus's {accountant} accountant at delta={delta:.3g}",
+        ),
+        MetricResult(
+            FAMILY,
+            "dp/delta",
+            delta,
+            direction="min",
+            n=n_train,
+            split="train",
+            definition="DP-SGD delta the epsilon is stated for",
+        ),
+    ]
+    warnings = [
+        f"warning: empirical epsilon lower bound {bound:.3f} of attack {attack} exceeds the DP "
+        f"guarantee epsilon {eps:.3f}: a bug or a broken guarantee"
+        for attack, bound in empirical.items()
+        if bound == bound and bound > eps
+    ]
+    metrics.append(
+        MetricResult(
+            FAMILY,
+            "dp/audit_violation",
+            1.0 if warnings else 0.0,
+            direction="target:0",
+            n=n_train,
+            split="train,test",
+            definition="1 if any attack's empirical epsilon lower bound exceeds dp/epsilon, else 0",
+        )
+    )
+    notes = [
+        f"DP guarantee: epsilon {eps:.3f} at delta {delta:.3g} ({accountant} accountant); "
+        "empirical lower bounds: " + ", ".join(f"{a} {b:.3f}" for a, b in empirical.items())
+    ]
+    return metrics, notes, warnings

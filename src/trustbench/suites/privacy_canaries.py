@@ -1,0 +1,79 @@
+"""Canary audit metrics: exposure of inserted canaries and the one-run epsilon lower bound."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from trustbench import metrics as M
+from trustbench.privacy.canaries import CanarySet, guess_epsilon_lower_bound
+from trustbench.report import MetricResult
+from trustbench.suites.context import ScoringContext
+from trustbench.suites.privacy_attacks import loss_score
+
+FAMILY = "privacy"
+
+
+def canary_metrics(
+    ctx: ScoringContext, cfg: Mapping[str, Any], canaries: CanarySet
+) -> tuple[list[MetricResult], float, str]:
+    """``privacy/canary/{auc,guess_accuracy,epsilon_lower_bound}`` and a note.
+
+    The score of a canary is the loss attack's ``log p(y_canary | x)`` under the target (a
+    trained-on mislabelled duplicate gets its wrong label predicted more often).
+    """
+    proba = np.asarray(ctx.model.predict_proba(canaries.X), dtype=float)
+    score = loss_score(proba, canaries.y)
+    included = canaries.included.astype(int)
+    m = len(score)
+    k = max(1, round(float(cfg.get("canary_guesses", 0.2)) * m / 2))
+    level = float(cfg.get("epsilon_confidence", 0.95))
+    bound = guess_epsilon_lower_bound(score, canaries.included, k, level)
+    out = []
+    if 0 < included.sum() < m:
+        out.append(
+            ctx.estimate(
+                FAMILY,
+                "canary/auc",
+                M.attack_auc,
+                included,
+                score,
+                split="canaries",
+                counts=ctx.counts("privacy_canaries", m),
+                direction="min",
+                definition="AUC of log p(y_canary|x) separating inserted from held-back canaries",
+            )
+        )
+    out.append(
+        MetricResult(
+            FAMILY,
+            "canary/guess_accuracy",
+            bound["accuracy"],
+            direction="min",
+            n=bound["guesses"],
+            split="canaries",
+            definition=f"correct IN/OUT guesses on the top and bottom {k} canaries",
+        )
+    )
+    out.append(
+        MetricResult(
+            FAMILY,
+            "canary/epsilon_lower_bound",
+            bound["epsilon"],
+            direction="min",
+            n=bound["guesses"],
+            split="canaries",
+            ci_level=level,
+            definition=(
+                "Steinke, Nasr & Jagielski 2023 one-run bound (delta = 0): logit of the one-sided "
+                f"Clopper-Pearson lower bound on the guessing accuracy at {level:g}"
+            ),
+        )
+    )
+    note = (
+        f"canary audit: {int(included.sum())} of {m} mislabelled duplicates inserted into "
+        f"train; {bound['correct']} of {bound['guesses']} guesses correct"
+    )
+    return out, bound["epsilon"], note
