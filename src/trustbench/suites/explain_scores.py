@@ -106,7 +106,7 @@ class Scorer:
             definition=f"OpenXAI PGU, removal form: |f(x) - f(x with only its top {fraction:.0%})|",
         )
         runs = int(self.cfg.get("faithfulness_runs", 32))
-        size = max(1, math.ceil(float(self.cfg.get("faithfulness_subset", 0.25)) * d))
+        size = max(1, math.ceil(float(self.cfg.get("faithfulness_subset", 0.5)) * d))
         rng = np.random.default_rng([self.ctx.seed, 41])
         subsets = ff.random_subsets(rng, runs, len(self.rows), d, size)
         p0 = deletion[:, 0]
