@@ -35,7 +35,9 @@ NOT_RANKED = ("relative_input_stability", "relative_output_stability")
 
 
 def _suite(report):
-    suites = report.suites if isinstance(report.suites, dict) else {s.family: s for s in report.suites}
+    suites = (
+        report.suites if isinstance(report.suites, dict) else {s.family: s for s in report.suites}
+    )
     return suites["explainability"]
 
 
@@ -79,17 +81,29 @@ def _assert_random_worse(suite, expected_metrics):
 
 
 FAMILIES = {
-    "deletion_auc", "insertion_auc", "pgi", "pgu", "faithfulness_correlation", "infidelity",
-    "max_sensitivity", "relative_input_stability", "relative_output_stability",
-    "sparseness", "entropy", "randomisation_similarity",
+    "deletion_auc",
+    "insertion_auc",
+    "pgi",
+    "pgu",
+    "faithfulness_correlation",
+    "infidelity",
+    "max_sensitivity",
+    "relative_input_stability",
+    "relative_output_stability",
+    "sparseness",
+    "entropy",
+    "randomisation_similarity",
 }
 
 
 def test_tabular_gradient_explainer_beats_random_on_every_metric(tabular_report):
     suite = _suite(tabular_report)
     gt = {
-        "gt_feature_agreement", "gt_rank_agreement", "gt_sign_agreement",
-        "gt_pairwise_rank_agreement", "gt_rank_correlation",
+        "gt_feature_agreement",
+        "gt_rank_agreement",
+        "gt_sign_agreement",
+        "gt_pairwise_rank_agreement",
+        "gt_rank_correlation",
     }
     _assert_random_worse(suite, FAMILIES | gt)
 
