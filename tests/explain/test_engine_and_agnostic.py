@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from captum.attr import FeaturePermutation, Lime, ShapleyValues
 from captum._utils.models.linear_model import SkLearnLinearRegression
+from captum.attr import FeaturePermutation, Lime, ShapleyValues
 from tests.explain.toy import ImageModel, TinyCNN, toy_images
 
 from trustbench.data import load
@@ -115,7 +115,7 @@ def test_kernel_shap_sampled_is_efficient_and_close_to_exact(small_numeric):
     )
     np.testing.assert_allclose(sampled.sum(1), exact.sum(1), atol=1e-9)  # f(x) - f(baseline)
     assert np.abs(sampled - exact).max() < 0.3 * np.abs(exact).max()  # 20 of 30 coalitions
-    Z, w = shapley_coalitions(12, 50, np.random.default_rng(0))
+    Z, _ = shapley_coalitions(12, 50, np.random.default_rng(0))
     assert Z.shape == (50, 12) and (Z.sum(1) >= 1).all() and (Z.sum(1) <= 11).all()
 
 
