@@ -133,3 +133,16 @@ def test_group_gap_hand_computed_and_bootstrap_equals_resampling():
 def test_row_mean_skips_undefined_rows():
     assert row_mean(np.array([1.0, np.nan, 3.0])) == pytest.approx(2.0)
     assert np.isnan(row_mean(np.array([np.nan, np.nan])))
+
+
+def test_catalogue_lists_every_explainability_metric_with_its_direction():
+    from trustbench.metrics import METRICS
+    from trustbench.suites.explain_scores import FAMILY
+
+    for name, direction in [
+        ("deletion_auc", "min"),
+        ("insertion_auc", "max"),
+        ("randomisation_similarity", "min"),
+        ("deletion_auc_gap", "target:0"),
+    ]:
+        assert METRICS[name].family == FAMILY and METRICS[name].direction == direction

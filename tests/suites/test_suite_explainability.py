@@ -163,3 +163,12 @@ def test_sklearn_model_gets_model_agnostic_metrics_and_a_note():
     assert not any(n.endswith("randomisation_similarity") for n in names)
     assert any("saliency" in note for note in suite.notes)
     assert any("sanity check not applicable" in note for note in suite.notes)
+
+
+def test_every_logged_metric_is_in_the_catalogue_with_its_direction(tabular_report, image_report):
+    from trustbench.metrics import METRICS
+
+    for report in (tabular_report, image_report):
+        for m in _suite(report).metrics:
+            info = METRICS[m.name.rsplit("/", 1)[1]]
+            assert info.family == "explainability" and info.direction == m.direction, m.name
