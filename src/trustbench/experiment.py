@@ -63,6 +63,7 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
     trainer = cfg["trainer"]["name"]
     TRAINERS.get(trainer)
     library = cfg["model"].get("library")
+    check_image_config(cfg)
     if trainer == "dp" and library != "torch":
         raise ConfigError(
             f"trainer 'dp' (DP-SGD through Opacus) supports torch models only, such as model=mlp; "
@@ -108,6 +109,30 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
                 f"model is a fairlearn-mitigated classifier (thresholds or a mixture of hard "
                 f"predictions); use a model-agnostic explainer (explainer=ablation)"
             )
+
+
+def check_image_config(cfg: Mapping[str, Any]) -> None:
+    """Refuse model/trainer choices that cannot work with the dataset's input kind.
+
+    Raises
+    ------
+    ConfigError
+        For an image-only model (``model.input: image``, such as ``cnn``) on a tabular
+        dataset, or ``trainer=fair`` on an image dataset.
+    """
+    dataset = cfg["dataset"]["name"]
+    is_image = dataset in data_module.IMAGE_DATASETS
+    model = cfg["model"]
+    if model.get("input") == "image" and not is_image:
+        raise ConfigError(
+            f"model '{model.get('name')}' needs an image dataset (dataset one of "
+            f"{list(data_module.IMAGE_DATASETS)}); received dataset '{dataset}'"
+        )
+    if is_image and cfg["trainer"]["name"] == "fair":
+        raise ConfigError(
+            f"trainer 'fair' (fairlearn mitigation) needs tabular features; dataset '{dataset}' "
+            f"is an image dataset: use trainer=standard or trainer=dp"
+        )
 
 
 def dataset_kwargs(cfg: Mapping[str, Any]) -> dict[str, Any]:

@@ -238,7 +238,7 @@ def test_csv_bad_target_names_column(tmp_path):
 
 # ----------------------------------------------------------------------------- load()
 def test_registry_names():
-    assert DATASETS.names() == ["breast_cancer", "csv", "heart", "synthetic"]
+    assert DATASETS.names() == ["breast_cancer", "csv", "digits", "heart", "lesions", "synthetic"]
 
 
 def test_load_unknown_name_did_you_mean():

@@ -53,7 +53,7 @@ def test_cli_unknown_name_is_one_line_and_exit_code_2(tmp_path):
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert lines == [
-        "trustbench: error: Unknown model 'mpl'. Did you mean 'mlp'? Valid choices: gbdt, logreg, mlp."
+        "trustbench: error: Unknown model 'mpl'. Did you mean 'mlp'? Valid choices: cnn, gbdt, logreg, mlp."
     ]
 
 

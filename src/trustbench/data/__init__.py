@@ -12,7 +12,9 @@ from typing import Any
 from trustbench.data.breast_cancer import load_breast_cancer
 from trustbench.data.build import build_task
 from trustbench.data.csv import load_csv
+from trustbench.data.digits import load_digits
 from trustbench.data.heart import load_heart
+from trustbench.data.lesions import load_lesions
 from trustbench.data.synthetic import load_synthetic
 from trustbench.data.task import FeatureSpec, GroundTruth, Split, TaskData
 from trustbench.errors import ConfigError
@@ -20,6 +22,7 @@ from trustbench.registry import Registry, did_you_mean
 
 __all__ = [
     "DATASETS",
+    "IMAGE_DATASETS",
     "FeatureSpec",
     "GroundTruth",
     "Split",
@@ -33,6 +36,11 @@ DATASETS.add("heart", load_heart)
 DATASETS.add("synthetic", load_synthetic)
 DATASETS.add("breast_cancer", load_breast_cancer)
 DATASETS.add("csv", load_csv)
+DATASETS.add("lesions", load_lesions)
+DATASETS.add("digits", load_digits)
+
+#: Datasets whose tasks are image tasks (known before loading, for config checks).
+IMAGE_DATASETS = ("lesions", "digits")
 
 
 def load(name: str, **kwargs: Any) -> TaskData:

@@ -1,4 +1,5 @@
-"""Preprocessing that is part of every tabular model: imputation, scaling, one-hot encoding.
+"""Preprocessing that is part of every model: imputation, scaling, one-hot encoding for
+tabular features; flattening of the pixels for scikit-learn models on image tasks.
 
 It is fitted on the ``train`` split only, as part of the model's own ``fit``.
 """
@@ -11,13 +12,37 @@ import numpy as np
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
+from trustbench.data.images import check_images
 from trustbench.data.task import FeatureSpec
 
 
-def make_preprocessor(features: Sequence[FeatureSpec]) -> ColumnTransformer:
-    """Build the (unfitted) tabular preprocessor for ``features``.
+def is_image_input(features: Sequence[FeatureSpec]) -> bool:
+    """True when ``features`` describe an image task (one feature of kind ``"image"``)."""
+    return any(f.kind == "image" for f in features)
+
+
+def flatten_images(X) -> np.ndarray:
+    """Images ``(n, C, H, W)`` in [0, 1] as a float32 matrix ``(n, C * H * W)`` (checked).
+
+    Raises
+    ------
+    DataError
+        For a batch that is not 4-D, has NaN pixels or pixels outside ``[0, 1]``.
+    """
+    images = check_images(X)
+    return images.reshape(len(images), -1)
+
+
+def make_preprocessor(
+    features: Sequence[FeatureSpec],
+) -> ColumnTransformer | FunctionTransformer:
+    """Build the (unfitted) preprocessor for ``features``.
+
+    Image tasks (one ``image`` feature): a :class:`~sklearn.preprocessing.FunctionTransformer`
+    that flattens the pixels (:func:`flatten_images`), so that any scikit-learn estimator
+    sees one column per pixel; pixels are already on a common [0, 1] scale.
 
     Continuous columns: median imputation with missing-value indicators, then
     standardisation. Categorical columns: missing becomes its own level, then one-hot
@@ -26,13 +51,20 @@ def make_preprocessor(features: Sequence[FeatureSpec]) -> ColumnTransformer:
     Parameters
     ----------
     features : sequence of FeatureSpec
-        The task's features; image features are not tabular and are rejected.
+        The task's features: tabular ones, or exactly one image feature.
 
     Returns
     -------
-    sklearn.compose.ColumnTransformer
+    sklearn.compose.ColumnTransformer or sklearn.preprocessing.FunctionTransformer
         Outputs a dense float array; continuous block first, then categorical.
     """
+    if is_image_input(features):
+        if len(features) != 1:
+            raise ValueError(
+                f"image preprocessing expects exactly one image feature; received "
+                f"{[(f.name, f.kind) for f in features]}"
+            )
+        return FunctionTransformer(flatten_images)
     continuous = [f.name for f in features if f.kind == "continuous"]
     categorical = [f.name for f in features if f.kind == "categorical"]
     unknown = [f.name for f in features if f.kind not in ("continuous", "categorical")]

@@ -1,5 +1,11 @@
 """scikit-learn-style facade over a torch module, with the tabular preprocessing inside.
 
+On image tasks (one feature of kind ``"image"``) there is no preprocessing: ``transform``
+checks the ``(n, C, H, W)`` pixel array and returns it as a float32 tensor, and the module
+gets the images as they are (a module whose factory takes ``in_channels``, such as the
+``cnn``), or flattened (any other factory, such as the ``mlp``, gets
+``in_features = C * H * W`` behind an ``nn.Flatten``).
+
 Suites never care which library trained a model: a :class:`TorchClassifier` has ``fit``,
 ``predict_proba`` and ``predict`` like any scikit-learn classifier, and also exposes its
 differentiable module (``module_``) and the encoded inputs (``transform``) for gradient
@@ -8,6 +14,7 @@ explainers and DP training.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -16,8 +23,13 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from torch import nn
 
+from trustbench.data.images import check_images
 from trustbench.data.task import FeatureSpec
-from trustbench.models.preprocessing import make_preprocessor, output_feature_groups
+from trustbench.models.preprocessing import (
+    is_image_input,
+    make_preprocessor,
+    output_feature_groups,
+)
 
 
 def resolve_device(device: str) -> torch.device:
@@ -33,7 +45,9 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     module_factory : callable
-        ``module_factory(in_features=..., n_classes=...) -> nn.Module`` returning logits.
+        ``module_factory(in_features=..., n_classes=...) -> nn.Module`` returning logits; on
+        image tasks ``module_factory(in_channels=..., n_classes=...)`` when it takes
+        ``in_channels``.
     features : sequence of FeatureSpec
         Input features (for the preprocessor).
     epochs, batch_size, lr, weight_decay : training recipe used by :meth:`fit`
@@ -68,11 +82,21 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     def prepare(self, X: pd.DataFrame, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """Fit the preprocessor on ``X``, build a freshly initialised module, encode the data.
 
-        Returns the encoded inputs and integer targets as tensors on the model's device.
-        Trainers other than the default (e.g. DP-SGD) call this and run their own loop.
+        Returns the encoded inputs and integer targets as tensors on the model's device
+        (images: ``(n, C, H, W)`` float32). Trainers other than the default (e.g. DP-SGD)
+        call this and run their own loop.
         """
         y = np.asarray(y)
         self.classes_ = np.unique(y)
+        if is_image_input(self.features):
+            self.preprocessor_ = None
+            self.feature_groups_ = None  # attributions are per pixel, not per feature
+            self.device_ = resolve_device(self.device)
+            encoded = self.transform(X)
+            torch.manual_seed(self.seed)
+            self.module_ = self._image_module(tuple(encoded.shape[1:])).to(self.device_)
+            targets = torch.as_tensor(np.searchsorted(self.classes_, y), dtype=torch.long)
+            return encoded, targets.to(self.device_)
         self.preprocessor_ = make_preprocessor(self.features).fit(X)
         self.feature_groups_ = output_feature_groups(self.preprocessor_, self.features)
         self.device_ = resolve_device(self.device)
@@ -84,8 +108,27 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         targets = torch.as_tensor(np.searchsorted(self.classes_, y), dtype=torch.long)
         return encoded, targets.to(self.device_)
 
-    def transform(self, X: pd.DataFrame) -> torch.Tensor:
-        """Encode a feature frame with the fitted preprocessor, as a float32 tensor."""
+    def _image_module(self, shape: tuple[int, ...]) -> nn.Module:
+        """The module for images of ``shape = (C, H, W)``: convolutional or flattened."""
+        n_classes = len(self.classes_)
+        try:
+            takes_channels = "in_channels" in inspect.signature(self.module_factory).parameters
+        except (TypeError, ValueError):
+            takes_channels = False
+        if takes_channels:
+            return self.module_factory(in_channels=shape[0], n_classes=n_classes)
+        width = int(np.prod(shape))
+        return nn.Sequential(
+            nn.Flatten(), self.module_factory(in_features=width, n_classes=n_classes)
+        )
+
+    def transform(self, X: pd.DataFrame | np.ndarray) -> torch.Tensor:
+        """Encode a feature frame with the fitted preprocessor, as a float32 tensor.
+
+        Image tasks: the checked ``(n, C, H, W)`` pixels as a float32 tensor on ``device_``.
+        """
+        if self.preprocessor_ is None:
+            return torch.as_tensor(check_images(X), device=self.device_)
         encoded = self.preprocessor_.transform(X)
         return torch.as_tensor(np.asarray(encoded, dtype=np.float32), device=self.device_)
 
@@ -120,6 +163,9 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities, shape ``(n, n_classes)``, computed in chunks."""
         self.module_.eval()
         encoded = self.transform(X)
+        # Bound the rows per call by their size too (an image row holds C * H * W inputs).
+        row_size = max(1, int(np.prod(encoded.shape[1:])))
+        chunk_size = max(1, min(int(chunk_size), 2**22 // row_size))
         parts = [
             torch.softmax(self.module_(encoded[i : i + chunk_size]), dim=1).double().cpu()
             for i in range(0, len(encoded), chunk_size)

@@ -11,6 +11,11 @@ proba_<k>``) so that each number can be recomputed without the model.
 metric is the weighted metric, and its replicates use ``counts * weights``; the reported ``n``
 is Kish's effective sample size of the weights. ``noise`` runs the model again on the test
 rows with Gaussian noise added to the continuous features.
+
+On image tasks ``noise``, ``blur`` and ``contrast`` corrupt the test images
+(:mod:`trustbench.data.image_shifts`) and run the model again (corruption robustness);
+``label_prior`` reweights as on tabular data; ``covariate`` (a tabular feature) is skipped
+with a note, as are ``blur`` and ``contrast`` on tabular tasks.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from trustbench import metrics as M
+from trustbench.data import image_shifts as IS
 from trustbench.data import shifts as S
 from trustbench.errors import ConfigError, DataError
 from trustbench.models import check_proba
@@ -48,16 +54,22 @@ MEANING = {
     "covariate": "rows reweighted by exp(s z) on feature '{feature}' (mean shift of s SDs)",
     "label_prior": "rows reweighted so that the positive-class log-odds move by s",
     "noise": "Gaussian noise of s x train SD added to every continuous feature",
+    "image_noise": "Gaussian noise of s x train pixel SD added to every pixel (clipped to [0, 1])",
+    "blur": "Gaussian blur of sigma s pixels on every image",
+    "contrast": "image contrast reduced to x' = m + (x - m) / (1 + s), m the image mean",
 }
+#: Every shift kind: the tabular ones and the image corruptions.
+ALL_SHIFT_KINDS = tuple(dict.fromkeys((*S.SHIFT_KINDS, *IS.IMAGE_SHIFT_KINDS)))
+IMAGE_ONLY_KINDS = tuple(k for k in IS.IMAGE_SHIFT_KINDS if k not in S.SHIFT_KINDS)
 
 
 def check_shift_config(cfg: Mapping[str, Any]) -> None:
     """Raise ConfigError for an unknown kind or metric, or a severity that is not a number."""
     for kind in cfg.get("kinds", []) or []:
-        if kind not in S.SHIFT_KINDS:
+        if kind not in ALL_SHIFT_KINDS:
             raise ConfigError(
                 "suite.generalization.shifts.kinds: "
-                + unknown_name_message("shift", str(kind), S.SHIFT_KINDS)
+                + unknown_name_message("shift", str(kind), ALL_SHIFT_KINDS)
             )
     for metric in cfg.get("metrics", DEFAULT_SHIFT_METRICS) or []:
         if metric not in SHIFT_METRICS:
@@ -88,6 +100,11 @@ def _feature(ctx: ScoringContext, name: str | None) -> str | None:
     return name
 
 
+def _meaning(kind: str, is_image: bool, feature: str | None) -> str:
+    key = "image_noise" if is_image and kind == "noise" else kind
+    return MEANING[key].format(feature=feature)
+
+
 def _metric(name: str, n_bins: int):
     if name == "ece":
         return lambda y, p, weights: M.expected_calibration_error(y, p, weights, n_bins)
@@ -114,8 +131,12 @@ def shift_results(
     results: list[MetricResult] = []
     curves: dict[str, dict[str, tuple[list, list, list]]] = {m: {} for m in metrics}
     tables: list[pd.DataFrame] = []
+    is_image = ctx.task.is_image
     for kind in kinds:
-        if kind in ("covariate", "noise") and feature is None:
+        if kind in IMAGE_ONLY_KINDS and not is_image:
+            notes.append(f"{kind} shift skipped: dataset '{ctx.task.name}' is not an image task")
+            continue
+        if (kind == "covariate" or (kind == "noise" and not is_image)) and feature is None:
             notes.append(
                 f"{kind} shift skipped: dataset '{ctx.task.name}' has no continuous feature"
             )
@@ -129,12 +150,17 @@ def shift_results(
                 elif kind == "label_prior":
                     w = S.label_shift_weights(y, severity, ctx.task.n_classes)
                 else:
-                    X = S.gaussian_noise(test.X, train.X, ctx.task.features, severity, ctx.seed)
+                    if is_image:
+                        X = IS.corrupt(test.X, kind, severity, train.X, ctx.seed)
+                    else:
+                        X = S.gaussian_noise(
+                            test.X, train.X, ctx.task.features, severity, ctx.seed
+                        )
                     p = check_proba(
                         predict_proba(ctx.model, X, test.sensitive),
                         len(y),
                         ctx.task.n_classes,
-                        where=f"predict_proba on 'test' with noise severity {severity:g}",
+                        where=f"predict_proba on 'test' with {kind} severity {severity:g}",
                     )
                 ess = S.effective_sample_size(w)
                 frame = {"row_id": test.row_id, "kind": kind, "severity": severity}
@@ -149,7 +175,7 @@ def shift_results(
                         row,
                         direction=M.METRICS[metric].direction,
                         definition=f"{metric} on the test split under a {kind} shift of "
-                        f"severity {severity:g}: {MEANING[kind].format(feature=feature)}",
+                        f"severity {severity:g}: {_meaning(kind, is_image, feature)}",
                         n=round(ess),
                         split="test",
                         note=None if np.isfinite(row[0]) else f"undefined under {kind} shift",

@@ -136,6 +136,9 @@ def train_dp(
 
     start = time.perf_counter()
     private_module.train()
+    # Opacus's per-sample-gradient hooks fire on the first layer, whose input (the data)
+    # needs no gradient; torch warns about that on every step. Expected, so silenced.
+    warnings.filterwarnings("ignore", message="Full backward hook is firing", category=UserWarning)
     steps = 0
     for _ in range(epochs):
         for batch_x, batch_y in private_loader:

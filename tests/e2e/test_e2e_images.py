@@ -1,0 +1,110 @@
+"""End to end on image tasks: lesions + cnn logged to MLflow (every family but
+explainability), the logged model reloads, shift numbers recompute from their artifact;
+lesions + cnn under DP; digits + logreg."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as skm
+from tests.conftest import compose_config
+
+from trustbench.data import load
+from trustbench.experiment import run_experiment
+from trustbench.report import FAMILIES
+
+LESIONS = ["dataset=lesions", "dataset.n_samples=300", "dataset.n_ood=80", "dataset.size=16"]
+SHIFTS = "suite.generalization.shifts.severities=[1.0]"
+
+
+@pytest.fixture(scope="module")
+def lesions_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("lesions_run")
+    cfg = compose_config([*LESIONS, "model=cnn", SHIFTS], tracking_dir=tmp)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp)
+        result = run_experiment(cfg)
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{tmp}/mlflow.db")
+    run = client.get_run(result.run_id)
+    local = Path(client.download_artifacts(result.run_id, "", str(tmp / "artifacts")))
+    return result, run, local
+
+
+def test_lesions_cnn_logs_every_family_but_explainability(lesions_run):
+    _, run, local = lesions_run
+    assert run.info.status == "FINISHED"
+    families = {key.split("/")[0] for key in run.data.metrics}
+    assert families == set(FAMILIES) - {"explainability"}
+    tags = run.data.tags
+    for family in ("performance", "fairness", "generalization", "privacy"):
+        assert tags[f"trustbench.suite.{family}.status"] == "ok"
+    assert tags["trustbench.suite.explainability.status"] == "not_applicable"
+    metrics = run.data.metrics
+    for name in (
+        "performance/roc_auc",
+        "fairness/sex/demographic_parity_difference",
+        "generalization/ood_roc_auc",
+        "generalization/site/D/accuracy",
+        "generalization/shift/noise/1/accuracy",
+        "generalization/shift/blur/1/roc_auc",
+        "generalization/shift/contrast/1/ece",
+        "generalization/shift/label_prior/1/accuracy",
+        "privacy/loss_threshold/auc",
+    ):
+        assert name in metrics, name
+    assert not any(k.startswith("generalization/shift/covariate/") for k in metrics)
+    predictions = pd.read_parquet(local / "predictions.parquet")
+    assert set(predictions["split"]) == {"train", "test", "ood"}
+    assert {"sensitive_sex", "sensitive_age_group", "site"} <= set(predictions.columns)
+
+
+def test_shift_numbers_recompute_from_the_artifact(lesions_run):
+    _, run, local = lesions_run
+    shifts = pd.read_parquet(local / "generalization/shifts.parquet")
+    for kind in ("noise", "blur", "contrast"):
+        rows = shifts.query("kind == @kind")
+        accuracy = skm.accuracy_score(
+            rows["y_true"], rows[["proba_0", "proba_1"]].to_numpy().argmax(1)
+        )
+        assert run.data.metrics[f"generalization/shift/{kind}/1/accuracy"] == pytest.approx(
+            accuracy
+        )
+
+
+def test_logged_cnn_reloads_and_reproduces_the_predictions(lesions_run):
+    result, run, local = lesions_run
+    mlflow.set_tracking_uri(result.report.run["tracking_uri"])
+    models = mlflow.search_logged_models(
+        experiment_ids=[run.info.experiment_id],
+        filter_string=f"source_run_id = '{run.info.run_id}'",
+        output_format="list",
+    )
+    model = mlflow.sklearn.load_model(f"models:/{models[0].model_id}")
+    task = load("lesions", seed=0, n_samples=300, n_ood=80, size=16)
+    predictions = pd.read_parquet(local / "predictions.parquet").query("split == 'ood'")
+    np.testing.assert_allclose(
+        model.predict_proba(task.ood.X), predictions[["proba_0", "proba_1"]].to_numpy(), atol=1e-6
+    )
+
+
+def test_lesions_cnn_trains_under_dp():
+    off = ["suite.fairness.enabled=false", "suite.generalization.enabled=false"]
+    cfg = compose_config([*LESIONS, "model=cnn", "trainer=dp", "trainer.epochs=2", *off])
+    result = run_experiment(cfg, track=False)
+    assert result.report.run["training"]["epsilon"] <= 3.0 + 1e-6
+    privacy = {m.name: m.value for m in result.report.suites["privacy"].metrics}
+    assert privacy["dp/epsilon"] == pytest.approx(result.report.run["training"]["epsilon"])
+
+
+def test_digits_with_logreg_scores_without_fairness():
+    cfg = compose_config(["dataset=digits", SHIFTS])
+    report = run_experiment(cfg, track=False).report
+    assert report.suites["fairness"].status == "not_applicable"
+    performance = {m.name: m.value for m in report.suites["performance"].metrics}
+    assert performance["accuracy"] > 0.9
+    general = {m.name for m in report.suites["generalization"].metrics}
+    assert {"ood_accuracy", "accuracy_drop", "shift/blur/1/accuracy"} <= general
