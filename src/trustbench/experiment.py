@@ -86,7 +86,11 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
         if name not in PRIVACY_ATTACKS:
             raise ConfigError(unknown_name_message("attack", name, list(PRIVACY_ATTACKS)))
     explainers = suite["explainability"]
-    for name in [*explainers.get("explainers", []), *explainers.get("baselines", [])]:
+    for name in [
+        *explainers.get("explainers", []),
+        *(explainers.get("gradient_explainers") or []),
+        *explainers.get("baselines", []),
+    ]:
         EXPLAINERS.get(name)
     for name in explainers.get("explainers", []):
         if (

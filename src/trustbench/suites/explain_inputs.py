@@ -100,7 +100,7 @@ class Perturbed:
 def perturb(
     rows: ExplainedRows, m: int, samples: int, radius: float, stds: pd.Series | None, seed: int
 ) -> Perturbed:
-    """Uniform noise ``U(-radius, radius)``: on every pixel (images), or on every continuous
+    """Uniform noise ``U(-radius, radius)``: on every pixel (images, clipped to [0, 1]), or on every continuous
     column in units of its train standard deviation (tabular; categorical columns unchanged,
     missing values stay missing)."""
     rng = np.random.default_rng([seed, 31])
@@ -108,6 +108,7 @@ def perturb(
     if rows.image:
         x = rows.X[:m]
         noisy = x[None] + rng.uniform(-radius, radius, size=(samples, *x.shape)).astype(x.dtype)
+        noisy = np.clip(noisy, 0.0, 1.0)  # the image contract: pixels in [0, 1]
         flat = noisy.reshape(samples * m, *x.shape[1:])
         return Perturbed(flat, target, noisy.reshape(samples, m, -1), x.reshape(m, -1))
     X = rows.head(m)

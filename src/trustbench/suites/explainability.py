@@ -46,10 +46,12 @@ def agreement_k(top_k: int | None, truth: np.ndarray) -> int:
     return max(1, min(int(np.ceil(d / 4)), int(np.count_nonzero(truth))))
 
 
-def explainer_names(cfg: Mapping[str, Any]) -> list[str]:
-    """The explainers to evaluate: ``suite.explainability.explainers`` then the baselines, deduplicated."""
+def explainer_names(cfg: Mapping[str, Any], torch_model: bool = False) -> list[str]:
+    """The explainers to evaluate, deduplicated: ``suite.explainability.explainers``, then
+    ``gradient_explainers`` when the model is a torch model, then the ``baselines``."""
     names: list[str] = []
-    for name in [*cfg.get("explainers", []), *cfg.get("baselines", [])]:
+    extra = list(cfg.get("gradient_explainers") or []) if torch_model else []
+    for name in [*cfg.get("explainers", []), *extra, *cfg.get("baselines", [])]:
         if name not in names:
             names.append(str(name))
     return names
@@ -70,7 +72,8 @@ def explainer_options(cfg: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 def explainability_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
     task = ctx.task
-    names = explainer_names(cfg)
+    torch_model = is_torch_model(ctx.model)
+    names = explainer_names(cfg, torch_model)
     if not names:
         raise ConfigError("suite.explainability.explainers is empty; name at least one explainer")
     rows = select_rows(task, ctx.y_pred("test"), int(cfg.get("n_rows", 200)), ctx.seed)
@@ -82,7 +85,6 @@ def explainability_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteRe
     truth = None
     if task.ground_truth is not None and not rows.image:
         truth = task.ground_truth.feature_importance
-    torch_model = is_torch_model(ctx.model)
     notes: list[str] = []
     attributions_out: dict[str, np.ndarray] = {"row_id": rows.row_id, "target": rows.target}
     maps: dict[str, np.ndarray] = {}
