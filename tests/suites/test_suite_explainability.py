@@ -22,6 +22,8 @@ SMALL = {
         "explainers": ["integrated_gradients", "saliency"],
         "baselines": ["random"],
         "n_rows": 40,
+        "image_rows": 40,
+        "sanity_cascade": True,
         "robustness_rows": 20,
         "robustness_samples": 4,
         "sanity_rows": 20,
@@ -131,6 +133,10 @@ def test_group_gaps_and_artifacts(image_report):
     assert npz["masks"].shape == (40, 16, 16)
     assert npz["row_id"].shape == (40,)
     assert "plots/attribution_maps.png" in image_report.artifacts
+    cascade = npz["integrated_gradients/mprt_cascade"]
+    assert len(cascade) == 4  # conv, conv, groupnorm, linear: output layer first
+    final = _by_metric(suite, "integrated_gradients")["randomisation_similarity"].value
+    assert cascade[-1] == pytest.approx(final)
     for m in suite.metrics:
         assert np.isfinite(m.value), m.name
         assert m.ci_low <= m.value + 1e-12 and m.value <= m.ci_high + 1e-12, m.name

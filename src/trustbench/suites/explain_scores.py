@@ -270,11 +270,19 @@ class Scorer:
         X, target = self.rows.head(m), self.rows.target[:m]
         cascade = []
         last = None
+        every_step = bool(self.cfg.get("sanity_cascade", False))
+        n_layers = 0
+        model = None
         for _, model in cascading_randomisations(self.ctx.model, self.ctx.seed):
+            n_layers += 1
+            if every_step:  # the model is randomised in place: explain it at this step
+                last = np.asarray(make(model).attribute(X, target), dtype=float)
+                cascade.append(sn.spearman_rows(np.abs(a[:m]), np.abs(last)))
+        if model is None:
+            return
+        if not every_step:  # the fully randomised model only: one explanation pass
             last = np.asarray(make(model).attribute(X, target), dtype=float)
             cascade.append(sn.spearman_rows(np.abs(a[:m]), np.abs(last)))
-        if last is None:
-            return
         per_row = np.concatenate([cascade[-1], np.full(n - m, np.nan)])
         self.extra[f"{e}/mprt_cascade"] = np.nanmean(np.asarray(cascade), axis=1)
         self.add(
@@ -284,7 +292,7 @@ class Scorer:
             direction="min",
             n=m,
             definition=f"MPRT: Spearman of |a| before/after top-down cascading randomisation of "
-            f"all {len(cascade)} layers, {m} rows (Adebayo et al. 2018)",
+            f"all {n_layers} layers, {m} rows (Adebayo et al. 2018)",
         )
         threshold = float(self.cfg.get("sanity_threshold", 0.5))
         value = self.results[-1].value

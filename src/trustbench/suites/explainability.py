@@ -76,7 +76,8 @@ def explainability_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteRe
     names = explainer_names(cfg, torch_model)
     if not names:
         raise ConfigError("suite.explainability.explainers is empty; name at least one explainer")
-    rows = select_rows(task, ctx.y_pred("test"), int(cfg.get("n_rows", 200)), ctx.seed)
+    n_rows = cfg.get("image_rows", 64) if task.is_image else cfg.get("n_rows", 200)
+    rows = select_rows(task, ctx.y_pred("test"), int(n_rows), ctx.seed)
     chunk = chunk_rows(cfg, rows)
     engine = MaskedForward(ctx.model, rows.X, rows.baseline, rows.target, task.n_classes, chunk)
     scorer = Scorer(
