@@ -9,6 +9,7 @@ spread over their pixels (divided by the patch area) to give ``(n, H, W)`` maps.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from math import comb
 from typing import Any
 
@@ -19,7 +20,7 @@ from trustbench.explain.engine import MaskedForward
 from trustbench.explain.segments import default_patch, patch_segments, to_pixels
 
 
-class MaskExplainer:
+class MaskExplainer(ABC):
     """Shared set-up: the engine over the explained rows, and per-pixel output for images.
 
     Parameters
@@ -78,8 +79,9 @@ class MaskExplainer:
             return to_pixels(values, engine.segments)
         return values
 
+    @abstractmethod
     def attribute_features(self, engine: MaskedForward) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must define attribute_features")
+        """Attributions ``(n, d)`` over the engine's features (columns or image patches)."""
 
 
 class AblationExplainer(MaskExplainer):
@@ -107,30 +109,24 @@ class PermutationExplainer(MaskExplainer):
 
     name = "permutation"
 
-    def attribute(self, X: Any, target: np.ndarray) -> np.ndarray:
-        n = len(target)
+    def attribute_features(self, engine: MaskedForward) -> np.ndarray:
+        X, target = engine.X, engine.target
+        n, d = len(target), engine.n_features
         if n < 2:
             raise ValueError(f"permutation explainer needs at least 2 rows; received {n}")
-        first = self.engine(X, target, baseline=self.baseline)
-        d = first.n_features
         generator = torch.Generator().manual_seed(self.seed)
         identity = torch.arange(n)
-        perms = []
-        for _ in range(d):  # one permutation per feature, as Captum (loop over features)
+        p0 = engine(np.zeros((1, d), bool))[0]
+        out = np.empty((n, d))
+        for j in range(d):  # one permutation per feature, drawn in Captum's order
             perm = torch.randperm(n, generator=generator)
             while bool((perm == identity).all()):
                 perm = torch.randperm(n, generator=generator)
-            perms.append(perm.numpy())
-        p0 = first(np.zeros((1, d), bool))[0]
-        out = np.empty((n, d))
-        for j, perm in enumerate(perms):  # loop over features; each pass is batched over rows
+            perm = perm.numpy()
             shuffled = X.iloc[perm].reset_index(drop=True) if hasattr(X, "iloc") else X[perm]
-            engine = self.engine(X, target, baseline=shuffled)
             mask = np.zeros((1, d), bool)
-            mask[0, j] = True
-            out[:, j] = p0 - engine(mask)[0]
-        if first.segments is not None:
-            return to_pixels(out, first.segments)
+            mask[0, j] = True  # each pass is batched over the rows
+            out[:, j] = p0 - self.engine(X, target, baseline=shuffled)(mask)[0]
         return out
 
 

@@ -10,6 +10,7 @@ the baseline image (black by default). Inputs are processed in chunks of ``chunk
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from trustbench.errors import ConfigError
 from trustbench.models import is_torch_model
 
 
-class GradientExplainer:
+class GradientExplainer(ABC):
     """Base class: ``Explainer(model, baseline=..., ...).attribute(X, target)``.
 
     Parameters
@@ -49,8 +50,9 @@ class GradientExplainer:
         self.chunk_size = int(chunk_size)
         self.options = options
 
-    def _method(self):  # the Captum attribution object
-        raise NotImplementedError
+    @abstractmethod
+    def _method(self) -> Any:
+        """The Captum attribution object over ``model.module_``."""
 
     def _kwargs(self, inputs: torch.Tensor, base: torch.Tensor | None, n: int) -> dict:
         return {}
