@@ -140,9 +140,14 @@ def random_subsets(rng: np.random.Generator, n_runs: int, n: int, d: int, size: 
     """Random feature subsets as masks ``(n_runs, n, d)``: each (run, row) removes ``size``
     features drawn uniformly without replacement (independently per row and run)."""
     size = int(min(max(size, 1), d))
-    keys = rng.random((n_runs, n, d))
-    ranks = np.argsort(np.argsort(keys, axis=2), axis=2)
-    return ranks < size
+    keys = rng.random((n_runs, n, d), dtype=np.float32)
+    masks = np.zeros((n_runs, n, d), dtype=bool)
+    if size == d:
+        masks[:] = True
+        return masks
+    chosen = np.argpartition(keys, size - 1, axis=2)[..., :size]  # the size smallest keys
+    np.put_along_axis(masks, chosen, True, axis=2)
+    return masks
 
 
 def subset_sums(attributions: np.ndarray, masks: np.ndarray) -> np.ndarray:
