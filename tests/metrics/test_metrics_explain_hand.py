@@ -146,3 +146,9 @@ def test_catalogue_lists_every_explainability_metric_with_its_direction():
         ("deletion_auc_gap", "target:0"),
     ]:
         assert METRICS[name].family == FAMILY and METRICS[name].direction == direction
+
+
+def test_group_gap_is_undefined_with_a_single_group():
+    s = np.array([0.1, 0.3, 0.6])
+    g = np.array(["a", "a", "b"])
+    assert np.isnan(group_gap(s, g, weights=np.array([1, 1, 0])))
