@@ -140,13 +140,15 @@ def random_subsets(rng: np.random.Generator, n_runs: int, n: int, d: int, size: 
     """Random feature subsets as masks ``(n_runs, n, d)``: each (run, row) removes ``size``
     features drawn uniformly without replacement (independently per row and run)."""
     size = int(min(max(size, 1), d))
-    keys = rng.random((n_runs, n, d), dtype=np.float32)
-    masks = np.zeros((n_runs, n, d), dtype=bool)
+    keys = rng.random((n_runs, n, d))
     if size == d:
-        masks[:] = True
-        return masks
-    chosen = np.argpartition(keys, size - 1, axis=2)[..., :size]  # the size smallest keys
-    np.put_along_axis(masks, chosen, True, axis=2)
+        return np.ones((n_runs, n, d), dtype=bool)
+    kth = np.partition(keys, size - 1, axis=2)[..., size - 1 : size]
+    masks = keys <= kth  # the size smallest keys (one partition, no sort)
+    if not (masks.sum(axis=2) == size).all():  # tied keys (practically never): exact fallback
+        chosen = np.argpartition(keys, size - 1, axis=2)[..., :size]
+        masks = np.zeros((n_runs, n, d), dtype=bool)
+        np.put_along_axis(masks, chosen, True, axis=2)
     return masks
 
 
