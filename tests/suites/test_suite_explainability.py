@@ -178,3 +178,26 @@ def test_every_logged_metric_is_in_the_catalogue_with_its_direction(tabular_repo
         for m in _suite(report).metrics:
             info = METRICS[m.name.rsplit("/", 1)[1]]
             assert info.family == "explainability" and info.direction == m.direction, m.name
+
+
+def test_robustness_is_skipped_with_a_note_without_continuous_features():
+    import dataclasses
+
+    task = load("synthetic", seed=0, n_samples=300)
+    keep = [f for f in task.features if f.kind != "continuous"]
+    names = [f.name for f in keep]
+    splits = {k: dataclasses.replace(s, X=s.X[names]) for k, s in task.splits.items()}
+    task = dataclasses.replace(task, features=keep, splits=splits, ground_truth=None)
+    model = build_model(
+        {
+            "name": "logreg",
+            "library": "sklearn",
+            "estimator": {"_target_": "sklearn.linear_model.LogisticRegression", "max_iter": 200},
+        },
+        task.features,
+    ).fit(task.train.X, task.train.y)
+    config = {"bootstrap": {"n_resamples": 20}, "explainability": {"n_rows": 10}}
+    suite = _suite(score(model, task, suites=["explainability"], config=config, seed=0))
+    assert suite.status == "ok"
+    assert not any("stability" in m.name or "sensitivity" in m.name for m in suite.metrics)
+    assert any("no continuous feature" in note for note in suite.notes)

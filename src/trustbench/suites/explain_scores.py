@@ -45,6 +45,7 @@ class Scorer:
     stds: Any
     results: list[MetricResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     def add(self, name: str, fn: Callable, *args: Any, direction: str, definition: str, **kw: Any):
@@ -212,9 +213,13 @@ class Scorer:
         )
 
     # -- robustness ---------------------------------------------------------------------
-    def robustness(self, e: str, explainer: Any, a: np.ndarray) -> np.ndarray:
+    def robustness(self, e: str, explainer: Any, a: np.ndarray) -> np.ndarray | None:
         """Max-sensitivity, RIS, ROS on the first ``robustness_rows`` rows; returns the
         per-row max-sensitivity (NaN beyond those rows)."""
+        if not self.rows.image and (self.stds is None or len(self.stds) == 0):
+            if not any("robustness" in note for note in self.notes):
+                self.notes.append("robustness metrics skipped: no continuous feature to perturb")
+            return None
         n = len(self.rows)
         m = min(n, int(self.cfg.get("robustness_rows", 50)))
         samples = int(self.cfg.get("robustness_samples", 8))

@@ -148,4 +148,5 @@ def explainability_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteRe
         ctx.artifacts["plots/attribution_maps.png"] = attribution_maps(
             rows.X, maps, rows.masks, n_examples=int(cfg.get("n_maps", 4))
         )
+    notes += scorer.notes
     return SuiteResult(FAMILY, "ok", metrics=scorer.results, notes=notes, warnings=scorer.warnings)
