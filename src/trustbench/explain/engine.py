@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from trustbench.explain.perturb import masked_copies
 from trustbench.models import check_proba, is_torch_model
 
 
@@ -160,18 +161,7 @@ class MaskedForward:
         return out.reshape(-1, *x.shape[1:]).astype(x.dtype, copy=False)
 
     def _mix_frame(self, masks: np.ndarray) -> pd.DataFrame:
-        X, base = self.X, self.baseline
-        s = masks.shape[0]
-        columns = {}
-        for j, column in enumerate(X.columns):  # loop over columns, not rows
-            original = np.tile(X[column].to_numpy(), s)
-            if len(base) == len(X) and len(X) > 1:
-                fill = np.tile(base[column].to_numpy(), s)
-            else:
-                fill = np.full(len(original), base[column].iloc[0], dtype=object)
-            replace = masks[:, :, j].reshape(-1)
-            columns[column] = np.where(replace, fill, original)
-        return pd.DataFrame(columns, columns=X.columns).astype(X.dtypes.to_dict())
+        return masked_copies(self.X, self.baseline, masks)
 
     # -- plain predictions --------------------------------------------------------------
     def proba(self, inputs: pd.DataFrame | np.ndarray) -> np.ndarray:
