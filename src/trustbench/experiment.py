@@ -89,7 +89,11 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
 
     check_privacy_config(suite.get("privacy", {}) or {}, trainer)
     explainers = suite["explainability"]
-    for name in [*explainers.get("explainers", []), *explainers.get("baselines", [])]:
+    for name in [
+        *explainers.get("explainers", []),
+        *(explainers.get("gradient_explainers") or []),
+        *explainers.get("baselines", []),
+    ]:
         EXPLAINERS.get(name)
     for name in explainers.get("explainers", []):
         if (

@@ -19,12 +19,19 @@ from trustbench.report import FAMILIES
 
 LESIONS = ["dataset=lesions", "dataset.n_samples=300", "dataset.n_ood=80", "dataset.size=16"]
 SHIFTS = "suite.generalization.shifts.severities=[1.0]"
+EXPLAIN = [
+    "suite.explainability.image_rows=16",
+    "suite.explainability.faithfulness_runs=8",
+    "suite.explainability.robustness_rows=8",
+    "suite.explainability.robustness_samples=2",
+    "suite.explainability.sanity_rows=8",
+]
 
 
 @pytest.fixture(scope="module")
 def lesions_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("lesions_run")
-    cfg = compose_config([*LESIONS, "model=cnn", SHIFTS], tracking_dir=tmp)
+    cfg = compose_config([*LESIONS, "model=cnn", SHIFTS, *EXPLAIN], tracking_dir=tmp)
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(tmp)
         result = run_experiment(cfg)
@@ -34,16 +41,34 @@ def lesions_run(tmp_path_factory):
     return result, run, local
 
 
-def test_lesions_cnn_logs_every_family_but_explainability(lesions_run):
+def test_lesions_cnn_logs_every_family(lesions_run):
     _, run, local = lesions_run
     assert run.info.status == "FINISHED"
     families = {key.split("/")[0] for key in run.data.metrics}
-    assert families == set(FAMILIES) - {"explainability"}
+    assert families == set(FAMILIES)
     tags = run.data.tags
-    for family in ("performance", "fairness", "generalization", "privacy"):
+    for family in FAMILIES:
         assert tags[f"trustbench.suite.{family}.status"] == "ok"
-    assert tags["trustbench.suite.explainability.status"] == "not_applicable"
     metrics = run.data.metrics
+    # localisation, faithfulness, robustness, complexity and sanity for saliency, IG and random
+    for explainer in ("saliency", "integrated_gradients", "random"):
+        for name in (
+            "pointing_game",
+            "relevance_mass_accuracy",
+            "relevance_rank_accuracy",
+            "deletion_auc",
+            "insertion_auc",
+            "faithfulness_correlation",
+            "infidelity",
+            "max_sensitivity",
+            "relative_input_stability",
+            "sparseness",
+            "entropy",
+            "randomisation_similarity",
+        ):
+            key = f"explainability/{explainer}/{name}"
+            assert key in metrics and f"{key}/ci_low" in metrics, key
+    assert (local / "plots" / "attribution_maps.png").exists()
     for name in (
         "performance/roc_auc",
         "fairness/sex/demographic_parity_difference",

@@ -9,8 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trustbench.models import check_proba
-
 
 def feature_baseline(X_train: pd.DataFrame) -> pd.DataFrame:
     """One-row frame of reference values: median of continuous columns, mode of the others.
@@ -34,7 +32,7 @@ def masked_copies(X: pd.DataFrame, baseline: pd.DataFrame, masks: np.ndarray) ->
     Parameters
     ----------
     X : DataFrame, n rows and d columns
-    baseline : one-row DataFrame with the same columns
+    baseline : DataFrame with the same columns and 1 row (shared) or n rows (one per row)
     masks : bool array, shape (S, n, d)
         ``masks[s, i, j]`` replaces cell (i, j) in copy ``s``.
 
@@ -43,13 +41,16 @@ def masked_copies(X: pd.DataFrame, baseline: pd.DataFrame, masks: np.ndarray) ->
     DataFrame of ``S * n`` rows, copy-major (rows ``s * n .. s * n + n - 1`` are copy ``s``).
     """
     n_copies = masks.shape[0]
+    per_row = len(baseline) == len(X) and len(X) > 1
     columns = {}
-    for j, column in enumerate(X.columns):
+    for j, column in enumerate(X.columns):  # a loop over columns, never over rows
         original = np.tile(X[column].to_numpy(), n_copies)
+        if per_row:
+            fill = np.tile(baseline[column].to_numpy(), n_copies)
+        else:
+            fill = np.full(len(original), baseline[column].iloc[0], dtype=object)
         replace = masks[:, :, j].reshape(-1)
-        filled = original.copy()
-        filled[replace] = baseline[column].iloc[0]
-        columns[column] = filled
+        columns[column] = np.where(replace, fill, original)
     frame = pd.DataFrame(columns, columns=X.columns)
     return frame.astype(X.dtypes.to_dict())
 
@@ -62,17 +63,9 @@ def predict_class_proba(
     ``target`` has length ``n`` and ``frame`` has ``S * n`` rows (copy-major), so the result
     has shape ``(S, n)``.
     """
+    from trustbench.explain.engine import predict_proba_chunked
+
     n = len(target)
-    parts = [
-        check_proba(
-            model.predict_proba(frame.iloc[i : i + chunk_size]),
-            min(chunk_size, len(frame) - i),
-            n_classes,
-        )
-        for i in range(0, len(frame), chunk_size)
-    ]
-    proba = np.concatenate(parts) if parts else np.zeros((0, n_classes))
-    per_copy = proba.reshape(-1, n, n_classes)
-    return np.take_along_axis(
-        per_copy, np.broadcast_to(target[None, :, None], (per_copy.shape[0], n, 1)), axis=2
-    )[..., 0]
+    per_copy = predict_proba_chunked(model, frame, n_classes, chunk_size).reshape(-1, n, n_classes)
+    index = np.broadcast_to(np.asarray(target)[None, :, None], (per_copy.shape[0], n, 1))
+    return np.take_along_axis(per_copy, index, axis=2)[..., 0]

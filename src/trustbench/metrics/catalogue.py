@@ -8,7 +8,7 @@ from dataclasses import dataclass
 __all__ = ["METRICS", "MetricInfo"]
 
 _DIRECTIONS = ("max", "min", "target:0")
-_FAMILIES = ("performance", "generalization", "fairness", "privacy")
+_FAMILIES = ("performance", "generalization", "fairness", "privacy", "explainability")
 
 
 @dataclass(frozen=True)
@@ -286,3 +286,8 @@ _ENTRIES = (
 
 METRICS: dict[str, MetricInfo] = {info.name: info for info in _ENTRIES}
 """Every public metric, keyed by name."""
+
+# Explanation-quality metrics (logged per explainer: explainability/<explainer>/<metric>).
+from trustbench.metrics.catalogue_explain import EXPLAINABILITY_METRICS  # noqa: E402
+
+METRICS.update({info.name: info for info in EXPLAINABILITY_METRICS})

@@ -1,14 +1,24 @@
-"""Explainability suite (first cut): faithfulness for every model, ground truth where known.
+"""Explainability suite: explanation quality for every model the harness trains.
 
-For each configured explainer ``e`` (the run's ``explainer`` plus the control baselines,
-``random`` by default), on ``n_rows`` test rows and the model's predicted class:
+For each configured explainer ``e`` (``suite.explainability.explainers`` plus the control
+``baselines``, ``random`` by default), on ``n_rows`` test rows and the model's predicted class:
 
-- ``explainability/e/deletion_auc`` — deletion AUC, any model (lower is better);
-- on datasets with ground-truth importances: ``explainability/e/gt_feature_agreement``
-  (top-k overlap, OpenXAI FA) and ``explainability/e/gt_rank_correlation`` (Spearman of
-  global importance).
+- faithfulness (any model): ``e/deletion_auc``, ``insertion_auc``, ``pgi``, ``pgu``,
+  ``faithfulness_correlation``, ``infidelity``;
+- ground truth (tabular tasks with importances): ``e/gt_feature_agreement``,
+  ``gt_rank_agreement``, ``gt_sign_agreement``, ``gt_pairwise_rank_agreement``,
+  ``gt_rank_correlation``;
+- localisation (image tasks with masks): ``e/pointing_game``, ``relevance_mass_accuracy``,
+  ``relevance_rank_accuracy``;
+- robustness: ``e/max_sensitivity``, ``relative_input_stability``,
+  ``relative_output_stability``;
+- complexity: ``e/sparseness``, ``e/entropy``;
+- sanity (torch models): ``e/randomisation_similarity`` (+ a warning above
+  ``sanity_threshold``);
+- explanation fairness: ``e/<attribute>/deletion_auc_gap`` and ``max_sensitivity_gap``.
 
-All perturbed inputs of a metric are built at once and predicted in chunks.
+All perturbed inputs of a metric go through the batched engine in chunks. Artifacts:
+``explainability/attributions.npz`` and, for images, ``plots/attribution_maps.png``.
 """
 
 from __future__ import annotations
@@ -19,18 +29,12 @@ from typing import Any
 import numpy as np
 
 from trustbench.errors import ConfigError
-from trustbench.explain import EXPLAINERS, feature_baseline, masked_copies, predict_class_proba
-from trustbench.metrics.explainability import (
-    deletion_auc,
-    deletion_masks,
-    feature_agreement,
-    rank_correlation,
-)
+from trustbench.explain import EXPLAINERS, MaskedForward
 from trustbench.models import is_torch_model
-from trustbench.report import MetricResult, SuiteResult
+from trustbench.report import SuiteResult
 from trustbench.suites.context import NotApplicable, ScoringContext
-
-FAMILY = "explainability"
+from trustbench.suites.explain_inputs import chunk_rows, continuous_stds, select_rows
+from trustbench.suites.explain_scores import FAMILY, Scorer
 
 
 def agreement_k(top_k: int | None, truth: np.ndarray) -> int:
@@ -42,92 +46,107 @@ def agreement_k(top_k: int | None, truth: np.ndarray) -> int:
     return max(1, min(int(np.ceil(d / 4)), int(np.count_nonzero(truth))))
 
 
-def explainer_names(cfg: Mapping[str, Any]) -> list[str]:
-    """The explainers to evaluate: ``suite.explainability.explainers`` then the baselines, deduplicated."""
+def explainer_names(cfg: Mapping[str, Any], torch_model: bool = False) -> list[str]:
+    """The explainers to evaluate, deduplicated: ``suite.explainability.explainers``, then
+    ``gradient_explainers`` when the model is a torch model, then the ``baselines``."""
     names: list[str] = []
-    for name in [*cfg.get("explainers", []), *cfg.get("baselines", [])]:
+    extra = list(cfg.get("gradient_explainers") or []) if torch_model else []
+    for name in [*cfg.get("explainers", []), *extra, *cfg.get("baselines", [])]:
         if name not in names:
             names.append(str(name))
     return names
 
 
+def explainer_options(cfg: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """Options of one explainer (e.g. ``n_samples``): those of the run's ``explainer`` group
+    (``suite.explainability.explainer_options``) when it names this explainer, updated by
+    ``suite.explainability.options.<name>``."""
+    options: dict[str, Any] = {}
+    run_explainer = cfg.get("explainer_options") or {}
+    if run_explainer.get("name") == name:
+        options.update(dict(run_explainer))
+    options.update(dict((cfg.get("options") or {}).get(name) or {}))
+    options.pop("name", None)
+    return options
+
+
 def explainability_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
     task = ctx.task
-    if any(f.kind == "image" for f in task.features):
-        raise NotApplicable("image features are not supported by this suite yet")
-    names = explainer_names(cfg)
+    torch_model = is_torch_model(ctx.model)
+    names = explainer_names(cfg, torch_model)
     if not names:
         raise ConfigError("suite.explainability.explainers is empty; name at least one explainer")
-    test = ctx.split("test")
-    n_rows = min(int(cfg.get("n_rows", 200)), len(test))
-    rng = np.random.default_rng([ctx.seed, 11])
-    positions = np.sort(rng.choice(len(test), size=n_rows, replace=False))
-    X = test.X.iloc[positions].reset_index(drop=True)
-    target = ctx.y_pred("test")[positions]
-    baseline = feature_baseline(task.train.X)
-    chunk = int(cfg.get("chunk_size", 65536))
-    counts = ctx.counts("explained_rows", n_rows)
-    truth = task.ground_truth.feature_importance if task.ground_truth is not None else None
-    results: list[MetricResult] = []
+    n_rows = cfg.get("image_rows", 64) if task.is_image else cfg.get("n_rows", 200)
+    rows = select_rows(task, ctx.y_pred("test"), int(n_rows), ctx.seed)
+    chunk = chunk_rows(cfg, rows)
+    engine = MaskedForward(ctx.model, rows.X, rows.baseline, rows.target, task.n_classes, chunk)
+    scorer = Scorer(
+        ctx, cfg, rows, engine, ctx.counts("explained_rows", len(rows)), continuous_stds(task)
+    )
+    truth = None
+    if task.ground_truth is not None and not rows.image:
+        truth = task.ground_truth.feature_importance
     notes: list[str] = []
-    attributions_out: dict[str, np.ndarray] = {"row_id": test.row_id[positions], "target": target}
+    attributions_out: dict[str, np.ndarray] = {"row_id": rows.row_id, "target": rows.target}
+    maps: dict[str, np.ndarray] = {}
 
     for name in names:
         cls = EXPLAINERS.get(name)
-        if cls.needs_gradients and not is_torch_model(ctx.model):
+        if cls.needs_gradients and not torch_model:
             notes.append(
                 f"explainer '{name}' skipped: it needs gradients and the model is not a torch model"
             )
             continue
-        explainer = cls(ctx.model, baseline=baseline, n_classes=task.n_classes, seed=ctx.seed)
-        attributions = np.asarray(explainer.attribute(X, target), dtype=float)
-        attributions_out[name] = attributions
-        frame = masked_copies(X, baseline, deletion_masks(attributions))
-        curves = predict_class_proba(ctx.model, frame, target, task.n_classes, chunk).T
-        results.append(
-            ctx.estimate(
-                FAMILY,
-                f"{name}/deletion_auc",
-                deletion_auc,
-                curves,
-                split="test",
-                counts=counts,
-                direction="min",
-                definition="mean over rows of the area under the predicted-class probability as "
-                "features are replaced by train medians/modes, most relevant first (Petsiuk et al. 2018)",
+        options = explainer_options(cfg, name)
+
+        def make(model: Any, cls: type = cls, options: dict = options) -> Any:
+            return cls(
+                model,
+                baseline=rows.baseline,
+                n_classes=task.n_classes,
+                seed=ctx.seed,
+                chunk_size=chunk,
+                **options,
             )
-        )
+
+        explainer = make(ctx.model)
+        a = np.asarray(explainer.attribute(rows.X, rows.target), dtype=float)
+        attributions_out[name] = a
+        maps[name] = a
+        deletion_rows = scorer.faithfulness(name, a)
         if truth is not None:
-            k = agreement_k(cfg.get("top_k"), truth)
-            results.append(
-                ctx.estimate(
-                    FAMILY,
-                    f"{name}/gt_feature_agreement",
-                    feature_agreement,
-                    attributions,
-                    truth,
-                    split="test",
-                    counts=counts,
-                    direction="max",
-                    k=k,
-                    definition=f"OpenXAI feature agreement: top-{k} overlap of |attribution| with |ground truth|",
+            scorer.ground_truth(name, a, truth, agreement_k(cfg.get("top_k"), truth))
+        if rows.image:
+            scorer.localisation(name, a)
+        sensitivity_rows = None
+        if cfg.get("robustness", True):
+            sensitivity_rows = scorer.robustness(name, explainer, a)
+        scorer.complexity(name, a)
+        if cfg.get("sanity", True):
+            if torch_model:
+                scorer.sanity(name, make, a)
+            elif name == names[0]:
+                notes.append(
+                    "randomisation sanity check not applicable: the model has no "
+                    "parameters to randomise through the facade (not a torch model)"
                 )
-            )
-            results.append(
-                ctx.estimate(
-                    FAMILY,
-                    f"{name}/gt_rank_correlation",
-                    rank_correlation,
-                    attributions,
-                    truth,
-                    split="test",
-                    counts=counts,
-                    direction="max",
-                    definition="Spearman correlation of mean |attribution| with |ground-truth importance|",
-                )
-            )
-    if not results:
+        per_row = {"deletion_auc": deletion_rows}
+        if sensitivity_rows is not None:
+            per_row["max_sensitivity"] = sensitivity_rows
+        scorer.fairness(name, per_row)
+    if not scorer.results:
         raise NotApplicable(f"none of the explainers {names} applies to this model")
-    attributions_out["feature_names"] = np.asarray(task.feature_names)
+    attributions_out.update(scorer.extra)
+    if not rows.image:
+        attributions_out["feature_names"] = np.asarray(task.feature_names)
+    elif rows.masks is not None:
+        attributions_out["masks"] = rows.masks
     ctx.artifacts["explainability/attributions.npz"] = attributions_out
-    return SuiteResult(FAMILY, "ok", metrics=results, notes=notes)
+    if rows.image and cfg.get("plots", True) and maps:
+        from trustbench.explain.figures import attribution_maps
+
+        ctx.artifacts["plots/attribution_maps.png"] = attribution_maps(
+            rows.X, maps, rows.masks, n_examples=int(cfg.get("n_maps", 4))
+        )
+    notes += scorer.notes
+    return SuiteResult(FAMILY, "ok", metrics=scorer.results, notes=notes, warnings=scorer.warnings)

@@ -1,0 +1,324 @@
+"""One explainer's metrics, family by family: each function returns MetricResults.
+
+Every metric is a per-row score averaged over the explained rows with the suite's shared
+bootstrap counts (``ctx.estimate``), so each carries a percentile CI over explained rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from trustbench.explain import MaskedForward
+from trustbench.metrics import explain_complexity as cx
+from trustbench.metrics import explain_faithfulness as ff
+from trustbench.metrics import explain_groundtruth as gt
+from trustbench.metrics import explain_localisation as loc
+from trustbench.metrics import explain_robustness as rb
+from trustbench.metrics import explain_sanity as sn
+from trustbench.metrics._rows import row_mean
+from trustbench.metrics.explain_fairness import group_gap
+from trustbench.report import MetricResult
+from trustbench.suites.context import ScoringContext
+from trustbench.suites.explain_inputs import (
+    ExplainedRows,
+    cascading_randomisations,
+    perturb,
+)
+
+FAMILY = "explainability"
+
+
+@dataclass
+class Scorer:
+    """Shared state for scoring the explainers of one run."""
+
+    ctx: ScoringContext
+    cfg: Mapping[str, Any]
+    rows: ExplainedRows
+    engine: MaskedForward
+    counts: np.ndarray
+    stds: Any
+    results: list[MetricResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def add(self, name: str, fn: Callable, *args: Any, direction: str, definition: str, **kw: Any):
+        self.results.append(
+            self.ctx.estimate(
+                FAMILY,
+                name,
+                fn,
+                *args,
+                split="test",
+                counts=self.counts,
+                direction=direction,
+                definition=definition,
+                **kw,
+            )
+        )
+
+    # -- faithfulness ---------------------------------------------------------------------
+    def faithfulness(self, e: str, a: np.ndarray) -> np.ndarray:
+        """Deletion/insertion AUC, PGI/PGU, faithfulness correlation, infidelity; returns the
+        per-row deletion AUC (for the group gaps)."""
+        d = self.rows.n_features
+        steps = self.cfg.get("n_steps") or (20 if self.rows.image else d)
+        deletion = self.engine(ff.deletion_masks(a, steps)).T
+        insertion = self.engine(ff.insertion_masks(a, steps)).T
+        self.add(
+            f"{e}/deletion_auc",
+            ff.deletion_auc,
+            deletion,
+            direction="min",
+            definition=f"mean area under P(predicted class) as the most relevant features are "
+            f"replaced by the baseline, {steps} steps (Petsiuk et al. 2018)",
+        )
+        self.add(
+            f"{e}/insertion_auc",
+            ff.insertion_auc,
+            insertion,
+            direction="max",
+            definition=f"mean area under P(predicted class) as the most relevant features are "
+            f"restored from the baseline, {steps} steps (Petsiuk et al. 2018)",
+        )
+        fraction = float(self.cfg.get("top_fraction", 0.25))
+        step = max(1, round(fraction * steps))
+        self.add(
+            f"{e}/pgi",
+            ff.pgi,
+            deletion,
+            direction="max",
+            step=step,
+            definition=f"OpenXAI PGI, removal form: |f(x) - f(x without its top {fraction:.0%})|",
+        )
+        self.add(
+            f"{e}/pgu",
+            ff.pgu,
+            deletion,
+            insertion,
+            direction="min",
+            step=step,
+            definition=f"OpenXAI PGU, removal form: |f(x) - f(x with only its top {fraction:.0%})|",
+        )
+        runs = int(self.cfg.get("faithfulness_runs", 32))
+        size = max(1, math.ceil(float(self.cfg.get("faithfulness_subset", 0.5)) * d))
+        rng = np.random.default_rng([self.ctx.seed, 41])
+        subsets = ff.random_subsets(rng, runs, len(self.rows), d, size)
+        p0 = deletion[:, 0]
+        deltas = p0[:, None] - self.engine(subsets).T
+        sums = ff.subset_sums(a, subsets)
+        self.add(
+            f"{e}/faithfulness_correlation",
+            ff.faithfulness_correlation,
+            sums,
+            deltas,
+            direction="max",
+            definition=f"Pearson correlation of attribution sums and output "
+            f"drops over {runs} random subsets of {size} features (Bhatt et al. 2020, Quantus)",
+        )
+        self.add(
+            f"{e}/infidelity",
+            ff.infidelity,
+            sums,
+            deltas,
+            direction="min",
+            definition=f"Captum infidelity (normalized) with subset-removal perturbations, "
+            f"{runs} subsets of {size} features (Yeh et al. 2019)",
+        )
+        return ff.curve_auc(deletion)
+
+    # -- ground truth / localisation / complexity -----------------------------------------
+    def ground_truth(self, e: str, a: np.ndarray, truth: np.ndarray, k: int) -> None:
+        for metric, fn, text in (
+            ("gt_feature_agreement", gt.feature_agreement, "top-k overlap of |a| and |g|"),
+            ("gt_rank_agreement", gt.rank_agreement, "top-k features at the same rank"),
+            ("gt_sign_agreement", gt.sign_agreement, "shared top-k features of equal sign"),
+        ):
+            self.add(
+                f"{e}/{metric}",
+                fn,
+                a,
+                truth,
+                direction="max",
+                k=k,
+                definition=f"OpenXAI {text}, k={k}",
+            )
+        self.add(
+            f"{e}/gt_pairwise_rank_agreement",
+            gt.pairwise_rank_agreement,
+            a,
+            truth,
+            direction="max",
+            definition="OpenXAI PRA: fraction of feature pairs ordered by |a| as by |g|",
+        )
+        self.add(
+            f"{e}/gt_rank_correlation",
+            gt.rank_correlation,
+            a,
+            truth,
+            direction="max",
+            definition="Spearman correlation of mean |attribution| with |ground truth|",
+        )
+
+    def localisation(self, e: str, a: np.ndarray) -> None:
+        masks = self.rows.masks
+        if masks is None or not masks.any():
+            return
+        positive = np.abs(a)
+        self.add(
+            f"{e}/pointing_game",
+            loc.pointing_game,
+            positive,
+            masks,
+            direction="max",
+            definition="fraction of lesion images whose max |attribution| pixel is in the mask",
+        )
+        self.add(
+            f"{e}/relevance_mass_accuracy",
+            loc.relevance_mass_accuracy,
+            positive,
+            masks,
+            direction="max",
+            definition="share of |attribution| mass inside the mask",
+        )
+        self.add(
+            f"{e}/relevance_rank_accuracy",
+            loc.relevance_rank_accuracy,
+            positive,
+            masks,
+            direction="max",
+            definition="share of the |mask| top-|attribution| pixels inside the mask",
+        )
+
+    def complexity(self, e: str, a: np.ndarray) -> None:
+        self.add(
+            f"{e}/sparseness",
+            cx.sparseness,
+            a,
+            direction="max",
+            definition="Gini index of |attribution| (Chalasani et al. 2020, Quantus)",
+        )
+        self.add(
+            f"{e}/entropy",
+            cx.entropy,
+            a,
+            direction="min",
+            definition="Shannon entropy of |a| / sum |a| (Bhatt et al. 2020, Quantus)",
+        )
+
+    # -- robustness ---------------------------------------------------------------------
+    def robustness(self, e: str, explainer: Any, a: np.ndarray) -> np.ndarray | None:
+        """Max-sensitivity, RIS, ROS on the first ``robustness_rows`` rows; returns the
+        per-row max-sensitivity (NaN beyond those rows)."""
+        if not self.rows.image and (self.stds is None or len(self.stds) == 0):
+            if not any("robustness" in note for note in self.notes):
+                self.notes.append("robustness metrics skipped: no continuous feature to perturb")
+            return None
+        n = len(self.rows)
+        m = min(n, int(self.cfg.get("robustness_rows", 50)))
+        samples = int(self.cfg.get("robustness_samples", 8))
+        radius = float(self.cfg.get("robustness_radius", 0.1))
+        pert = perturb(self.rows, m, samples, radius, self.stds, self.ctx.seed)
+        a_pert = np.asarray(explainer.attribute(pert.X, pert.target), dtype=float)
+        a_pert = a_pert.reshape(samples, m, *a.shape[1:])
+        proba0 = self.engine.proba(self.rows.head(m))
+        proba = self.engine.proba(pert.X).reshape(samples, m, -1)
+        changed = proba.argmax(axis=2) != self.rows.target[None, :m]
+
+        def pad(values: np.ndarray) -> np.ndarray:
+            return np.concatenate([values, np.full(n - m, np.nan)])
+
+        ms = pad(rb.max_sensitivity_per_row(a[:m], a_pert))
+        ris = pad(
+            rb.relative_stability_per_row(a[:m], a_pert, pert.original, pert.numeric, changed)
+        )
+        ros = pad(rb.relative_stability_per_row(a[:m], a_pert, proba0, proba, changed))
+        where = f"{samples} uniform perturbations of radius {radius} on {m} rows"
+        self.add(
+            f"{e}/max_sensitivity",
+            row_mean,
+            ms,
+            direction="min",
+            n=m,
+            definition=f"max ||a(x) - a(x')|| / ||a(x)||, {where} (Yeh et al. 2019, Quantus)",
+        )
+        self.add(
+            f"{e}/relative_input_stability",
+            row_mean,
+            ris,
+            direction="min",
+            n=m,
+            definition=f"Quantus RIS: max relative attribution change / relative input change, {where}",
+        )
+        self.add(
+            f"{e}/relative_output_stability",
+            row_mean,
+            ros,
+            direction="min",
+            n=m,
+            definition=f"Quantus ROS (probabilities): max relative attribution change / relative "
+            f"output change, {where}",
+        )
+        return ms
+
+    # -- sanity ---------------------------------------------------------------------------
+    def sanity(self, e: str, make: Callable[[Any], Any], a: np.ndarray) -> None:
+        """Cascading model-parameter randomisation on the first ``sanity_rows`` rows."""
+        n = len(self.rows)
+        m = min(n, int(self.cfg.get("sanity_rows", 50)))
+        X, target = self.rows.head(m), self.rows.target[:m]
+        cascade = []
+        last = None
+        every_step = bool(self.cfg.get("sanity_cascade", False))
+        n_layers = 0
+        model = None
+        for _, model in cascading_randomisations(self.ctx.model, self.ctx.seed):
+            n_layers += 1
+            if every_step:  # the model is randomised in place: explain it at this step
+                last = np.asarray(make(model).attribute(X, target), dtype=float)
+                cascade.append(sn.spearman_rows(np.abs(a[:m]), np.abs(last)))
+        if model is None:
+            return
+        if not every_step:  # the fully randomised model only: one explanation pass
+            last = np.asarray(make(model).attribute(X, target), dtype=float)
+            cascade.append(sn.spearman_rows(np.abs(a[:m]), np.abs(last)))
+        per_row = np.concatenate([cascade[-1], np.full(n - m, np.nan)])
+        self.extra[f"{e}/mprt_cascade"] = np.nanmean(np.asarray(cascade), axis=1)
+        self.add(
+            f"{e}/randomisation_similarity",
+            row_mean,
+            per_row,
+            direction="min",
+            n=m,
+            definition=f"MPRT: Spearman of |a| before/after top-down cascading randomisation of "
+            f"all {n_layers} layers, {m} rows (Adebayo et al. 2018)",
+        )
+        threshold = float(self.cfg.get("sanity_threshold", 0.5))
+        value = self.results[-1].value
+        if np.isfinite(value) and value > threshold:
+            self.warnings.append(
+                f"warning: explainer {e} fails the randomisation sanity check (similarity "
+                f"{value:.2f} > {threshold} after randomising every layer)"
+            )
+
+    # -- explanation fairness -------------------------------------------------------------
+    def fairness(self, e: str, per_row: Mapping[str, np.ndarray]) -> None:
+        for attribute in self.rows.sensitive.columns:
+            groups = self.rows.sensitive[attribute].astype(str).to_numpy()
+            if len(np.unique(groups)) < 2:
+                continue
+            for metric, values in per_row.items():
+                self.add(
+                    f"{e}/{attribute}/{metric}_gap",
+                    group_gap,
+                    values,
+                    groups,
+                    direction="target:0",
+                    definition=f"max - min over '{attribute}' groups of the mean per-row {metric}",
+                )

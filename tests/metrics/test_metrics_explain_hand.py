@@ -1,0 +1,154 @@
+"""Explanation metrics on hand-computed cases, and bootstrap weights equal resampled rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import entropy as scipy_entropy
+from scipy.stats import spearmanr
+
+from trustbench.metrics import bootstrap_counts
+from trustbench.metrics import explain_faithfulness as ff
+from trustbench.metrics import explain_groundtruth as gt
+from trustbench.metrics import explain_robustness as rb
+from trustbench.metrics._rows import row_mean
+from trustbench.metrics.explain_complexity import entropy, sparseness
+from trustbench.metrics.explain_fairness import group_gap
+from trustbench.metrics.explain_sanity import randomisation_similarity, spearman_rows
+
+TRUTH = np.array([3.0, -2.0, 1.0, 0.0])
+A = np.array(
+    [
+        [0.9, -0.8, 0.1, 0.0],  # top-2 {0, 1} in order, signs right
+        [-0.8, 0.0, 0.9, 0.1],  # top-2 {2, 0}: FA 1/2, RA 0, SA 0 (feature 0 has the wrong sign)
+        [0.0, 0.5, 0.0, 0.9],  # top-2 {3, 1}: FA 1/2, RA 1/2 (feature 1 at rank 2), SA 0
+    ]
+)
+
+
+def test_ground_truth_agreements_hand_computed():
+    assert gt.feature_agreement(A, TRUTH, k=2) == pytest.approx((1 + 0.5 + 0.5) / 3)
+    assert gt.rank_agreement(A, TRUTH, k=2) == pytest.approx((1 + 0 + 0.5) / 3)
+    assert gt.sign_agreement(A, TRUTH, k=2) == pytest.approx((1 + 0 + 0) / 3)
+    # PRA over the 6 pairs (all |g| distinct):
+    # |a0| = .9 .8 .1 0 vs |g| = 3 2 1 0 -> all 6 agree
+    row0 = 1.0
+    # |a1| = .8 0 .9 .1: pairs (0,1)+ (0,2)- (0,3)+ (1,2)- (1,3)- (2,3)+ -> 3/6
+    row1 = 0.5
+    # |a2| = 0 .5 0 .9: (0,1)- (0,2) tie=no (0,3)- (1,2)+ (1,3)- (2,3)- -> 1/6
+    row2 = 1 / 6
+    assert gt.pairwise_rank_agreement(A, TRUTH) == pytest.approx((row0 + row1 + row2) / 3)
+    with pytest.raises(ValueError, match="k must be in"):
+        gt.rank_agreement(A, TRUTH, k=0)
+
+
+def test_removal_and_insertion_masks_with_fewer_steps_than_features():
+    a = np.array([[0.1, 0.9, 0.5, 0.3]])
+    masks = ff.deletion_masks(a, n_steps=2)
+    assert masks[:, 0].tolist() == [
+        [False, False, False, False],
+        [False, True, True, False],
+        [True, True, True, True],
+    ]
+    ins = ff.insertion_masks(a, n_steps=2)
+    assert (ins == ~masks).all()
+    img = ff.deletion_masks(np.arange(8.0).reshape(1, 2, 4), n_steps=4)
+    assert img.shape == (5, 1, 8) and img[1, 0].tolist() == [False] * 6 + [True] * 2
+
+
+def test_pgi_pgu_insertion_hand_computed():
+    deletion = np.array([[0.9, 0.5, 0.2], [0.8, 0.8, 0.1]])
+    insertion = np.array([[0.1, 0.7, 0.9], [0.3, 0.6, 0.8]])
+    assert ff.pgi(deletion, step=1) == pytest.approx((0.4 + 0.0) / 2)
+    assert ff.pgu(deletion, insertion, step=1) == pytest.approx((0.2 + 0.2) / 2)
+    assert ff.insertion_auc(insertion) == pytest.approx(
+        np.mean(np.trapezoid(insertion, dx=0.5, axis=1))
+    )
+
+
+def test_random_subsets_have_the_requested_size():
+    masks = ff.random_subsets(np.random.default_rng(0), 7, 5, 10, 3)
+    assert masks.shape == (7, 5, 10) and (masks.sum(axis=2) == 3).all()
+    a = np.arange(50.0).reshape(5, 10)
+    np.testing.assert_allclose(ff.subset_sums(a, masks)[2, 4], a[2][masks[4, 2]].sum())
+
+
+def test_faithfulness_correlation_is_one_for_additive_models():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(4, 6))
+    masks = ff.random_subsets(rng, 9, 4, 6, 2)
+    sums = ff.subset_sums(a, masks)
+    assert ff.faithfulness_correlation(sums, 0.5 * sums) == pytest.approx(1.0)
+    assert ff.infidelity(sums, 0.5 * sums) == pytest.approx(0.0, abs=1e-15)  # normalized
+    assert ff.infidelity(sums, 0.5 * sums, normalize=False) == pytest.approx(
+        np.mean((0.5 * sums) ** 2)
+    )
+
+
+def test_complexity_hand_computed_and_scipy():
+    a = np.array([[0.0, 0.0, 0.0, 4.0], [1.0, -1.0, 1.0, -1.0]])
+    # Gini: one-hot row -> (2*4 - 4 - 1) * 4 / (4 * 4) = 0.75 = 1 - 1/d; uniform row -> 0
+    assert sparseness(a, weights=np.array([1, 0])) == pytest.approx(0.75)
+    assert sparseness(a, weights=np.array([0, 1])) == pytest.approx(0.0)
+    assert entropy(a, weights=np.array([0, 1])) == pytest.approx(np.log(4))
+    b = np.random.default_rng(2).normal(size=(5, 7))
+    assert entropy(b) == pytest.approx(np.mean(scipy_entropy(np.abs(b), axis=1)))
+
+
+def test_max_sensitivity_and_relative_stability_hand_computed():
+    a = np.array([[3.0, 4.0]])
+    a_s = np.array([[[3.0, 4.0]], [[0.0, 0.0]]])  # second copy: all changed
+    assert rb.max_sensitivity(a, a_s) == pytest.approx(1.0)  # ||a|| / ||a||
+    x = np.array([[1.0, 2.0]])
+    x_s = np.array([[[1.1, 2.0]], [[1.0, 2.2]]])
+    # copy 0: 0 / 0.1 = 0; copy 1: ||(1, 1)|| / ||(0, 0.1)|| = sqrt(2) / 0.1
+    changed = np.array([[False], [False]])
+    assert rb.relative_input_stability(a, a_s, x, x_s, changed) == pytest.approx(np.sqrt(2) / 0.1)
+    changed[1, 0] = True  # the large copy changed the class: excluded
+    assert rb.relative_input_stability(a, a_s, x, x_s, changed) == pytest.approx(0.0)
+    changed[0, 0] = True
+    assert np.isnan(rb.relative_input_stability(a, a_s, x, x_s, changed))
+
+
+def test_randomisation_similarity_is_spearman_of_magnitudes():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(4, 9)), rng.normal(size=(4, 9))
+    expected = [spearmanr(np.abs(a[i]), np.abs(b[i])).statistic for i in range(4)]
+    np.testing.assert_allclose(spearman_rows(np.abs(a), np.abs(b)), expected)
+    assert randomisation_similarity(a, -a) == pytest.approx(1.0)
+
+
+def test_group_gap_hand_computed_and_bootstrap_equals_resampling():
+    s = np.array([0.1, 0.3, 0.6, np.nan, 1.0])
+    g = np.array(["a", "a", "b", "b", "c"])
+    assert group_gap(s, g) == pytest.approx(1.0 - 0.2)
+    assert group_gap(s, g, weights=np.array([1, 1, 1, 1, 0])) == pytest.approx(0.6 - 0.2)
+    counts = bootstrap_counts(5, 20, np.random.default_rng(4))
+    reps = group_gap(s, g, weights=counts)
+    for b in range(20):
+        keep = np.repeat(np.arange(5), counts[b])
+        assert reps[b] == pytest.approx(group_gap(s[keep], g[keep]), nan_ok=True)
+
+
+def test_row_mean_skips_undefined_rows():
+    assert row_mean(np.array([1.0, np.nan, 3.0])) == pytest.approx(2.0)
+    assert np.isnan(row_mean(np.array([np.nan, np.nan])))
+
+
+def test_catalogue_lists_every_explainability_metric_with_its_direction():
+    from trustbench.metrics import METRICS
+    from trustbench.suites.explain_scores import FAMILY
+
+    for name, direction in [
+        ("deletion_auc", "min"),
+        ("insertion_auc", "max"),
+        ("randomisation_similarity", "min"),
+        ("deletion_auc_gap", "target:0"),
+    ]:
+        assert METRICS[name].family == FAMILY and METRICS[name].direction == direction
+
+
+def test_group_gap_is_undefined_with_a_single_group():
+    s = np.array([0.1, 0.3, 0.6])
+    g = np.array(["a", "a", "b"])
+    assert np.isnan(group_gap(s, g, weights=np.array([1, 1, 0])))
