@@ -51,7 +51,7 @@ class BoardOptions:
     exclude_columns: Sequence[str] = ()
     ranking_metrics: Sequence[str] = ("*",)
     ranking_exclude: Sequence[str] = ()
-    min_coverage: float = 0.5
+    min_coverage: float = 0.75
     primary: str = "win_rate"
     ci_level: float = 0.95
     n_bootstrap: int = 1000

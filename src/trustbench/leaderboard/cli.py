@@ -32,7 +32,7 @@ def check_config(cfg: Mapping[str, Any]) -> None:
     level = cfg.get("ci_level", 0.95)
     if not 0 < float(level) < 1:
         raise ConfigError(f"ci_level must be in (0, 1); received {level!r}")
-    coverage = ranking.get("min_coverage", 0.5)
+    coverage = ranking.get("min_coverage", 0.75)
     if not 0 <= float(coverage) <= 1:
         raise ConfigError(f"ranking.min_coverage must be in [0, 1]; received {coverage!r}")
     if int(ranking.get("n_bootstrap", 1000)) < 1:
@@ -58,7 +58,7 @@ def options_from_config(cfg: Mapping[str, Any]) -> BoardOptions:
         exclude_columns=list(cfg.get("exclude_columns", [])),
         ranking_metrics=list(ranking.get("metrics", ["*"])),
         ranking_exclude=list(ranking.get("exclude", [])),
-        min_coverage=float(ranking.get("min_coverage", 0.5)),
+        min_coverage=float(ranking.get("min_coverage", 0.75)),
         primary=str(ranking.get("primary", "win_rate")),
         ci_level=float(cfg.get("ci_level", 0.95)),
         n_bootstrap=int(ranking.get("n_bootstrap", 1000)),

@@ -61,7 +61,7 @@ def select_metrics(
     metas: Mapping[str, MetricMeta],
     patterns: Sequence[str],
     exclude: Sequence[str] = (),
-    min_coverage: float = 0.5,
+    min_coverage: float = 0.75,
 ) -> list[str]:
     """The ranking metrics: keys matching ``patterns`` (fnmatch) and no ``exclude`` pattern,
     with a known direction, present in at least ``min_coverage`` of the rows that have runs."""
