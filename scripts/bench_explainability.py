@@ -11,7 +11,8 @@ For each case (same model, inputs, saliency attributions and perturbations on bo
   ``MaxSensitivity`` / ``RelativeInputStability``; bound = forward+backward (+ forward) over
   the pre-built noisy tensor.
 
-Values are checked where definitions agree (same subsets / noise replayed into Quantus).
+Quantus gets all rows as one batch (``batch_size=n``): its fastest setting, and the one that
+lets its random draws be replayed on our side. Values are checked where definitions agree (same subsets / noise replayed into Quantus).
 Writes ``results/bench/explainability.json``. ``--quick`` shrinks everything for a smoke run.
 
     python scripts/bench_explainability.py --quick
@@ -172,6 +173,7 @@ def bench_case(kind, quick, device, reps):
             device=dev,
             channel_first=True,
             softmax=True,
+            batch_size=n,
         ),
         device,
         reps,
@@ -223,6 +225,7 @@ def bench_case(kind, quick, device, reps):
             device=dev,
             softmax=True,
             channel_first=True,
+            batch_size=n,
         )
 
     t_q, v_q = timed(quantus_fc, device, reps)
@@ -289,6 +292,7 @@ def bench_case(kind, quick, device, reps):
                 explain_func=explain,
                 device=dev,
                 channel_first=True,
+                batch_size=n,
             ),
             device,
             reps,

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import mlflow
 import pytest
 from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
+
+from trustbench.experiment import ExperimentResult, run_experiment
 
 #: Overrides that keep every suite on but make a run fast.
 SMALL = [
@@ -26,6 +29,21 @@ def compose_config(
         extra.append(f"tracking.uri=sqlite:///{tracking_dir}/mlflow.db")
     with initialize_config_module(config_module="trustbench.configs", version_base="1.3"):
         return compose(config_name="config", overrides=extra)
+
+
+def run_logged(
+    overrides: list[str], tmp: Path
+) -> tuple[ExperimentResult, mlflow.entities.Run, Path]:
+    """Run the shrunk experiment with ``overrides`` into a fresh store under ``tmp`` (also the
+    working directory); return the result, its MLflow run and a local copy of its artifacts."""
+    cfg = compose_config(overrides, tracking_dir=tmp)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp)
+        result = run_experiment(cfg)
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{tmp}/mlflow.db")
+    run = client.get_run(result.run_id)
+    local = Path(client.download_artifacts(result.run_id, "", str(tmp / "artifacts")))
+    return result, run, local
 
 
 @pytest.fixture

@@ -4,14 +4,12 @@ lesions + cnn under DP; digits + logreg."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn import metrics as skm
-from tests.conftest import compose_config
+from tests.conftest import compose_config, run_logged
 
 from trustbench.data import load
 from trustbench.experiment import run_experiment
@@ -30,15 +28,9 @@ EXPLAIN = [
 
 @pytest.fixture(scope="module")
 def lesions_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("lesions_run")
-    cfg = compose_config([*LESIONS, "model=cnn", SHIFTS, *EXPLAIN], tracking_dir=tmp)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(tmp)
-        result = run_experiment(cfg)
-    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{tmp}/mlflow.db")
-    run = client.get_run(result.run_id)
-    local = Path(client.download_artifacts(result.run_id, "", str(tmp / "artifacts")))
-    return result, run, local
+    return run_logged(
+        [*LESIONS, "model=cnn", SHIFTS, *EXPLAIN], tmp_path_factory.mktemp("lesions_run")
+    )
 
 
 def test_lesions_cnn_logs_every_family(lesions_run):

@@ -4,8 +4,6 @@ scikit-learn / fairlearn."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import mlflow
 import numpy as np
 import pandas as pd
@@ -13,7 +11,7 @@ import pytest
 import yaml
 from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
 from sklearn import metrics as skm
-from tests.conftest import compose_config
+from tests.conftest import compose_config, run_logged
 
 from trustbench.experiment import run_experiment
 from trustbench.report import FAMILIES, TrustReport
@@ -43,15 +41,7 @@ def ece_reference(y: np.ndarray, proba: np.ndarray, n_bins: int = 15) -> float:
 @pytest.fixture(scope="module")
 def heart_run(tmp_path_factory):
     """The default experiment (heart, logreg, standard), shrunk, logged to a fresh store."""
-    tmp = tmp_path_factory.mktemp("heart_run")
-    cfg = compose_config([], tracking_dir=tmp)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(tmp)
-        result = run_experiment(cfg)
-    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{tmp}/mlflow.db")
-    run = client.get_run(result.run_id)
-    local = Path(client.download_artifacts(result.run_id, "", str(tmp / "artifacts")))
-    return result, run, local
+    return run_logged([], tmp_path_factory.mktemp("heart_run"))
 
 
 def test_run_holds_all_five_families_and_every_artifact(heart_run):

@@ -73,6 +73,18 @@ def test_random_subsets_have_the_requested_size():
     np.testing.assert_allclose(ff.subset_sums(a, masks)[2, 4], a[2][masks[4, 2]].sum())
 
 
+class _TiedKeys:
+    """A generator whose keys tie everywhere: the k-th key is never unique."""
+
+    def random(self, shape, dtype=np.float64):
+        return np.full(shape, 0.5, dtype=dtype)
+
+
+def test_random_subsets_keep_the_size_when_keys_tie():
+    masks = ff.random_subsets(_TiedKeys(), 3, 4, 6, 2)
+    assert (masks.sum(axis=2) == 2).all()
+
+
 def test_faithfulness_correlation_is_one_for_additive_models():
     rng = np.random.default_rng(1)
     a = rng.normal(size=(4, 6))
