@@ -21,6 +21,11 @@ def test_dp_run_reports_opacus_epsilon_within_target():
     assert report["privacy/dp/delta"].value == pytest.approx(1 / (10 * report.run["n"]["train"]))
     assert training["steps"] == training["accounted_steps"] > 0
     assert training["noise_multiplier"] > 0 and 0 < training["sample_rate"] < 1
+    # every suite scores the DP model, gradient explainers included
+    assert {name: s.status for name, s in report.suites.items()} == dict.fromkeys(
+        report.suites, "ok"
+    )
+    assert report["explainability/saliency/deletion_auc"].value is not None
 
 
 def test_dp_with_fixed_noise_and_rdp_accountant():

@@ -56,3 +56,20 @@ def test_dp_info_reports_the_guarantee(hooks_model, task):
     assert info["delta"] == pytest.approx(1 / (10 * len(task.train)))
     assert 0 < info["epsilon"] < np.inf
     assert isinstance(hooks_model.model.module_, torch.nn.Module)
+
+
+@pytest.mark.parametrize("mode", ["hooks", "ghost"])
+def test_fitted_dp_model_is_a_plain_module_again(task, hooks_model, mode):
+    """After training, no Opacus hook or per-sample attribute remains: gradients of the fitted
+    model (gradient explainers, the randomisation check) work as for any model."""
+    fitted = (
+        hooks_model
+        if mode == "hooks"
+        else train_dp(MODEL, {**RECIPE, "grad_sample_mode": mode}, task, seed=0, device="cpu")
+    ).model
+    module = fitted.module_
+    assert not any(m._forward_hooks or m._backward_hooks for m in module.modules())
+    assert not any(hasattr(p, "grad_sample") for p in module.parameters())
+    x = fitted.transform(task.test.X.iloc[:5]).requires_grad_(True)
+    (grad,) = torch.autograd.grad(module(x)[:, 1].sum(), x)
+    assert grad.shape == x.shape and torch.isfinite(grad).all()

@@ -157,6 +157,12 @@ def train_dp(
             steps += 1
     seconds = time.perf_counter() - start
 
+    # Opacus's per-sample-gradient hooks stay on the layers until removed: a fitted model must
+    # be a plain module again (gradient explainers, the randomisation check and reference models
+    # take gradients of it, and the hooks would fail or cost a per-sample gradient each time).
+    cleanup = getattr(private_module, "cleanup", None)
+    if callable(cleanup):
+        cleanup()
     model.module_ = private_module._module if hasattr(private_module, "_module") else private_module
     model.module_.eval()
     epsilon = float(engine.get_epsilon(delta))
