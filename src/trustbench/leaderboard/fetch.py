@@ -27,6 +27,8 @@ def _client(tracking_uri: str) -> Any:
 
 def experiment_ids(client: Any, experiments: Sequence[str]) -> list[str]:
     """Ids for experiment names or ids; raises ConfigError naming the unknown ones."""
+    from mlflow.exceptions import MlflowException
+
     ids, unknown = [], []
     for name in experiments:
         name = str(name)
@@ -34,7 +36,7 @@ def experiment_ids(client: Any, experiments: Sequence[str]) -> list[str]:
         if experiment is None and name.isdigit():
             try:
                 experiment = client.get_experiment(name)
-            except Exception:
+            except MlflowException:  # no experiment with that id
                 experiment = None
         if experiment is None:
             unknown.append(name)
