@@ -25,6 +25,7 @@ from sklearn.datasets import load_digits as _sklearn_digits
 from sklearn.model_selection import train_test_split
 
 from trustbench.data.images import build_image_task
+from trustbench.data.params import check_number
 from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
 
@@ -57,17 +58,6 @@ def corrupt(images: np.ndarray, blur: float, noise: float, seed: int) -> np.ndar
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def _check(name: str, value: object, low: float, high: float) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not np.isfinite(float(value))
-        or not low <= float(value) <= high
-    ):
-        raise ConfigError(f"dataset.{name}: expected a number in [{low}, {high}], got {value!r}.")
-    return float(value)
-
-
 def load_digits(
     *,
     seed: int = 0,
@@ -97,9 +87,9 @@ def load_digits(
     """
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ConfigError(f"dataset.seed: expected an integer >= 0, got {seed!r}.")
-    ood_fraction = _check("ood_fraction", ood_fraction, 0.0, 0.5)
-    ood_blur = _check("ood_blur", ood_blur, 0.0, 8.0)
-    ood_noise = _check("ood_noise", ood_noise, 0.0, 1.0)
+    ood_fraction = check_number("ood_fraction", ood_fraction, low=0.0, high=0.5)
+    ood_blur = check_number("ood_blur", ood_blur, low=0.0, high=8.0)
+    ood_noise = check_number("ood_noise", ood_noise, low=0.0, high=1.0)
     bunch = _sklearn_digits()
     images = (bunch.images[:, None] / 16.0).astype(np.float32)
     y = bunch.target.astype(np.int64)

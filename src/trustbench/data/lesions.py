@@ -37,7 +37,6 @@ Pixels are float32 in ``[0, 1]``, shape ``(n, 1, size, size)``. Classes ``["heal
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +44,7 @@ import pandas as pd
 from scipy.ndimage import gaussian_filter
 
 from trustbench.data.images import build_image_task
+from trustbench.data.params import check_number
 from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
 
@@ -244,18 +244,6 @@ def generate_scans(
     )
 
 
-def _check(name: str, value: object, minimum: float, integer: bool = False) -> float:
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not np.isfinite(float(value)):
-        raise ConfigError(
-            f"dataset.{name}: expected {'an integer' if integer else 'a number'} "
-            f">= {minimum}, got {value!r}."
-        )
-    if float(value) < minimum:
-        raise ConfigError(f"dataset.{name}: expected a value >= {minimum}, got {value!r}.")
-    return float(value)
-
-
 def load_lesions(
     *,
     seed: int = 0,
@@ -295,13 +283,13 @@ def load_lesions(
         One ``image`` feature, ``sensitive`` = ``sex``, ``age_group``; ``site`` = scanner;
         ``masks`` = lesion pixels.
     """
-    _check("seed", seed, 0, integer=True)
-    n_samples = int(_check("n_samples", n_samples, 10, integer=True))
-    n_ood = int(_check("n_ood", n_ood, 0, integer=True))
-    size = int(_check("size", size, 8, integer=True))
-    lesion_contrast = _check("lesion_contrast", lesion_contrast, 0.0)
-    bias = _check("bias", bias, 0.0)
-    if not 0.0 < _check("prevalence", prevalence, 0.0) < 1.0:
+    check_number("seed", seed, low=0, integer=True)
+    n_samples = int(check_number("n_samples", n_samples, low=10, integer=True))
+    n_ood = int(check_number("n_ood", n_ood, low=0, integer=True))
+    size = int(check_number("size", size, low=8, integer=True))
+    lesion_contrast = check_number("lesion_contrast", lesion_contrast, low=0.0)
+    bias = check_number("bias", bias, low=0.0)
+    if not 0.0 < check_number("prevalence", prevalence, low=0.0) < 1.0:
         raise ConfigError(f"dataset.prevalence: expected a value in (0, 1), got {prevalence!r}.")
     options = dict(
         size=size, prevalence=float(prevalence), lesion_contrast=lesion_contrast, bias=bias

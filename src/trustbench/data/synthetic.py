@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from trustbench.data.build import build_task
+from trustbench.data.params import check_number
 from trustbench.data.task import GroundTruth, TaskData
 from trustbench.errors import ConfigError
 
@@ -41,12 +42,6 @@ def _level_effects(n_categorical: int) -> np.ndarray:
     """Per-level effects, shape ``(n_categorical, 3)``; feature ``j`` has spread ``1/(j+1)``."""
     spreads = 1.0 / (np.arange(n_categorical) + 1.0)
     return spreads[:, None] * _LEVEL_SHAPE[None, :]
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ConfigError(f"{name}: expected an integer >= {minimum}, got {value!r}.")
-    return int(value)
 
 
 def _generate(
@@ -116,11 +111,11 @@ def load_synthetic(
     Target column ``y`` with classes ``["0", "1"]`` (``"1"`` positive). Deterministic in
     ``seed``.
     """
-    n_samples = _check_int("n_samples", n_samples, 10)
-    n_continuous = _check_int("n_continuous", n_continuous, 1)
-    n_categorical = _check_int("n_categorical", n_categorical, 0)
-    n_informative = _check_int("n_informative", n_informative, 1)
-    seed = _check_int("seed", seed, 0)
+    n_samples = int(check_number("n_samples", n_samples, low=10, integer=True))
+    n_continuous = int(check_number("n_continuous", n_continuous, low=1, integer=True))
+    n_categorical = int(check_number("n_categorical", n_categorical, low=0, integer=True))
+    n_informative = int(check_number("n_informative", n_informative, low=1, integer=True))
+    seed = int(check_number("seed", seed, low=0, integer=True))
     if n_informative > n_continuous:
         raise ConfigError(
             f"n_informative: expected at most n_continuous={n_continuous}, got {n_informative}."
