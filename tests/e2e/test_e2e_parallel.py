@@ -29,14 +29,17 @@ from trustbench.threads import available_cores
 pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
 
 SIXTEEN = ["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=4", "seed=range(16)", *TINY]
+# the PostgreSQL-backed server is exercised with half as many jobs (same 4 workers): what it
+# adds over the local server is the backend, and CI time is better spent elsewhere
+EIGHT = ["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=4", "seed=range(8)", *TINY]
 
 
-def _check_sixteen(uri: str, experiment: str) -> None:
+def _check_sixteen(uri: str, experiment: str, n_jobs: int = 16) -> None:
     grouped = runs_by_experiment(uri)
     runs = grouped.get(experiment, [])
-    assert len(runs) == 16, {name: len(r) for name, r in grouped.items()}
+    assert len(runs) == n_jobs, {name: len(r) for name, r in grouped.items()}
     assert {r.info.status for r in runs} == {"FINISHED"}
-    assert sorted(int(r.data.params["seed"]) for r in runs) == list(range(16))
+    assert sorted(int(r.data.params["seed"]) for r in runs) == list(range(n_jobs))
     assert all("performance/accuracy" in r.data.metrics for r in runs)
     assert not grouped.get("Default"), "runs landed in the Default experiment"
 
@@ -63,13 +66,13 @@ def test_sixteen_jobs_four_workers_tracking_server(tmp_path: Path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(postgres_available() is not None, reason=str(postgres_available()))
-def test_sixteen_jobs_four_workers_postgres_backed_server(tmp_path: Path):
+def test_eight_jobs_four_workers_postgres_backed_server(tmp_path: Path):
     with postgres_cluster() as backend, mlflow_server(tmp_path, backend_uri=backend) as uri:
         out = trustbench(
-            [*SIXTEEN, f"tracking.uri={uri}", "tracking.experiment=postgres"], cwd=tmp_path
+            [*EIGHT, f"tracking.uri={uri}", "tracking.experiment=postgres"], cwd=tmp_path
         )
         assert out.returncode == 0, out.stderr[-4000:]
-        _check_sixteen(uri, "postgres")
+        _check_sixteen(uri, "postgres", n_jobs=8)
 
 
 def test_resume_skips_finished_and_reruns_failed(tmp_path: Path):
@@ -110,15 +113,20 @@ def test_killed_job_is_marked_killed_never_finished(tmp_path: Path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    client = mlflow.MlflowClient(tracking_uri=uri)
-    experiment_id = client.get_experiment_by_name("trustbench").experiment_id
-    deadline = time.monotonic() + 120
-    while not [r for r in client.search_runs([experiment_id]) if r.info.status == "RUNNING"]:
-        assert process.poll() is None, process.stderr.read()[-3000:]
-        assert time.monotonic() < deadline, "the job never opened its run"
-        time.sleep(0.5)
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=60)
+    try:
+        client = mlflow.MlflowClient(tracking_uri=uri)
+        experiment_id = client.get_experiment_by_name("trustbench").experiment_id
+        deadline = time.monotonic() + 120
+        while not [r for r in client.search_runs([experiment_id]) if r.info.status == "RUNNING"]:
+            assert process.poll() is None, process.stderr.read()[-3000:]
+            assert time.monotonic() < deadline, "the job never opened its run"
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)  # it stops within a second or two whatever it was doing
+    finally:
+        if process.poll() is None:  # never leave a 100000-epoch job running behind the suite
+            process.kill()
+            process.wait()
     runs = client.search_runs([experiment_id])
     assert {r.info.status for r in runs} == {"FINISHED", "KILLED"}
     killed = [r for r in runs if r.info.status == "KILLED"]

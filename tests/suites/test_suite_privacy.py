@@ -79,19 +79,35 @@ def test_rmia_hand_case():
 def test_check_config_errors_name_the_key():
     with pytest.raises(ConfigError, match="reference_models"):
         check_config({"attacks": ["lira"], "reference_models": 0})
-    with pytest.raises(ConfigError, match="trainer=dp"):
-        check_config({"attacks": ["rmia"], "reference_models": 4}, trainer="dp")
+    with pytest.raises(ConfigError, match="trainer=fair"):
+        check_config({"attacks": ["rmia"], "reference_models": 4}, trainer="fair")
+    check_config({"attacks": ["rmia"], "reference_models": 4}, trainer="dp")  # DP-SGD references
     with pytest.raises(ConfigError, match="lira_variance"):
         check_config({"attacks": ["loss"], "lira_variance": "global"})
     with pytest.raises(ConfigError, match="Did you mean 'lira'"):
         check_config({"attacks": ["lirra"]})
 
 
+OVERFIT_PRIVACY = {
+    "bootstrap": {"n_resamples": 50},
+    "privacy": {
+        "attacks": ["loss", "lira", "lira_offline", "rmia"],
+        "reference_models": 8,
+        "fpr_levels": [0.05, 0.0],
+        "per_group": False,
+    },
+}
+
+
+def _overfit_task():
+    return load("synthetic", seed=0, n_samples=300, n_categorical=0, n_informative=2)
+
+
 @pytest.fixture(scope="module")
 def overfit_report():
     """A wide MLP trained long on 210 noisy rows: it memorises its training labels."""
     torch.set_num_threads(1)
-    task = load("synthetic", seed=0, n_samples=300, n_categorical=0, n_informative=2)
+    task = _overfit_task()
     model = TorchClassifier(
         partial(MLP, hidden_sizes=(64, 64), dropout=0.0),
         task.features,
@@ -102,16 +118,7 @@ def overfit_report():
         seed=0,
         device="cpu",
     ).fit(task.train.X, task.train.y)
-    config = {
-        "bootstrap": {"n_resamples": 50},
-        "privacy": {
-            "attacks": ["loss", "lira", "lira_offline", "rmia"],
-            "reference_models": 8,
-            "fpr_levels": [0.05, 0.0],
-            "per_group": False,
-        },
-    }
-    return trustbench.score(model, task, suites=["privacy"], seed=0, config=config)
+    return trustbench.score(model, task, suites=["privacy"], seed=0, config=OVERFIT_PRIVACY)
 
 
 def test_reference_attacks_beat_loss_threshold_at_low_fpr(overfit_report):
@@ -125,6 +132,45 @@ def test_reference_attacks_beat_loss_threshold_at_low_fpr(overfit_report):
     assert {"loss", "lira", "lira_offline", "rmia", "member", "row_id", "split"} <= set(scores)
     roc = overfit_report.artifacts["privacy/roc.parquet"]
     assert set(roc["attack"]) == {"loss", "lira", "lira_offline", "rmia"}
+
+
+def test_dp_sgd_reference_models_find_no_leak_in_the_same_recipe_at_epsilon_one(
+    make_config, overfit_report
+):
+    """The overfit recipe, trained with DP-SGD at epsilon 1: LiRA and RMIA, whose reference
+    models are trained with DP-SGD too, fall to chance and stay below the guarantee."""
+    from trustbench.training import train
+
+    cfg = make_config(
+        [
+            "model=mlp",
+            "model.module.dropout=0.0",
+            "trainer=dp",
+            "trainer.target_epsilon=1.0",
+            "trainer.epochs=30",
+            "trainer.batch_size=32",
+            "trainer.grad_sample_mode=functorch",
+        ]
+    )
+    task = _overfit_task()
+    trained = train(cfg.model, cfg.trainer, task, seed=0, device="cpu")
+    report = trustbench.score(
+        trained.model,
+        task,
+        suites=["privacy"],
+        seed=0,
+        config=OVERFIT_PRIVACY,
+        training=trained.info,
+    )
+    values = report.values()
+    eps = values["privacy/dp/epsilon"]
+    assert eps == pytest.approx(1.0, abs=0.05)
+    for attack in ("lira", "lira_offline", "rmia"):
+        auc = report[f"privacy/{attack}/auc"]
+        assert auc.ci_low < 0.5 < auc.ci_high, attack
+        assert overfit_report.values()[f"privacy/{attack}/auc"] > auc.value + 0.1, attack
+        assert values[f"privacy/{attack}/epsilon_lower_bound"] < eps, attack
+    assert any("reference models: 8 (trained)" in note for note in report.suites["privacy"].notes)
 
 
 def test_dp_at_epsilon_one_stays_near_chance_and_below_its_guarantee(make_config):

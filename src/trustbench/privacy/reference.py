@@ -6,7 +6,8 @@ models are built exactly as the run's ``build_model`` built the target, also for
 handed to :func:`trustbench.score` directly. Only the seed and the training rows change.
 
 * torch models (:class:`~trustbench.models.TorchClassifier`): all K train together as one
-  vectorised ensemble (:mod:`trustbench.privacy.ensemble`). The tabular preprocessor is
+  vectorised ensemble (:mod:`trustbench.privacy.ensemble`; with DP-SGD, as the target was, by
+  :mod:`trustbench.privacy.ensemble_dp`). The tabular preprocessor is
   fitted once, on the whole reference pool, so that all K share one encoding (images are
   used as they are) (a reference
   model fitted alone would fit it on its own half; the difference is the imputation and
@@ -110,8 +111,49 @@ def recipe_hash(model: Any, training: dict[str, Any]) -> str:
     else:
         recipe = _params_repr(model)
     recipe["trainer"] = str(training.get("trainer", "standard"))
+    if recipe["trainer"] == "dp":  # reference models repeat the target's DP-SGD
+        recipe.update({k: repr(training.get(k)) for k in DP_RECIPE_KEYS})
     blob = json.dumps(recipe, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
+
+
+DP_RECIPE_KEYS = (
+    "target_epsilon",
+    "noise_multiplier",
+    "delta",
+    "accountant",
+    "max_grad_norm",
+    "poisson_sampling",
+)
+
+
+def reference_noise_multipliers(training: dict[str, Any], sizes: Sequence[int], batch_size: int):
+    """Noise multiplier of each DP reference model, by the target's rule.
+
+    A target trained to ``target_epsilon`` has its noise calibrated by its accountant for its
+    own sample rate; each reference model is calibrated the same way for its own number of rows
+    (same epochs, delta and accountant), so it carries the same guarantee. A target trained with
+    a fixed ``noise_multiplier`` passes it on unchanged.
+    """
+    if training.get("target_epsilon") is None:
+        return [float(training["noise_multiplier"])] * len(sizes)
+    from opacus.accountants.utils import get_noise_multiplier
+
+    from trustbench.privacy.ensemble_dp import dp_sample_rate
+
+    by_size = {
+        n: float(
+            get_noise_multiplier(
+                target_epsilon=float(training["target_epsilon"]),
+                target_delta=float(training["delta"]),
+                sample_rate=dp_sample_rate(n, batch_size),
+                epochs=int(training["epochs"]),
+                accountant=str(training["accountant"]),
+            )
+        )
+        for n in sorted(set(sizes))
+    }
+    return [by_size[n] for n in sizes]
 
 
 def _model_seeds(seed: int, k_models: int) -> list[int]:
@@ -137,23 +179,40 @@ def _encoder(model, X_pool):
     return encode, enc, factory
 
 
-def _train_torch(model, X_pool, y_pool, X_eval, y_eval, keep, seeds) -> tuple:
+def _train_torch(model, X_pool, y_pool, X_eval, y_eval, keep, seeds, training) -> tuple:
     from trustbench.privacy.ensemble import predict_ensemble, train_ensemble
 
     encode, enc, factory = _encoder(model, X_pool)
     classes = np.asarray(model.classes_)
     targets = torch.as_tensor(np.searchsorted(classes, y_pool), dtype=torch.long, device=enc.device)
-    base, params, buffers = train_ensemble(
-        factory,
-        enc,
-        targets,
-        [np.flatnonzero(row) for row in keep],
-        seeds,
+    subsets = [np.flatnonzero(row) for row in keep]
+    recipe = dict(
         epochs=int(model.epochs),
         batch_size=int(model.batch_size),
         lr=float(model.lr),
         weight_decay=float(model.weight_decay),
     )
+    if training.get("trainer") == "dp":
+        from opacus.validators import ModuleValidator
+
+        from trustbench.privacy.ensemble_dp import train_ensemble_dp
+
+        sigmas = reference_noise_multipliers(
+            training, [len(s) for s in subsets], recipe["batch_size"]
+        )
+        base, params, buffers = train_ensemble_dp(
+            lambda: ModuleValidator.fix(factory()),  # as the target's module was fixed
+            enc,
+            targets,
+            subsets,
+            seeds,
+            noise_multipliers=sigmas,
+            max_grad_norm=float(training["max_grad_norm"]),
+            poisson_sampling=bool(training.get("poisson_sampling", True)),
+            **recipe,
+        )
+    else:
+        base, params, buffers = train_ensemble(factory, enc, targets, subsets, seeds, **recipe)
     logits = predict_ensemble(base, params, buffers, encode(X_eval)).double().cpu().numpy()
     return true_class_stats(logits, np.searchsorted(classes, y_eval))
 
@@ -236,7 +295,7 @@ def reference_outputs(
     X_eval = stack_rows([X_pool, X_extra])
     y_eval = np.concatenate([y_pool, y_extra])
     if is_torch_model(model):
-        logp, phi = _train_torch(model, X_pool, y_pool, X_eval, y_eval, keep, seeds)
+        logp, phi = _train_torch(model, X_pool, y_pool, X_eval, y_eval, keep, seeds, training)
     else:
         logp, phi = _train_sklearn(model, X_pool, y_pool, X_eval, y_eval, keep, seeds, n_jobs)
     if path is not None:

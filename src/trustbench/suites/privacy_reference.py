@@ -20,7 +20,6 @@ from trustbench.suites.privacy_attacks import (
 __all__ = ["reference_attack_scores"]
 
 NO_REFERENCE_TRAINERS = {
-    "dp": "reference models for a DP target would need DP-SGD ensembles, not implemented",
     "fair": "a fairlearn-mitigated model has no single recipe to clone",
 }
 
