@@ -5,8 +5,11 @@
     train_ensemble` (one vmap step trains all K), same data, subsets, seeds and epochs;
     the issue's setting: two-layer MLP, 20,000 rows, 3 epochs, K in {8, 32, 64}.
 (2) DP-SGD (Opacus) epoch time versus a non-private epoch of the same module, optimizer and
-    batch size, per grad-sample mode, for ``mlp`` and (when ``trustbench.models.cnn`` exists
-    in this tree) ``cnn``.
+    batch size, per grad-sample mode, for ``mlp`` and ``cnn``.
+(3) K DP-SGD reference models (the reference models of an audit against a DP target): one
+    after another with Opacus (Poisson sampling, each grad-sample mode's best, ``ew``) versus
+    :func:`trustbench.privacy.ensemble_dp.train_ensemble_dp`, same subsets, noise, clipping
+    and epochs.
 
 Usage: ``python scripts/bench_privacy.py [--quick] [--out PATH]``. ``--quick`` shrinks
 everything for a smoke run (its JSON goes to ``results/bench/privacy_quick.json``).
@@ -30,6 +33,7 @@ from torch import nn
 from trustbench.models.mlp import MLP
 from trustbench.models.torch_classifier import resolve_device
 from trustbench.privacy.ensemble import train_ensemble
+from trustbench.privacy.ensemble_dp import train_ensemble_dp
 from trustbench.privacy.pool import complementary_halves
 
 
@@ -109,6 +113,80 @@ def bench_ensemble(device, rows, features, epochs, ks, batch_size, hidden) -> li
         print(
             f"ensemble K={k}: sequential {t_seq:.2f} s, vectorised {t_vec:.2f} s, "
             f"{t_seq / t_vec:.1f}x"
+        )
+    return out
+
+
+def sequential_dp(factory, X, y, subsets, seeds, epochs, batch_size, lr, sigma, device) -> float:
+    """Seconds to train K DP-SGD models one after another with Opacus."""
+    from opacus import PrivacyEngine
+    from torch.utils.data import DataLoader, TensorDataset
+
+    _sync(device)
+    start = time.perf_counter()
+    for subset, seed in zip(subsets, seeds, strict=True):
+        torch.manual_seed(seed)
+        model = factory().to(device)
+        rows = torch.as_tensor(subset)
+        loader = DataLoader(
+            TensorDataset(X[rows.to(X.device)], y[rows.to(y.device)]),
+            batch_size=batch_size,
+            generator=torch.Generator().manual_seed(seed),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            module, opt, private_loader = PrivacyEngine(accountant="rdp").make_private(
+                module=model,
+                optimizer=torch.optim.Adam(model.parameters(), lr=lr),
+                data_loader=loader,
+                noise_multiplier=sigma,
+                max_grad_norm=1.0,
+                poisson_sampling=True,
+                grad_sample_mode="ew",
+            )
+            for _ in range(epochs):
+                _epoch(module, private_loader, opt, nn.CrossEntropyLoss(), device)
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def bench_dp_ensemble(device, rows, features, epochs, ks, batch_size, hidden, sigma) -> list[dict]:
+    gen = torch.Generator().manual_seed(2)
+    X = torch.randn(rows, features, generator=gen).to(device)
+    y = (X[:, :3].sum(dim=1) > 0).long()
+    factory = partial(MLP, features, 2, hidden, 0.0)
+    recipe = dict(epochs=epochs, batch_size=batch_size, lr=3e-3)
+    warm = [np.arange(0, 128), np.arange(128, 256)]
+    sequential_dp(factory, X, y, warm, [0, 1], 1, batch_size, 3e-3, sigma, device)
+    train_ensemble_dp(
+        factory, X, y, warm, [0, 1], noise_multipliers=[sigma] * 2, max_grad_norm=1.0, **recipe
+    )
+    out = []
+    for k in ks:
+        subsets = [np.flatnonzero(r) for r in complementary_halves(rows, k, seed=0)]
+        seeds = list(range(k))
+        t_seq = sequential_dp(
+            factory, X, y, subsets, seeds, epochs, batch_size, 3e-3, sigma, device
+        )
+        _sync(device)
+        start = time.perf_counter()
+        train_ensemble_dp(
+            factory, X, y, subsets, seeds, noise_multipliers=[sigma] * k, max_grad_norm=1.0,
+            **recipe,
+        )  # fmt: skip
+        _sync(device)
+        t_vec = time.perf_counter() - start
+        out.append(
+            {
+                "k": k,
+                "sequential_opacus_s": round(t_seq, 3),
+                "vectorised_s": round(t_vec, 3),
+                "speedup": round(t_seq / t_vec, 2),
+            }
+        )
+        print(
+            f"DP ensemble K={k}: Opacus one after another {t_seq:.2f} s, vectorised "
+            f"{t_vec:.2f} s, {t_seq / t_vec:.1f}x"
         )
     return out
 
@@ -221,27 +299,38 @@ def main() -> None:
     dp = [
         bench_dp("mlp", partial(MLP, 20, 2, (64, 64), 0.0), X, y, device, 256, modes, 1 if q else 3)
     ]
-    try:
-        from trustbench.models.cnn import CNN  # from the image branch, once merged
-    except ImportError as exc:
-        dp.append({"model": "cnn", "skipped": f"trustbench.models.cnn not in this tree ({exc})"})
-    else:
-        n_img = 512 if q else 5000
-        Xi = torch.rand(n_img, 1, 28, 28, generator=gen)
-        yi = (Xi.mean(dim=(1, 2, 3)) > 0.5).long()
-        dp.append(
-            bench_dp(
-                "cnn",
-                partial(CNN, in_channels=1, n_classes=2),
-                Xi,
-                yi,
-                device,
-                128,
-                modes,
-                1 if q else 3,
-            )
+    from trustbench.models.cnn import CNN
+
+    n_img = 512 if q else 5000
+    Xi = torch.rand(n_img, 1, 28, 28, generator=gen)
+    yi = (Xi.mean(dim=(1, 2, 3)) > 0.5).long()
+    dp.append(
+        bench_dp(
+            "cnn",
+            partial(CNN, in_channels=1, n_classes=2),
+            Xi,
+            yi,
+            device,
+            128,
+            modes,
+            1 if q else 3,
         )
+    )
     report["dp"] = dp
+
+    dp_setting = dict(
+        rows=1000 if q else 4000,
+        features=20,
+        epochs=1 if q else 2,
+        ks=[2, 4] if q else [8, 16],
+        batch_size=64,
+        hidden=(64, 64),
+        sigma=1.0,
+    )
+    report["dp_ensemble"] = {
+        "setting": {**dp_setting, "hidden": list(dp_setting["hidden"])},
+        "results": bench_dp_ensemble(device, **dp_setting),
+    }
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(report, indent=2))
     print(f"wrote {out_path}")

@@ -59,8 +59,8 @@ def test_removal_and_insertion_masks_with_fewer_steps_than_features():
 def test_pgi_pgu_insertion_hand_computed():
     deletion = np.array([[0.9, 0.5, 0.2], [0.8, 0.8, 0.1]])
     insertion = np.array([[0.1, 0.7, 0.9], [0.3, 0.6, 0.8]])
-    assert ff.pgi(deletion, step=1) == pytest.approx((0.4 + 0.0) / 2)
-    assert ff.pgu(deletion, insertion, step=1) == pytest.approx((0.2 + 0.2) / 2)
+    assert ff.pgi_removal(deletion, step=1) == pytest.approx((0.4 + 0.0) / 2)
+    assert ff.pgu_removal(deletion, insertion, step=1) == pytest.approx((0.2 + 0.2) / 2)
     assert ff.insertion_auc(insertion) == pytest.approx(
         np.mean(np.trapezoid(insertion, dx=0.5, axis=1))
     )
@@ -164,3 +164,17 @@ def test_group_gap_is_undefined_with_a_single_group():
     s = np.array([0.1, 0.3, 0.6])
     g = np.array(["a", "a", "b"])
     assert np.isnan(group_gap(s, g, weights=np.array([1, 1, 0])))
+
+
+def test_prediction_gap_and_top_k_mask_hand_computed():
+    # OpenXAI: mean over copies of |f(x) - f(x')|, then over rows
+    original = np.array([0.9, 0.2])
+    perturbed = np.array([[0.7, 0.2], [0.9, 0.5], [0.6, 0.2]])  # 3 copies x 2 rows
+    row0 = (0.2 + 0.0 + 0.3) / 3
+    row1 = (0.0 + 0.3 + 0.0) / 3
+    assert ff.prediction_gap(original, perturbed) == pytest.approx((row0 + row1) / 2)
+    a = np.array([[0.1, -3.0, 2.0, 0.5], [1.0, 1.0, 0.0, -1.0]])
+    assert ff.top_k_mask(a, 2).tolist() == [
+        [False, True, True, False],
+        [True, True, False, False],  # ties by index, as the deletion order
+    ]

@@ -25,8 +25,10 @@ EXPLAINABILITY_METRICS = (
         1.0,
         "mean trapezoid area of P(target) as the most relevant features are restored",
     ),
-    MetricInfo("pgi", _E, "max", 0.0, 1.0, "mean |f(x) - f(x without its top-k features)|"),
-    MetricInfo("pgu", _E, "min", 0.0, 1.0, "mean |f(x) - f(x with only its top-k features)|"),
+    MetricInfo("pgi", _E, "max", 0.0, 1.0, "OpenXAI: mean |f(x) - f(x')|, top-k perturbed"),
+    MetricInfo("pgu", _E, "min", 0.0, 1.0, "OpenXAI: mean |f(x) - f(x')|, all but top-k perturbed"),
+    MetricInfo("pgi_removal", _E, "max", 0.0, 1.0, "mean |f(x) - f(x without its top-k)|"),
+    MetricInfo("pgu_removal", _E, "min", 0.0, 1.0, "mean |f(x) - f(x with only its top-k)|"),
     MetricInfo(
         "faithfulness_correlation",
         _E,

@@ -108,28 +108,56 @@ def insertion_auc(curves: np.ndarray, weights: np.ndarray | None = None):
     return row_mean(curve_auc(curves), weights)
 
 
-def pgi(deletion_curves: np.ndarray, step: int, weights: np.ndarray | None = None):
-    """Prediction gap on important features (OpenXAI PGI, removal form), averaged over rows.
+def top_k_mask(attributions: np.ndarray, k: int) -> np.ndarray:
+    """``(n, d)`` bool: the ``k`` features of each row with the largest ``|a|`` (ties by index).
 
-    ``PGI_i = |f_t(x_i) - f_t(x_i with its top-k features removed)|`` where the top-k features
-    are those removed at ``step`` of the deletion curve. Range [0, 1]; **higher is better**.
-    OpenXAI perturbs the top-k features with Gaussian noise; we replace them with the
-    baseline, which is defined for categorical columns and pixels alike (documented deviation).
+    Magnitudes, as OpenXAI ranks features for PGI/PGU (a strongly negative attribution is as
+    important as a strongly positive one).
+    """
+    return deletion_order(np.abs(flat(attributions))) < int(k)
+
+
+def prediction_gap(original: np.ndarray, perturbed: np.ndarray, weights: np.ndarray | None = None):
+    """OpenXAI's prediction gap, averaged over rows: ``mean_s |f_t(x_i) - f_t(x'_is)|``.
+
+    With ``x'`` the input with its top-k features perturbed this is **PGI** (higher is better:
+    perturbing what the explanation calls important should move the prediction); with every
+    other feature perturbed it is **PGU** (lower is better). Range [0, 1] for probabilities.
+
+    Parameters
+    ----------
+    original : array (n,)
+        Target-class probability of each unperturbed row.
+    perturbed : array (S, n)
+        Target-class probability of ``S`` perturbed copies of each row.
+    weights : None, (n,) or (B, n)
+    """
+    gaps = np.abs(np.asarray(perturbed, dtype=float) - np.asarray(original, dtype=float)[None])
+    return row_mean(gaps.mean(axis=0), weights)
+
+
+def pgi_removal(deletion_curves: np.ndarray, step: int, weights: np.ndarray | None = None):
+    """Prediction gap on important features, removal form, averaged over rows.
+
+    ``|f_t(x_i) - f_t(x_i with its top-k features removed)|`` where the top-k features are those
+    removed at ``step`` of the deletion curve. Range [0, 1]; **higher is better**. OpenXAI's
+    PGI (:func:`prediction_gap`) perturbs them with noise instead; removal to the baseline is
+    the deletion curve's perturbation, read at one point.
     """
     curves = np.asarray(deletion_curves, dtype=float)
     return row_mean(np.abs(curves[:, 0] - curves[:, step]), weights)
 
 
-def pgu(
+def pgu_removal(
     deletion_curves: np.ndarray,
     insertion_curves: np.ndarray,
     step: int,
     weights: np.ndarray | None = None,
 ):
-    """Prediction gap on unimportant features (OpenXAI PGU, removal form), averaged over rows.
+    """Prediction gap on unimportant features, removal form, averaged over rows.
 
-    ``PGU_i = |f_t(x_i) - f_t(x_i with every feature but its top-k removed)|``; the top-k are
-    the features kept at ``step`` of the insertion curve. Range [0, 1]; **lower is better**.
+    ``|f_t(x_i) - f_t(x_i with every feature but its top-k removed)|``; the top-k are the
+    features kept at ``step`` of the insertion curve. Range [0, 1]; **lower is better**.
     """
     kept = np.asarray(insertion_curves, dtype=float)[:, step]
     original = np.asarray(deletion_curves, dtype=float)[:, 0]

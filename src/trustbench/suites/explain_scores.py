@@ -29,8 +29,15 @@ from trustbench.suites.explain_inputs import (
     cascading_randomisations,
     perturb,
 )
+from trustbench.suites.explain_neighbours import FeatureScales, neighbours
 
 FAMILY = "explainability"
+IMAGE_PGI_NOTE = (
+    "pgi/pgu (OpenXAI's noise form) are defined for tabular data and are not computed on "
+    "images: independent pixel noise is averaged away by the convolutions, so at any noise "
+    "level they do not tell a gradient explainer from the random control; pgi_removal and "
+    "pgu_removal are"
+)
 
 
 @dataclass
@@ -43,6 +50,7 @@ class Scorer:
     engine: MaskedForward
     counts: np.ndarray
     stds: Any
+    scales: FeatureScales | None
     results: list[MetricResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -89,28 +97,54 @@ class Scorer:
         )
         fraction = float(self.cfg.get("top_fraction", 0.25))
         step = max(1, round(fraction * steps))
+        k = max(1, round(fraction * d))
+        top = ff.top_k_mask(a, k)
+        p0 = deletion[:, 0]
+        samples = int(self.cfg.get("pgi_samples", 32))
+        noise = float(self.cfg.get("pgi_noise", 0.05))
+        flip = float(self.cfg.get("pgi_flip", 0.3))
+        gaps = () if self.rows.image else (
+            ("pgi", top, "max", f"its top {fraction:.0%} features"),
+            ("pgu", ~top, "min", f"every feature but its top {fraction:.0%}"),
+        )  # fmt: skip
+        if self.rows.image and IMAGE_PGI_NOTE not in self.notes:
+            self.notes.append(IMAGE_PGI_NOTE)
+        for name, chosen, direction, text in gaps:
+            copies = neighbours(self.rows, chosen, samples, noise, flip, self.scales, self.ctx.seed)
+            proba = self.engine.proba(copies).reshape(samples, len(self.rows), -1)
+            perturbed = np.take_along_axis(proba, self.rows.target[None, :, None], axis=2)[..., 0]
+            self.add(
+                f"{e}/{name}",
+                ff.prediction_gap,
+                p0,
+                perturbed,
+                direction=direction,
+                definition=f"OpenXAI {name.upper()}: mean |f(x) - f(x')| over {samples} copies x' "
+                f"with {text} perturbed (Gaussian noise, sd {noise:g} of each column's train "
+                f"range; categories "
+                f"flipped with probability {flip:g})",
+            )
         self.add(
-            f"{e}/pgi",
-            ff.pgi,
+            f"{e}/pgi_removal",
+            ff.pgi_removal,
             deletion,
             direction="max",
             step=step,
-            definition=f"OpenXAI PGI, removal form: |f(x) - f(x without its top {fraction:.0%})|",
+            definition=f"PGI, removal form: |f(x) - f(x without its top {fraction:.0%})|",
         )
         self.add(
-            f"{e}/pgu",
-            ff.pgu,
+            f"{e}/pgu_removal",
+            ff.pgu_removal,
             deletion,
             insertion,
             direction="min",
             step=step,
-            definition=f"OpenXAI PGU, removal form: |f(x) - f(x with only its top {fraction:.0%})|",
+            definition=f"PGU, removal form: |f(x) - f(x with only its top {fraction:.0%})|",
         )
         runs = int(self.cfg.get("faithfulness_runs", 32))
         size = max(1, math.ceil(float(self.cfg.get("faithfulness_subset", 0.5)) * d))
         rng = np.random.default_rng([self.ctx.seed, 41])
         subsets = ff.random_subsets(rng, runs, len(self.rows), d, size)
-        p0 = deletion[:, 0]
         deltas = p0[:, None] - self.engine(subsets).T
         sums = ff.subset_sums(a, subsets)
         self.add(

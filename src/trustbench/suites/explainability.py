@@ -3,7 +3,8 @@
 For each configured explainer ``e`` (``suite.explainability.explainers`` plus the control
 ``baselines``, ``random`` by default), on ``n_rows`` test rows and the model's predicted class:
 
-- faithfulness (any model): ``e/deletion_auc``, ``insertion_auc``, ``pgi``, ``pgu``,
+- faithfulness (any model): ``e/deletion_auc``, ``insertion_auc``, ``pgi``, ``pgu`` (and their
+  removal forms ``pgi_removal``, ``pgu_removal``),
   ``faithfulness_correlation``, ``infidelity``;
 - ground truth (tabular tasks with importances): ``e/gt_feature_agreement``,
   ``gt_rank_agreement``, ``gt_sign_agreement``, ``gt_pairwise_rank_agreement``,
@@ -34,6 +35,7 @@ from trustbench.models import is_torch_model
 from trustbench.report import SuiteResult
 from trustbench.suites.context import NotApplicable, ScoringContext
 from trustbench.suites.explain_inputs import chunk_rows, continuous_stds, select_rows
+from trustbench.suites.explain_neighbours import feature_scales
 from trustbench.suites.explain_scores import FAMILY, Scorer
 
 
@@ -81,7 +83,13 @@ def explainability_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteRe
     chunk = chunk_rows(cfg, rows)
     engine = MaskedForward(ctx.model, rows.X, rows.baseline, rows.target, task.n_classes, chunk)
     scorer = Scorer(
-        ctx, cfg, rows, engine, ctx.counts("explained_rows", len(rows)), continuous_stds(task)
+        ctx,
+        cfg,
+        rows,
+        engine,
+        ctx.counts("explained_rows", len(rows)),
+        continuous_stds(task),
+        feature_scales(task),
     )
     truth = None
     if task.ground_truth is not None and not rows.image:
