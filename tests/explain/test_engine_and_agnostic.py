@@ -171,3 +171,68 @@ def test_ablation_on_image_patches_spreads_values_over_pixels():
     blocked[:, :, :8, 8:] = 0.0  # patch 1 (top right)
     expected = (p0 - model.predict_proba(blocked)[:, 1]) / 64
     np.testing.assert_allclose(a[:, 0, 8], expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(("patch", "stride"), [(4, 2), (6, 2), (3, 1), (6, 3), (5, 2)])
+def test_overlapping_occlusion_follows_captum_occlusion(patch, stride):
+    """Sliding windows (stride < patch) at Captum's positions; per pixel, the mean over covering
+    windows of each window's drop over its area (Captum's Occlusion / area for whole windows)."""
+    from captum.attr import Occlusion
+
+    torch.manual_seed(0)
+    module = TinyCNN()
+    model = ImageModel(module)
+    X, _, _ = toy_images(3)  # (3, 1, 16, 16)
+    base = np.zeros((1, *X.shape[1:]), np.float32)
+    target = np.array([1, 0, 1])
+    ours = AblationExplainer(model, baseline=base, n_classes=2, patch=patch, stride=stride)
+    a = ours.attribute(X, target)
+
+    def proba(x):
+        return torch.softmax(module(x), dim=1)
+
+    occlusion = (
+        Occlusion(proba)
+        .attribute(
+            torch.as_tensor(X),
+            sliding_window_shapes=(1, patch, patch),
+            strides=(1, stride, stride),
+            baselines=0.0,
+            target=torch.as_tensor(target),
+        )[:, 0]
+        .numpy()
+    )
+    if (16 - patch) % stride == 0:  # whole windows only: a fixed area
+        np.testing.assert_allclose(a * patch * patch, occlusion, atol=1e-5)
+    # by hand, window by window (the last ones cut at the border, as Captum's)
+    p0 = model.predict_proba(X)[np.arange(3), target]
+    total, count = np.zeros((3, 16, 16)), np.zeros((16, 16))
+    starts = range(0, 16 - patch + stride, stride)
+    for r in starts:
+        for c in starts:
+            blocked = X.copy()
+            blocked[:, :, r : r + patch, c : c + patch] = 0.0
+            drop = p0 - model.predict_proba(blocked)[np.arange(3), target]
+            inside = np.zeros((16, 16), bool)
+            inside[r : r + patch, c : c + patch] = True
+            total += drop[:, None, None] * inside / inside.sum()
+            count += inside
+    np.testing.assert_allclose(a, total / count, atol=1e-6)
+    # where windows are whole, Captum's per-pixel mean of drops agrees up to the area
+    if (16 - patch) % stride:
+        first_cut = ((16 - patch) // stride + 1) * stride
+        inner = slice(0, first_cut)  # pixels no cut window reaches
+        np.testing.assert_allclose(
+            a[:, inner, inner] * patch * patch, occlusion[:, inner, inner], atol=1e-5
+        )
+
+
+def test_stride_equal_to_patch_is_the_disjoint_patch_explainer():
+    torch.manual_seed(0)
+    model = ImageModel(TinyCNN())
+    X, _, _ = toy_images(2)
+    base = np.zeros((1, *X.shape[1:]), np.float32)
+    target = np.array([1, 0])
+    same = AblationExplainer(model, baseline=base, n_classes=2, patch=4, stride=4)
+    plain = AblationExplainer(model, baseline=base, n_classes=2, patch=4)
+    np.testing.assert_allclose(same.attribute(X, target), plain.attribute(X, target))

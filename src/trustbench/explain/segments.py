@@ -25,3 +25,21 @@ def to_pixels(values: np.ndarray, segments: np.ndarray) -> np.ndarray:
     segment area so that a map sums to the same total as its segment values."""
     area = np.bincount(segments.reshape(-1))
     return (values / area[None, :])[:, segments]
+
+
+def sliding_windows(height: int, width: int, patch: int, stride: int) -> np.ndarray:
+    """``(n_windows, H * W)`` bool: the pixels of each ``patch x patch`` window, moved by
+    ``stride`` (row-major), at the positions Captum's ``Occlusion`` uses:
+    ``ceil((size - patch) / stride) + 1`` per axis, the last one cut at the image border, so
+    every pixel is covered."""
+    patch, stride = max(1, int(patch)), max(1, int(stride))
+    if patch > min(height, width):
+        raise ValueError(
+            f"explainer option patch={patch} is larger than the {height}x{width} image"
+        )
+    rows = [k * stride for k in range(-(-(height - patch) // stride) + 1)]
+    cols = [k * stride for k in range(-(-(width - patch) // stride) + 1)]
+    windows = np.zeros((len(rows) * len(cols), height, width), dtype=bool)
+    for k, (r, c) in enumerate((r, c) for r in rows for c in cols):
+        windows[k, r : r + patch, c : c + patch] = True
+    return windows.reshape(len(windows), -1)
