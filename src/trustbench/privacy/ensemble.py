@@ -63,6 +63,25 @@ def _init_modules(factory: Callable[[], nn.Module], seeds: Sequence[int]) -> lis
     return modules
 
 
+def init_ensemble(
+    factory: Callable[[], nn.Module], seeds: Sequence[int], device: torch.device, grad: bool
+) -> tuple[nn.Module, dict, dict, dict, dict]:
+    """K freshly initialised models stacked: ``(base, params, buffers, exp_avg, exp_avg_sq)``.
+
+    ``base`` is a stateless (meta) template for ``functional_call``; ``params`` require
+    gradients when ``grad``; the Adam moments start at zero.
+    """
+    modules = [m.to(device) for m in _init_modules(factory, seeds)]
+    for module in modules:
+        module.train()
+    params, buffers = stack_module_state(modules)
+    base = copy.deepcopy(modules[0]).to("meta")
+    params = {k: v.detach().clone().requires_grad_(grad) for k, v in params.items()}
+    exp_avg = {k: torch.zeros_like(v) for k, v in params.items()}
+    exp_avg_sq = {k: torch.zeros_like(v) for k, v in params.items()}
+    return base, params, buffers, exp_avg, exp_avg_sq
+
+
 def train_ensemble(
     factory: Callable[[], nn.Module],
     inputs: torch.Tensor,
@@ -101,14 +120,7 @@ def train_ensemble(
         :func:`predict_ensemble`.
     """
     device = inputs.device
-    modules = [m.to(device) for m in _init_modules(factory, seeds)]
-    for module in modules:
-        module.train()
-    params, buffers = stack_module_state(modules)
-    base = copy.deepcopy(modules[0]).to("meta")
-    params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
-    exp_avg = {k: torch.zeros_like(v) for k, v in params.items()}
-    exp_avg_sq = {k: torch.zeros_like(v) for k, v in params.items()}
+    base, params, buffers, exp_avg, exp_avg_sq = init_ensemble(factory, seeds, device, grad=True)
     steps_done = torch.zeros(len(seeds), device=device)
     index, valid = batch_schedule(subsets, seeds, int(epochs), int(batch_size))
     # which models step at each step, and their step counts, known in advance on the CPU: the

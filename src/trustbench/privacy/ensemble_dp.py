@@ -22,15 +22,14 @@ target's recipe, DP-SGD included. This module runs that recipe for K models in o
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 from torch import nn
-from torch.func import functional_call, grad, stack_module_state, vmap
+from torch.func import functional_call, grad, vmap
 
-from trustbench.privacy.ensemble import _adam_all, _adam_masked, _init_modules, batch_schedule
+from trustbench.privacy.ensemble import _adam_all, _adam_masked, batch_schedule, init_ensemble
 
 __all__ = ["dp_sample_rate", "noisy_clipped_gradients", "poisson_batches", "train_ensemble_dp"]
 
@@ -136,14 +135,7 @@ def train_ensemble_dp(
     :func:`~trustbench.privacy.ensemble.predict_ensemble`.
     """
     device = inputs.device
-    modules = [m.to(device) for m in _init_modules(factory, seeds)]
-    for module in modules:
-        module.train()
-    params, buffers = stack_module_state(modules)
-    base = copy.deepcopy(modules[0]).to("meta")
-    params = {k: v.detach().clone() for k, v in params.items()}
-    exp_avg = {k: torch.zeros_like(v) for k, v in params.items()}
-    exp_avg_sq = {k: torch.zeros_like(v) for k, v in params.items()}
+    base, params, buffers, exp_avg, exp_avg_sq = init_ensemble(factory, seeds, device, grad=False)
     sizes = [len(s) for s in subsets]
     rates = [dp_sample_rate(n, batch_size) for n in sizes]
     denominator = torch.tensor(
