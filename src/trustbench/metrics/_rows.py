@@ -40,3 +40,12 @@ def flat(attributions: np.ndarray) -> np.ndarray:
     """Attributions as ``(n, d)``: image maps ``(n, H, W)`` are flattened, tabular ones kept."""
     attributions = np.asarray(attributions, dtype=float)
     return attributions.reshape(len(attributions), -1)
+
+
+def pearson_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each row of ``a`` with the same row of ``b``, shape ``(n,)``;
+    NaN where a row is constant."""
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (a * b).sum(axis=1) / np.sqrt((a**2).sum(axis=1) * (b**2).sum(axis=1))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from trustbench.metrics._rows import flat, row_mean
+from trustbench.metrics._rows import flat, pearson_rows, row_mean
 
 
 def deletion_order(attributions: np.ndarray) -> np.ndarray:
@@ -188,13 +188,6 @@ def subset_sums(attributions: np.ndarray, masks: np.ndarray) -> np.ndarray:
     return np.einsum("rnd,nd->nr", masks.astype(a.dtype), a)
 
 
-def _pearson_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = a - a.mean(axis=1, keepdims=True)
-    b = b - b.mean(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (a * b).sum(axis=1) / np.sqrt((a**2).sum(axis=1) * (b**2).sum(axis=1))
-
-
 def faithfulness_correlation(
     attribution_sums: np.ndarray, deltas: np.ndarray, weights: np.ndarray | None = None
 ):
@@ -214,7 +207,7 @@ def faithfulness_correlation(
     weights : None, (n,) or (B, n)
     """
     return row_mean(
-        _pearson_rows(np.asarray(attribution_sums, float), np.asarray(deltas, float)), weights
+        pearson_rows(np.asarray(attribution_sums, float), np.asarray(deltas, float)), weights
     )
 
 

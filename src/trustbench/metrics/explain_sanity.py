@@ -5,17 +5,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
-from trustbench.metrics._rows import flat, row_mean
+from trustbench.metrics._rows import flat, pearson_rows, row_mean
 
 
 def spearman_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Spearman correlation of each row of ``a`` with the same row of ``b`` (average ranks)."""
-    ra = rankdata(flat(a), axis=1)
-    rb = rankdata(flat(b), axis=1)
-    ra = ra - ra.mean(axis=1, keepdims=True)
-    rb = rb - rb.mean(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (ra * rb).sum(axis=1) / np.sqrt((ra**2).sum(axis=1) * (rb**2).sum(axis=1))
+    return pearson_rows(rankdata(flat(a), axis=1), rankdata(flat(b), axis=1))
 
 
 def randomisation_similarity(
