@@ -8,7 +8,7 @@ import pytest
 import torch
 from captum._utils.models.linear_model import SkLearnLinearRegression
 from captum.attr import FeaturePermutation, Lime, ShapleyValues
-from tests.explain.toy import ImageModel, TinyCNN, toy_images
+from tests.explain.toy import ImageModel, TinyCNN, fit_small_mlp, toy_images
 
 from trustbench.data import load
 from trustbench.explain import (
@@ -20,7 +20,6 @@ from trustbench.explain import (
     feature_baseline,
 )
 from trustbench.explain.agnostic import shapley_coalitions
-from trustbench.models import build_model
 
 
 class ProbaOnly:
@@ -36,12 +35,7 @@ class ProbaOnly:
 @pytest.fixture(scope="module")
 def heart_mlp():
     task = load("heart", seed=0)
-    cfg = {
-        "name": "mlp",
-        "library": "torch",
-        "module": {"_target_": "trustbench.models.mlp.MLP", "hidden_sizes": [8]},
-    }
-    model = build_model(cfg, task.features, recipe={"epochs": 2}).fit(task.train.X, task.train.y)
+    model = fit_small_mlp(task)
     return task, model
 
 

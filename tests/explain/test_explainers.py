@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import torch
 from captum.attr import FeatureAblation, Saliency
+from tests.explain.toy import fit_logreg
 
 from trustbench.data import load
 from trustbench.explain import (
@@ -44,14 +45,7 @@ def test_ablation_matches_captum_feature_ablation():
 
 def test_ablation_handles_categorical_and_missing_values():
     task = load("heart", seed=0)
-    model = build_model(
-        {
-            "name": "logreg",
-            "library": "sklearn",
-            "estimator": {"_target_": "sklearn.linear_model.LogisticRegression", "max_iter": 500},
-        },
-        task.features,
-    ).fit(task.train.X, task.train.y)
+    model = fit_logreg(task)
     X = task.test.X.iloc[:10].reset_index(drop=True)
     target = model.predict(X)
     baseline = feature_baseline(task.train.X)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from captum.attr import DeepLift, InputXGradient, IntegratedGradients, NoiseTunnel, Saliency
-from tests.explain.toy import ImageModel, TinyCNN, toy_images
+from tests.explain.toy import ImageModel, TinyCNN, fit_small_mlp, toy_images
 
 from trustbench.data import load
 from trustbench.errors import ConfigError
@@ -19,7 +19,6 @@ from trustbench.explain import (
     SmoothGradExplainer,
     feature_baseline,
 )
-from trustbench.models import build_model
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +70,7 @@ def test_smoothgrad_equals_captum_noise_tunnel(cnn):
 
 def test_tabular_integrated_gradients_sum_encoded_columns_and_complete():
     task = load("heart", seed=0)
-    cfg = {
-        "name": "mlp",
-        "library": "torch",
-        "module": {"_target_": "trustbench.models.mlp.MLP", "hidden_sizes": [8]},
-    }
-    model = build_model(cfg, task.features, recipe={"epochs": 2}).fit(task.train.X, task.train.y)
+    model = fit_small_mlp(task)
     X = task.test.X.iloc[:6].reset_index(drop=True)
     target = model.predict_proba(X).argmax(1)
     base = feature_baseline(task.train.X)

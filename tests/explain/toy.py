@@ -110,3 +110,29 @@ class ImageModel:
 def trained_toy_cnn(task: TaskData, seed: int = 0) -> ImageModel:
     torch.manual_seed(seed)
     return ImageModel(TinyCNN(), seed).fit(task.train.X, task.train.y)
+
+
+def fit_logreg(task: TaskData, max_iter: int = 500):
+    """The ``logreg`` facade model fitted on ``task.train``."""
+    from trustbench.models import build_model
+
+    cfg = {
+        "name": "logreg",
+        "library": "sklearn",
+        "estimator": {"_target_": "sklearn.linear_model.LogisticRegression", "max_iter": max_iter},
+    }
+    return build_model(cfg, task.features).fit(task.train.X, task.train.y)
+
+
+def fit_small_mlp(task: TaskData, hidden: int = 8, epochs: int = 2):
+    """A one-hidden-layer ``mlp`` facade model fitted on ``task.train``."""
+    from trustbench.models import build_model
+
+    cfg = {
+        "name": "mlp",
+        "library": "torch",
+        "module": {"_target_": "trustbench.models.mlp.MLP", "hidden_sizes": [hidden]},
+    }
+    return build_model(cfg, task.features, recipe={"epochs": epochs}).fit(
+        task.train.X, task.train.y
+    )

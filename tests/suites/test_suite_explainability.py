@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.explain.toy import toy_image_task, trained_toy_cnn
+from tests.explain.toy import fit_logreg, toy_image_task, trained_toy_cnn
 
 from trustbench.api import score
 from trustbench.data import load
@@ -148,14 +148,7 @@ def test_group_gaps_and_artifacts(image_report):
 
 def test_sklearn_model_gets_model_agnostic_metrics_and_a_note():
     task = load("synthetic", seed=0, n_samples=400)
-    model = build_model(
-        {
-            "name": "logreg",
-            "library": "sklearn",
-            "estimator": {"_target_": "sklearn.linear_model.LogisticRegression", "max_iter": 500},
-        },
-        task.features,
-    ).fit(task.train.X, task.train.y)
+    model = fit_logreg(task)
     config = {
         "bootstrap": {"n_resamples": 50},
         "explainability": {
@@ -192,14 +185,7 @@ def test_robustness_is_skipped_with_a_note_without_continuous_features():
     names = [f.name for f in keep]
     splits = {k: dataclasses.replace(s, X=s.X[names]) for k, s in task.splits.items()}
     task = dataclasses.replace(task, features=keep, splits=splits, ground_truth=None)
-    model = build_model(
-        {
-            "name": "logreg",
-            "library": "sklearn",
-            "estimator": {"_target_": "sklearn.linear_model.LogisticRegression", "max_iter": 200},
-        },
-        task.features,
-    ).fit(task.train.X, task.train.y)
+    model = fit_logreg(task, max_iter=200)
     config = {"bootstrap": {"n_resamples": 20}, "explainability": {"n_rows": 10}}
     suite = _suite(score(model, task, suites=["explainability"], config=config, seed=0))
     assert suite.status == "ok"
