@@ -22,7 +22,7 @@ from trustbench.models import check_proba, wrap
 from trustbench.registry import unknown_name_message
 from trustbench.report import FAMILIES, TrustReport
 from trustbench.suites import SUITES, ScoringContext, default_config, run_suites
-from trustbench.suites.fairness_sensitive import predict_proba
+from trustbench.suites.fairness.sensitive import predict_proba
 from trustbench.tracking.identity import package_versions, trustbench_version
 
 

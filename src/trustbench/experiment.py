@@ -74,8 +74,8 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
 
         check_fair_config(cfg["trainer"], cfg["model"])
     suite = cfg["suite"]
-    from trustbench.suites.fairness import check_config as check_fairness_config
-    from trustbench.suites.generalization import check_config as check_generalization_config
+    from trustbench.suites.fairness.suite import check_config as check_fairness_config
+    from trustbench.suites.generalization.suite import check_config as check_generalization_config
 
     check_fairness_config(suite.get("fairness", {}) or {})
     check_generalization_config(suite.get("generalization", {}) or {})
@@ -85,7 +85,7 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
     for name in suite["privacy"].get("attacks", []):
         if name not in PRIVACY_ATTACKS:
             raise ConfigError(unknown_name_message("attack", name, list(PRIVACY_ATTACKS)))
-    from trustbench.suites.privacy import check_config as check_privacy_config
+    from trustbench.suites.privacy.suite import check_config as check_privacy_config
 
     check_privacy_config(suite.get("privacy", {}) or {}, trainer)
     explainers = suite["explainability"]

@@ -142,6 +142,6 @@ class TrustReport:
     # -- display --------------------------------------------------------------------------
     def summary(self, console=None, max_rows_per_family: int = 12) -> None:
         """Print a rich table per family (value, 95% CI, direction) and each suite's status."""
-        from trustbench.console import print_summary
+        from trustbench.reporting.console import print_summary
 
         print_summary(self, console=console, max_rows_per_family=max_rows_per_family)

@@ -149,7 +149,7 @@ def test_row_mean_skips_undefined_rows():
 
 def test_catalogue_lists_every_explainability_metric_with_its_direction():
     from trustbench.metrics import METRICS
-    from trustbench.suites.explain_scores import FAMILY
+    from trustbench.suites.explainability.scores import FAMILY
 
     for name, direction in [
         ("deletion_auc", "min"),

@@ -13,7 +13,7 @@ from tests.suites.test_suite_fairness import fit, make_task
 import trustbench
 from trustbench.data import shifts as S
 from trustbench.errors import ConfigError
-from trustbench.suites.generalization import check_config
+from trustbench.suites.generalization.suite import check_config
 
 FAST = {"bootstrap": {"n_resamples": 200}, "generalization": {"plots": False}}
 SKLEARN = {

@@ -14,8 +14,8 @@ from trustbench.data import load
 from trustbench.errors import ConfigError
 from trustbench.models import TorchClassifier
 from trustbench.models.mlp import MLP
-from trustbench.suites import privacy_attacks as A
-from trustbench.suites.privacy import check_config
+from trustbench.suites.privacy import attacks as A
+from trustbench.suites.privacy.suite import check_config
 
 
 def test_baseline_scores_hand_case():
@@ -206,7 +206,7 @@ def test_dp_at_epsilon_one_stays_near_chance_and_below_its_guarantee(make_config
 
 
 def test_dp_guarantee_flags_an_empirical_bound_above_epsilon():
-    from trustbench.suites.privacy_audit import dp_guarantee
+    from trustbench.suites.privacy.audit import dp_guarantee
 
     training = {"epsilon": 1.0, "delta": 1e-5, "accountant": "prv"}
     metrics, notes, warnings = dp_guarantee(training, 100, {"loss": 0.2, "lira": 1.7})

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from trustbench.leaderboard.html_base import SCRIPT, e, page
 from trustbench.leaderboard.render_tables import MISSING, cell_text, fmt
 from trustbench.leaderboard.svg import scatter
 from trustbench.leaderboard.tradeoffs import Tradeoff, TradeoffPoint
+from trustbench.reporting.html_base import SCRIPT, e, page
 
 ARROWS = {"max": "↑", "min": "↓", "target:0": "→0", None: "?"}
 

@@ -8,11 +8,11 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from trustbench.suites.context import NotApplicable, ScoringContext
-from trustbench.suites.explainability import explainability_suite
-from trustbench.suites.fairness import fairness_suite
-from trustbench.suites.generalization import generalization_suite
+from trustbench.suites.explainability.suite import explainability_suite
+from trustbench.suites.fairness.suite import fairness_suite
+from trustbench.suites.generalization.suite import generalization_suite
 from trustbench.suites.performance import PERFORMANCE_METRICS, performance_suite
-from trustbench.suites.privacy import PRIVACY_ATTACKS, privacy_suite
+from trustbench.suites.privacy.suite import PRIVACY_ATTACKS, privacy_suite
 from trustbench.suites.runner import run_suites
 
 SUITES = {

@@ -14,8 +14,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from trustbench.leaderboard.card import write_card
 from trustbench.report import TrustReport
+from trustbench.reporting.card import write_card
 from trustbench.tracking.artifacts import write_report_folder
 from trustbench.tracking.identity import flatten
 from trustbench.tracking.runs import tracked_run

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 from trustbench.leaderboard import render_card
-from trustbench.leaderboard.card import figure_images, headline_metrics, write_card
-from trustbench.leaderboard.card_warnings import ECE_DROP_THRESHOLD, derived_warnings
 from trustbench.report import MetricResult, SuiteResult, TrustReport
+from trustbench.reporting.card import figure_images, headline_metrics, write_card
+from trustbench.reporting.card_warnings import ECE_DROP_THRESHOLD, derived_warnings
 
 
 def _m(family, name, value, low=None, high=None, direction="max"):

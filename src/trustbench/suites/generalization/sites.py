@@ -22,7 +22,7 @@ import numpy as np
 from trustbench import metrics as M
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext, stacked
-from trustbench.suites.fairness_groups import worst
+from trustbench.suites.fairness.groups import worst
 from trustbench.suites.naming import safe_name
 
 __all__ = ["SITE_METRICS", "site_results"]

@@ -24,12 +24,12 @@ from trustbench.metrics._rows import row_mean
 from trustbench.metrics.explain_fairness import group_gap
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext
-from trustbench.suites.explain_inputs import (
+from trustbench.suites.explainability.inputs import (
     ExplainedRows,
     cascading_randomisations,
     perturb,
 )
-from trustbench.suites.explain_neighbours import FeatureScales, neighbours
+from trustbench.suites.explainability.neighbours import FeatureScales, neighbours
 
 FAMILY = "explainability"
 IMAGE_PGI_NOTE = (

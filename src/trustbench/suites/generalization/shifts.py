@@ -35,7 +35,7 @@ from trustbench.plots import shift_curves
 from trustbench.registry import unknown_name_message
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext, stacked
-from trustbench.suites.fairness_sensitive import predict_proba
+from trustbench.suites.fairness.sensitive import predict_proba
 
 __all__ = ["DEFAULT_SHIFT_METRICS", "check_shift_config", "shift_results"]
 

@@ -11,7 +11,7 @@ from trustbench.errors import ConfigError
 from trustbench.privacy.pool import AuditPlan, complementary_halves, stack_rows, take_rows
 from trustbench.privacy.reference import ReferenceOutputs, reference_outputs, target_stats
 from trustbench.suites.context import NotApplicable, ScoringContext
-from trustbench.suites.privacy_attacks import (
+from trustbench.suites.privacy.attacks import (
     lira_offline_score,
     lira_online_score,
     rmia_score,

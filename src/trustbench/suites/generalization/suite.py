@@ -11,10 +11,10 @@ two splits resamples each split on its own, since they hold different patients):
   higher-is-better metric, ``ood - test`` for a loss; > 0 means the model degrades);
 - ``train_test_gap/<m>``: how much better ``m`` is on ``train`` than on ``test`` (overfitting);
 - ``site/<site>/<m>`` and ``worst_site_accuracy`` (``per_site``; see
-  :mod:`~trustbench.suites.generalization_sites`);
+  :mod:`~trustbench.suites.generalization.sites`);
 - ``ood_fairness/<a>/<gap>`` and ``ood_fairness/<a>/<gap>_change`` (ood minus test) for the
   gaps in ``ood_fairness``, per sensitive attribute and for the worst attribute;
-- ``shift/<kind>/<severity>/<m>`` (``shifts``; see :mod:`~trustbench.suites.generalization_shifts`).
+- ``shift/<kind>/<severity>/<m>`` (``shifts``; see :mod:`~trustbench.suites.generalization.shifts`).
 
 Artifacts: ``plots/reliability_diagram.png`` (test and ood) and ``plots/shift_curves.png``.
 """
@@ -31,16 +31,16 @@ from trustbench import metrics as M
 from trustbench.plots import reliability_diagram
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import ScoringContext, stacked
-from trustbench.suites.fairness_groups import (
+from trustbench.suites.fairness.groups import (
     GAPS,
     GroupStats,
     gap_note,
     group_stats,
     worst,
 )
-from trustbench.suites.fairness_sensitive import attributes
-from trustbench.suites.generalization_shifts import shift_results
-from trustbench.suites.generalization_sites import site_results
+from trustbench.suites.fairness.sensitive import attributes
+from trustbench.suites.generalization.shifts import shift_results
+from trustbench.suites.generalization.sites import site_results
 from trustbench.suites.performance import PERFORMANCE_METRICS
 
 FAMILY = "generalization"
@@ -242,7 +242,7 @@ def check_config(cfg: Mapping[str, Any]) -> None:
     """Validate ``suite.generalization`` names before any training (see experiment.validate_config)."""
     from trustbench.errors import ConfigError
     from trustbench.registry import unknown_name_message
-    from trustbench.suites.generalization_shifts import check_shift_config
+    from trustbench.suites.generalization.shifts import check_shift_config
 
     for key in ("metrics", "train_test_gap"):
         for name in cfg.get(key, []) or []:

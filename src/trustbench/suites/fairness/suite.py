@@ -34,7 +34,7 @@ from trustbench import metrics as M
 from trustbench.plots import group_panels
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import NotApplicable, ScoringContext, stacked
-from trustbench.suites.fairness_groups import (
+from trustbench.suites.fairness.groups import (
     GAPS,
     GROUP_METRICS,
     GroupStats,
@@ -42,7 +42,7 @@ from trustbench.suites.fairness_groups import (
     group_stats,
     worst,
 )
-from trustbench.suites.fairness_sensitive import Attribute, attributes
+from trustbench.suites.fairness.sensitive import Attribute, attributes
 from trustbench.suites.naming import safe_name
 
 FAMILY = "fairness"

@@ -11,7 +11,7 @@ from trustbench import metrics as M
 from trustbench.privacy.canaries import CanarySet, guess_epsilon_lower_bound
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext
-from trustbench.suites.privacy_attacks import loss_score
+from trustbench.suites.privacy.attacks import loss_score
 
 FAMILY = "privacy"
 

@@ -27,7 +27,7 @@ from trustbench.privacy.pool import AuditPlan, plan_audit
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import ScoringContext
 from trustbench.suites.naming import safe_name
-from trustbench.suites.privacy_attacks import (
+from trustbench.suites.privacy.attacks import (
     BASELINE_ATTACKS,
     REFERENCE_ATTACKS,
     confidence_score,
@@ -35,7 +35,7 @@ from trustbench.suites.privacy_attacks import (
     loss_score,
     modified_entropy_score,
 )
-from trustbench.suites.privacy_audit import dp_guarantee
+from trustbench.suites.privacy.audit import dp_guarantee
 
 FAMILY = "privacy"
 PRIVACY_ATTACKS = BASELINE_ATTACKS + REFERENCE_ATTACKS
@@ -240,7 +240,7 @@ def privacy_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
     notes = [f"audit set: {int(member.sum())} members, {int((1 - member).sum())} non-members"]
     scores = {a: _BASELINE_FNS[a](proba, y) for a in attacks if a in _BASELINE_FNS}
     if ref_attacks:
-        from trustbench.suites.privacy_reference import reference_attack_scores
+        from trustbench.suites.privacy.reference import reference_attack_scores
 
         ref_scores, ref_notes = reference_attack_scores(ctx, cfg, plan, ref_attacks)
         scores.update(ref_scores)
@@ -256,7 +256,7 @@ def privacy_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
         results += metrics
     canary_set = getattr(ctx.model, "canaries_", None)
     if canary_set is not None:
-        from trustbench.suites.privacy_canaries import canary_metrics
+        from trustbench.suites.privacy.canaries import canary_metrics
 
         c_metrics, empirical["canary"], c_note = canary_metrics(ctx, cfg, canary_set)
         results += c_metrics

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from trustbench.leaderboard.card_warnings import card_warnings
-from trustbench.leaderboard.html_base import e, page
 from trustbench.report import FAMILIES, MetricResult, TrustReport
+from trustbench.reporting.card_warnings import card_warnings
+from trustbench.reporting.html_base import e, page
 
 #: Headline metric names per family (fnmatch on the name inside the family), in order.
 HEADLINES: dict[str, tuple[str, ...]] = {

@@ -34,9 +34,9 @@ from trustbench.explain import EXPLAINERS, MaskedForward
 from trustbench.models import is_torch_model
 from trustbench.report import SuiteResult
 from trustbench.suites.context import NotApplicable, ScoringContext
-from trustbench.suites.explain_inputs import chunk_rows, continuous_stds, select_rows
-from trustbench.suites.explain_neighbours import feature_scales
-from trustbench.suites.explain_scores import FAMILY, Scorer
+from trustbench.suites.explainability.inputs import chunk_rows, continuous_stds, select_rows
+from trustbench.suites.explainability.neighbours import feature_scales
+from trustbench.suites.explainability.scores import FAMILY, Scorer
 
 
 def agreement_k(top_k: int | None, truth: np.ndarray) -> int:

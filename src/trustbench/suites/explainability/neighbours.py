@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from trustbench.data.task import TaskData
-from trustbench.suites.explain_inputs import ExplainedRows
+from trustbench.suites.explainability.inputs import ExplainedRows
 
 __all__ = ["FeatureScales", "feature_scales", "neighbours"]
 
