@@ -42,7 +42,9 @@ def _runs() -> list:
 
 
 def _board(runs):
-    return build_board(runs, {}, BoardOptions(n_bootstrap=100, tradeoffs=TRADEOFFS))
+    return build_board(
+        runs, {}, BoardOptions(ranking_metrics=("*",), n_bootstrap=100, tradeoffs=TRADEOFFS)
+    )
 
 
 def test_same_runs_in_any_order_give_identical_bytes():

@@ -147,8 +147,8 @@ def test_row_mean_skips_undefined_rows():
     assert np.isnan(row_mean(np.array([np.nan, np.nan])))
 
 
-def test_catalogue_lists_every_explainability_metric_with_its_direction():
-    from trustbench.metrics import METRICS
+def test_registry_lists_every_explainability_metric_with_its_direction():
+    from trustbench.metrics import REGISTRY
     from trustbench.suites.explainability.scores import FAMILY
 
     for name, direction in [
@@ -157,7 +157,7 @@ def test_catalogue_lists_every_explainability_metric_with_its_direction():
         ("randomisation_similarity", "min"),
         ("deletion_auc_gap", "target:0"),
     ]:
-        assert METRICS[name].family == FAMILY and METRICS[name].direction == direction
+        assert REGISTRY.get(FAMILY, name).direction == direction
 
 
 def test_group_gap_is_undefined_with_a_single_group():

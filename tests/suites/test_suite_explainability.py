@@ -168,13 +168,13 @@ def test_sklearn_model_gets_model_agnostic_metrics_and_a_note():
     assert any("sanity check not applicable" in note for note in suite.notes)
 
 
-def test_every_logged_metric_is_in_the_catalogue_with_its_direction(tabular_report, image_report):
-    from trustbench.metrics import METRICS
+def test_every_logged_metric_is_in_the_registry_with_its_direction(tabular_report, image_report):
+    from trustbench.metrics import REGISTRY
 
     for report in (tabular_report, image_report):
         for m in _suite(report).metrics:
-            info = METRICS[m.name.rsplit("/", 1)[1]]
-            assert info.family == "explainability" and info.direction == m.direction, m.name
+            spec = REGISTRY.require(m.key).spec
+            assert spec.family == "explainability" and spec.direction == m.direction, m.name
 
 
 def test_robustness_is_skipped_with_a_note_without_continuous_features():

@@ -15,19 +15,21 @@ from typing import Any
 from trustbench.leaderboard import aggregate as agg
 from trustbench.leaderboard import rank as rk
 from trustbench.leaderboard.directions import MetricMeta, clip_to_range, resolve_all
-from trustbench.leaderboard.records import RunRecord
+from trustbench.leaderboard.records import RunRecord, canonical_key, canonical_record
 from trustbench.leaderboard.tradeoffs import tradeoff
+from trustbench.metrics import REGISTRY
 from trustbench.report import FAMILIES
 
 SCHEMA_VERSION = 1
 DIGITS = 6
 
 DIRECTIONS_METHOD = (
-    "A metric's direction (max, min, target:0) is the one its runs' trust_report.json gives "
-    "(read for one run per distinct metric set); otherwise trustbench.metrics.METRICS on the "
-    "last name component; otherwise the naming rules in trustbench.leaderboard.directions; "
-    "metrics with no known direction are shown but not ranked. Intervals are clipped to the "
-    "metric's range where the catalogue gives one (e.g. accuracy to [0, 1])."
+    "A metric's direction (max, min, target:x) and range are those of its entry in the metric "
+    "registry (trustbench.metrics.REGISTRY), matched on the whole key against the registered "
+    "key templates; a key the registry lacks takes the direction its runs' trust_report.json "
+    "gives (read for one run per distinct metric set); metrics with no known direction, and "
+    "descriptive ones (direction none), are shown but not ranked. Intervals are clipped to "
+    "the metric's registered range (e.g. accuracy to [0, 1])."
 )
 RANKING_METHOD = (
     "Only rows with every ranking metric are ranked (others are listed apart). Normalised "
@@ -49,7 +51,7 @@ class BoardOptions:
     group_by: Sequence[str] | None = None
     columns: Sequence[str] = ("*",)
     exclude_columns: Sequence[str] = ()
-    ranking_metrics: Sequence[str] = ("*",)
+    ranking_metrics: Sequence[str] | None = None  # None: the registry's ranking defaults
     ranking_exclude: Sequence[str] = ()
     min_coverage: float = 0.75
     primary: str = "win_rate"
@@ -106,15 +108,18 @@ def build_board(
     options : BoardOptions, optional
     """
     options = options or BoardOptions()
-    records = sorted(records, key=lambda r: r.run_id)
+    records = sorted((canonical_record(r) for r in records), key=lambda r: r.run_id)
+    directions = {canonical_key(k): v for k, v in (directions or {}).items()}
     aggregation = agg.aggregate(records, group_by=options.group_by, ci_level=options.ci_level)
     all_keys = {k for row in aggregation.rows for k in row.cells}
-    metas = resolve_all(all_keys, directions or {})
+    metas = resolve_all(all_keys, directions)
     columns = _columns(metas, options)
     ranking_keys = rk.select_metrics(
         aggregation.rows,
         {k: metas[k] for k in columns},
-        options.ranking_metrics,
+        REGISTRY.ranking_patterns()
+        if options.ranking_metrics is None
+        else options.ranking_metrics,
         options.ranking_exclude,
         options.min_coverage,
     )

@@ -56,7 +56,7 @@ def options_from_config(cfg: Mapping[str, Any]) -> BoardOptions:
         group_by=None if group_by is None else [str(k) for k in group_by],
         columns=list(cfg.get("columns", ["*"])),
         exclude_columns=list(cfg.get("exclude_columns", [])),
-        ranking_metrics=list(ranking.get("metrics", ["*"])),
+        ranking_metrics=None if ranking.get("metrics") is None else list(ranking["metrics"]),
         ranking_exclude=list(ranking.get("exclude", [])),
         min_coverage=float(ranking.get("min_coverage", 0.75)),
         primary=str(ranking.get("primary", "win_rate")),

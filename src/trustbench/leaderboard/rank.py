@@ -68,7 +68,7 @@ def select_metrics(
     with_runs = [r for r in rows if r.seeds]
     keys = []
     for key, meta in sorted(metas.items()):
-        if meta.direction is None:
+        if not meta.ranks:
             continue
         if not any(fnmatch.fnmatchcase(key, p) for p in patterns):
             continue

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from trustbench.metrics import REGISTRY
 
 #: Suffixes of the interval bounds the tracking layer logs beside each metric.
 CI_SUFFIXES = ("/ci_low", "/ci_high")
@@ -42,3 +44,20 @@ class RunRecord:
         low = self.metrics.get(f"{key}/ci_low")
         high = self.metrics.get(f"{key}/ci_high")
         return None if low is None or high is None else (low, high)
+
+
+def canonical_key(key: str) -> str:
+    """Today's name of a logged key (or of its ``/ci_low``/``/ci_high`` bound): runs logged
+    with an earlier key layout are read under today's keys (see ``REGISTRY.canonical``)."""
+    for suffix in CI_SUFFIXES:
+        if key.endswith(suffix):
+            return REGISTRY.canonical(key[: -len(suffix)]) + suffix
+    return REGISTRY.canonical(key)
+
+
+def canonical_record(record: RunRecord) -> RunRecord:
+    """``record`` with every metric key in today's layout (the same object when nothing moves)."""
+    renamed = {canonical_key(k): v for k, v in record.metrics.items()}
+    if renamed.keys() == record.metrics.keys():
+        return record
+    return replace(record, metrics=renamed)

@@ -7,9 +7,9 @@ from typing import Any
 from trustbench.leaderboard.render_tables import MISSING, cell_text, fmt
 from trustbench.leaderboard.svg import scatter
 from trustbench.leaderboard.tradeoffs import Tradeoff, TradeoffPoint
+from trustbench.metrics.spec import arrow
 from trustbench.reporting.html_base import SCRIPT, e, page
 
-ARROWS = {"max": "↑", "min": "↓", "target:0": "→0", None: "?"}
 
 
 def _num(value: float | None) -> str:
@@ -98,7 +98,7 @@ def _metrics_table(board: dict[str, Any]) -> str:
         ranking = " data-ranking" if meta["ranking"] else ""
         out.append(
             f'<th data-family="{e(meta["family"])}"{ranking} title="{e(meta["definition"])}">'
-            f"{e(key)} {ARROWS.get(meta['direction'], '?')}</th>"
+            f"{e(key)} {arrow(meta['direction'])}</th>"
         )
     out.append("</tr></thead><tbody>")
     for row in board["rows"]:

@@ -44,7 +44,7 @@ def first_present(
     """The first candidate (fnmatch pattern) that matches a key some row has, else None;
     a pattern matching several keys takes the key most rows have (then the first by name)."""
     for pattern in candidates:
-        keys = [k for k in metas if fnmatch.fnmatchcase(k, pattern) and metas[k].direction]
+        keys = [k for k in metas if fnmatch.fnmatchcase(k, pattern) and metas[k].ranks]
         if keys:
             return max(sorted(keys), key=lambda k: sum(k in r.cells for r in rows))
     return None

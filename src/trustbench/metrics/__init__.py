@@ -14,7 +14,6 @@ from trustbench.metrics.calibration import (
     group_calibration_error,
     reliability_bins,
 )
-from trustbench.metrics.catalogue import METRICS, MetricInfo
 from trustbench.metrics.fairness import (
     GroupRates,
     accuracy_score_difference,
@@ -45,12 +44,16 @@ from trustbench.metrics.privacy_roc import (
     roc_counts,
     tpr_at_fpr_exact,
 )
+from trustbench.metrics.registry import REGISTRY, MetricRegistry, Resolved
+from trustbench.metrics.spec import MetricSpec
 from trustbench.metrics.weights import bootstrap_counts, percentile_interval
 
 __all__ = [
-    "METRICS",
+    "REGISTRY",
     "GroupRates",
-    "MetricInfo",
+    "MetricRegistry",
+    "MetricSpec",
+    "Resolved",
     "accuracy",
     "accuracy_score_difference",
     "accuracy_score_group_min",

@@ -175,8 +175,59 @@ def _check_agg(agg: str, name: str) -> None:
         raise TrustbenchError(f"{name}: agg must be one of {list(AGGREGATIONS)}, got {agg!r}")
 
 
+@dataclass(frozen=True)
+class Gap:
+    """One between-group scalar: a reduction of one or two per-group rates (fairlearn-style).
+
+    Attributes
+    ----------
+    name : str
+        fairlearn's name where fairlearn has the metric.
+    rates : tuple of str
+        The :class:`GroupRates` fields reduced (``("tpr", "fpr")`` for equalized odds).
+    reduction : {"difference", "ratio", "group_min"}
+        ``max_g - min_g``, ``min_g / max_g`` or ``min_g`` over groups with the rate defined.
+    agg : {"worst_case", "mean"}
+        How two rates' reductions combine (the worse one, or their mean).
+    operating_point : bool
+        Also reported at the clinical operating point (a threshold re-chosen per replicate).
+    """
+
+    name: str
+    rates: tuple[str, ...]
+    reduction: str
+    agg: str = "worst_case"
+    operating_point: bool = False
+
+    def __call__(self, rates: GroupRates) -> np.ndarray:
+        reduce = _REDUCTIONS[self.reduction]
+        parts = [reduce(getattr(rates, field)) for field in self.rates]
+        if len(parts) == 1:
+            return parts[0]
+        worst = np.maximum if self.reduction == "difference" else np.minimum
+        return _agg(parts[0], parts[1], self.agg, worst)
+
+
+_REDUCTIONS = {"difference": _spread, "ratio": _ratio, "group_min": _group_min}
+
+#: Every between-group scalar computed from group rates: a new gap is one line here (the
+#: metric registry declares its spec from this table) and one test against its reference.
+GAP_TABLE: tuple[Gap, ...] = (
+    Gap("demographic_parity_difference", ("selection_rate",), "difference", operating_point=True),
+    Gap("demographic_parity_ratio", ("selection_rate",), "ratio"),
+    Gap("equalized_odds_difference", ("tpr", "fpr"), "difference", operating_point=True),
+    Gap("equalized_odds_ratio", ("tpr", "fpr"), "ratio"),
+    Gap("equalized_odds_difference_mean", ("tpr", "fpr"), "difference", agg="mean"),
+    Gap("equalized_odds_ratio_mean", ("tpr", "fpr"), "ratio", agg="mean"),
+    Gap("equal_opportunity_difference", ("tpr",), "difference", operating_point=True),
+    Gap("equal_opportunity_ratio", ("tpr",), "ratio"),
+    Gap("accuracy_score_difference", ("accuracy",), "difference", operating_point=True),
+    Gap("accuracy_score_group_min", ("accuracy",), "group_min"),
+)
+
+
 def rate_gaps(rates: GroupRates) -> dict[str, np.ndarray]:
-    """Every between-group scalar of this module from one :class:`GroupRates`.
+    """Every gap of :data:`GAP_TABLE` from one :class:`GroupRates`.
 
     Parameters
     ----------
@@ -186,24 +237,7 @@ def rate_gaps(rates: GroupRates) -> dict[str, np.ndarray]:
     Returns
     -------
     dict of str to numpy.ndarray of shape (B,)
-        Keys ``demographic_parity_difference``, ``demographic_parity_ratio``,
-        ``equalized_odds_difference``, ``equalized_odds_ratio`` (worst case),
-        ``equalized_odds_difference_mean``, ``equalized_odds_ratio_mean`` (``agg="mean"``),
-        ``equal_opportunity_difference``, ``equal_opportunity_ratio``,
-        ``accuracy_score_difference`` and ``accuracy_score_group_min``; each equal to the
-        function of that name (the suites compute group rates once and take all of them).
+        One entry per gap, each equal to the public function of that name (the suites
+        compute group rates once and take all of them).
     """
-    tpr_d, fpr_d = _spread(rates.tpr), _spread(rates.fpr)
-    tpr_r, fpr_r = _ratio(rates.tpr), _ratio(rates.fpr)
-    return {
-        "demographic_parity_difference": _spread(rates.selection_rate),
-        "demographic_parity_ratio": _ratio(rates.selection_rate),
-        "equalized_odds_difference": _agg(tpr_d, fpr_d, "worst_case", np.maximum),
-        "equalized_odds_ratio": _agg(tpr_r, fpr_r, "worst_case", np.minimum),
-        "equalized_odds_difference_mean": _agg(tpr_d, fpr_d, "mean", np.maximum),
-        "equalized_odds_ratio_mean": _agg(tpr_r, fpr_r, "mean", np.minimum),
-        "equal_opportunity_difference": tpr_d,
-        "equal_opportunity_ratio": tpr_r,
-        "accuracy_score_difference": _spread(rates.accuracy),
-        "accuracy_score_group_min": _group_min(rates.accuracy),
-    }
+    return {gap.name: gap(rates) for gap in GAP_TABLE}

@@ -7,39 +7,18 @@ run writes it without reading anything back: ``render_card(report, config) -> st
 from __future__ import annotations
 
 import base64
-import fnmatch
 import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from trustbench.metrics import REGISTRY
+from trustbench.metrics.spec import direction_text
 from trustbench.report import FAMILIES, MetricResult, TrustReport
 from trustbench.reporting.card_warnings import card_warnings
 from trustbench.reporting.html_base import e, page
 
-#: Headline metric names per family (fnmatch on the name inside the family), in order.
-HEADLINES: dict[str, tuple[str, ...]] = {
-    "performance": ("accuracy", "balanced_accuracy", "roc_auc", "pr_auc", "log_loss", "brier"),
-    "fairness": (
-        "equalized_odds_difference",
-        "demographic_parity_difference",
-        "equal_opportunity_difference",
-        "accuracy_score_group_min",
-        "worst_group_accuracy",
-    ),
-    "generalization": (
-        "ood_accuracy",
-        "accuracy_drop",
-        "ece",
-        "ood_ece",
-        "ece_drop",
-        "worst_site_accuracy",
-    ),
-    "explainability": ("*/deletion_auc", "*/insertion_auc", "*/feature_agreement", "*/*sanity*"),
-    "privacy": ("dp/epsilon", "dp/delta", "*/auc", "*/tpr_at_fpr_0.01", "*/epsilon_lower_bound"),
-}
 MAX_HEADLINES = 8
-ARROWS = {"max": "↑ higher is better", "min": "↓ lower is better", "target:0": "→ 0 is ideal"}
 
 
 def _fmt(value: float | None) -> str:
@@ -47,13 +26,16 @@ def _fmt(value: float | None) -> str:
 
 
 def headline_metrics(family: str, metrics: list[MetricResult]) -> list[MetricResult]:
-    """The family's headline metrics (by :data:`HEADLINES` order), else its first few."""
-    chosen: list[MetricResult] = []
-    for pattern in HEADLINES.get(family, ()):
-        for metric in metrics:
-            if fnmatch.fnmatchcase(metric.name, pattern) and metric not in chosen:
-                chosen.append(metric)
-    return (chosen or metrics)[:MAX_HEADLINES]
+    """The family's headline metrics: those whose registry entry is a headline, logged under
+    its primary key template, in registry order (else the family's first few metrics)."""
+    rank = {spec: i for i, spec in enumerate(REGISTRY.headlines(family))}
+    chosen = []
+    for order, metric in enumerate(metrics):
+        found = REGISTRY.resolve(metric.key)
+        if found is not None and found.primary and found.spec in rank:
+            chosen.append((rank[found.spec], order, metric))
+    picked = [metric for _, _, metric in sorted(chosen, key=lambda c: c[:2])]
+    return (picked or metrics)[:MAX_HEADLINES]
 
 
 def _metric_rows(metrics: list[MetricResult]) -> str:
@@ -62,7 +44,7 @@ def _metric_rows(metrics: list[MetricResult]) -> str:
         ci = "" if m.ci_low is None else f"[{_fmt(m.ci_low)}, {_fmt(m.ci_high)}]"
         rows.append(
             f'<tr><td class="label">{e(m.name)}</td><td>{_fmt(m.value)}</td><td>{e(ci)}</td>'
-            f'<td class="label">{e(ARROWS.get(m.direction, m.direction))}</td><td>{e(m.n or "")}</td>'
+            f'<td class="label">{e(direction_text(m.direction))}</td><td>{e(m.n or "")}</td>'
             f'<td class="label wrap">{e(m.note or m.definition)}</td></tr>'
         )
     return (

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from trustbench.metrics.spec import arrow
+
 if TYPE_CHECKING:
     from trustbench.report import TrustReport
 
-ARROWS = {"max": "↑", "min": "↓", "target:0": "→0"}
 
 
 def _fmt(value: float | None) -> str:
@@ -51,7 +52,7 @@ def print_summary(
                 metric.name,
                 _fmt(metric.value),
                 ci,
-                ARROWS.get(metric.direction, ""),
+                arrow(metric.direction),
                 end_section=i == len(shown) - 1,
             )
         hidden = len(suite.metrics) - len(shown)

@@ -9,8 +9,32 @@ from typing import Any
 import numpy as np
 
 from trustbench.data.task import Split, TaskData
-from trustbench.metrics import bootstrap_counts, percentile_interval
+from trustbench.metrics import REGISTRY, bootstrap_counts, percentile_interval
 from trustbench.report import MetricResult
+
+
+def registered_result(
+    family: str,
+    name: str,
+    value: float | None,
+    ci_low: float | None = None,
+    ci_high: float | None = None,
+    *,
+    detail: str | None = None,
+    **fields: Any,
+) -> MetricResult:
+    """A MetricResult whose direction and definition come from the metric registry.
+
+    ``f"{family}/{name}"`` must resolve to a registered metric (an unregistered key is a
+    ConfigError naming the closest template), so a suite cannot log a number whose meaning
+    is declared nowhere. ``detail`` is appended to the registered definition (the split,
+    the group, the number of steps: what this value is, beyond what the metric is).
+    """
+    spec = REGISTRY.require(f"{family}/{name}").spec
+    definition = spec.definition if not detail else f"{spec.definition}; {detail}"
+    return MetricResult(
+        family, name, value, ci_low, ci_high, direction=spec.direction, definition=definition, **fields
+    )
 
 
 def stacked(counts: np.ndarray) -> np.ndarray:
@@ -87,8 +111,7 @@ class ScoringContext:
         *args: Any,
         split: str,
         counts: np.ndarray | None = None,
-        direction: str = "max",
-        definition: str = "",
+        detail: str | None = None,
         n: int | None = None,
         note: str | None = None,
         **kwargs: Any,
@@ -96,7 +119,7 @@ class ScoringContext:
         """Point value and percentile bootstrap CI of ``fn(*args, weights=...)``.
 
         One call on the stacked weights ``[ones; counts]`` gives the point value (row 0) and
-        every replicate (rows 1..).
+        every replicate (rows 1..). Direction and definition come from the metric registry.
         """
         if counts is None:
             counts = self.counts(split)
@@ -105,8 +128,7 @@ class ScoringContext:
             family,
             name,
             row,
-            direction=direction,
-            definition=definition,
+            detail=detail,
             n=int(counts.shape[1]) if n is None else n,
             split=split,
             note=note,
@@ -118,25 +140,24 @@ class ScoringContext:
         name: str,
         row: np.ndarray,
         *,
-        direction: str,
-        definition: str,
         n: int,
         split: str,
+        detail: str | None = None,
         note: str | None = None,
     ) -> MetricResult:
-        """A MetricResult from a ``(1 + B,)`` row: the point value, then ``B`` bootstrap replicates."""
+        """A MetricResult from a ``(1 + B,)`` row: the point value, then ``B`` bootstrap
+        replicates; direction and definition from the registry (:func:`registered_result`)."""
         low, high = self.interval(row[1:])
-        return MetricResult(
+        return registered_result(
             family,
             name,
             float(row[0]),
             low,
             high,
-            direction=direction,
+            detail=detail,
             n=n,
             split=split,
             ci_level=self.ci_level,
-            definition=definition,
             note=note,
         )
 

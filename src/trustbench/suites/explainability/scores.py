@@ -56,18 +56,11 @@ class Scorer:
     notes: list[str] = field(default_factory=list)
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
-    def add(self, name: str, fn: Callable, *args: Any, direction: str, definition: str, **kw: Any):
+    def add(self, name: str, fn: Callable, *args: Any, detail: str | None = None, **kw: Any):
+        """Score ``fn`` per explained row with a bootstrap CI; meaning from the registry."""
         self.results.append(
             self.ctx.estimate(
-                FAMILY,
-                name,
-                fn,
-                *args,
-                split="test",
-                counts=self.counts,
-                direction=direction,
-                definition=definition,
-                **kw,
+                FAMILY, name, fn, *args, split="test", counts=self.counts, detail=detail, **kw
             )
         )
 
@@ -83,17 +76,13 @@ class Scorer:
             f"{e}/deletion_auc",
             ff.deletion_auc,
             deletion,
-            direction="min",
-            definition=f"mean area under P(predicted class) as the most relevant features are "
-            f"replaced by the baseline, {steps} steps (Petsiuk et al. 2018)",
+            detail=f"{steps} steps",
         )
         self.add(
             f"{e}/insertion_auc",
             ff.insertion_auc,
             insertion,
-            direction="max",
-            definition=f"mean area under P(predicted class) as the most relevant features are "
-            f"restored from the baseline, {steps} steps (Petsiuk et al. 2018)",
+            detail=f"{steps} steps",
         )
         fraction = float(self.cfg.get("top_fraction", 0.25))
         step = max(1, round(fraction * steps))
@@ -104,12 +93,12 @@ class Scorer:
         noise = float(self.cfg.get("pgi_noise", 0.05))
         flip = float(self.cfg.get("pgi_flip", 0.3))
         gaps = () if self.rows.image else (
-            ("pgi", top, "max", f"its top {fraction:.0%} features"),
-            ("pgu", ~top, "min", f"every feature but its top {fraction:.0%}"),
+            ("pgi", top, f"its top {fraction:.0%} features"),
+            ("pgu", ~top, f"every feature but its top {fraction:.0%}"),
         )  # fmt: skip
         if self.rows.image and IMAGE_PGI_NOTE not in self.notes:
             self.notes.append(IMAGE_PGI_NOTE)
-        for name, chosen, direction, text in gaps:
+        for name, chosen, text in gaps:
             copies = neighbours(self.rows, chosen, samples, noise, flip, self.scales, self.ctx.seed)
             proba = self.engine.proba(copies).reshape(samples, len(self.rows), -1)
             perturbed = np.take_along_axis(proba, self.rows.target[None, :, None], axis=2)[..., 0]
@@ -118,28 +107,23 @@ class Scorer:
                 ff.prediction_gap,
                 p0,
                 perturbed,
-                direction=direction,
-                definition=f"OpenXAI {name.upper()}: mean |f(x) - f(x')| over {samples} copies x' "
-                f"with {text} perturbed (Gaussian noise, sd {noise:g} of each column's train "
-                f"range; categories "
-                f"flipped with probability {flip:g})",
+                detail=f"{samples} copies with {text} perturbed (Gaussian noise, sd {noise:g} of "
+                f"each column's train range; categories flipped with probability {flip:g})",
             )
         self.add(
             f"{e}/pgi_removal",
             ff.pgi_removal,
             deletion,
-            direction="max",
             step=step,
-            definition=f"PGI, removal form: |f(x) - f(x without its top {fraction:.0%})|",
+            detail=f"top {fraction:.0%}",
         )
         self.add(
             f"{e}/pgu_removal",
             ff.pgu_removal,
             deletion,
             insertion,
-            direction="min",
             step=step,
-            definition=f"PGU, removal form: |f(x) - f(x with only its top {fraction:.0%})|",
+            detail=f"top {fraction:.0%}",
         )
         runs = int(self.cfg.get("faithfulness_runs", 32))
         size = max(1, math.ceil(float(self.cfg.get("faithfulness_subset", 0.5)) * d))
@@ -152,52 +136,36 @@ class Scorer:
             ff.faithfulness_correlation,
             sums,
             deltas,
-            direction="max",
-            definition=f"Pearson correlation of attribution sums and output "
-            f"drops over {runs} random subsets of {size} features (Bhatt et al. 2020, Quantus)",
+            detail=f"{runs} random subsets of {size} features",
         )
         self.add(
             f"{e}/infidelity",
             ff.infidelity,
             sums,
             deltas,
-            direction="min",
-            definition=f"Captum infidelity (normalized) with subset-removal perturbations, "
-            f"{runs} subsets of {size} features (Yeh et al. 2019)",
+            detail=f"normalized, subset-removal perturbations: {runs} subsets of {size} features",
         )
         return ff.curve_auc(deletion)
 
     # -- ground truth / localisation / complexity -----------------------------------------
     def ground_truth(self, e: str, a: np.ndarray, truth: np.ndarray, k: int) -> None:
-        for metric, fn, text in (
-            ("gt_feature_agreement", gt.feature_agreement, "top-k overlap of |a| and |g|"),
-            ("gt_rank_agreement", gt.rank_agreement, "top-k features at the same rank"),
-            ("gt_sign_agreement", gt.sign_agreement, "shared top-k features of equal sign"),
+        for metric, fn in (
+            ("gt_feature_agreement", gt.feature_agreement),
+            ("gt_rank_agreement", gt.rank_agreement),
+            ("gt_sign_agreement", gt.sign_agreement),
         ):
-            self.add(
-                f"{e}/{metric}",
-                fn,
-                a,
-                truth,
-                direction="max",
-                k=k,
-                definition=f"OpenXAI {text}, k={k}",
-            )
+            self.add(f"{e}/{metric}", fn, a, truth, k=k, detail=f"k={k}")
         self.add(
             f"{e}/gt_pairwise_rank_agreement",
             gt.pairwise_rank_agreement,
             a,
             truth,
-            direction="max",
-            definition="OpenXAI PRA: fraction of feature pairs ordered by |a| as by |g|",
         )
         self.add(
             f"{e}/gt_rank_correlation",
             gt.rank_correlation,
             a,
             truth,
-            direction="max",
-            definition="Spearman correlation of mean |attribution| with |ground truth|",
         )
 
     def localisation(self, e: str, a: np.ndarray) -> None:
@@ -210,24 +178,18 @@ class Scorer:
             loc.pointing_game,
             positive,
             masks,
-            direction="max",
-            definition="fraction of lesion images whose max |attribution| pixel is in the mask",
         )
         self.add(
             f"{e}/relevance_mass_accuracy",
             loc.relevance_mass_accuracy,
             positive,
             masks,
-            direction="max",
-            definition="share of |attribution| mass inside the mask",
         )
         self.add(
             f"{e}/relevance_rank_accuracy",
             loc.relevance_rank_accuracy,
             positive,
             masks,
-            direction="max",
-            definition="share of the |mask| top-|attribution| pixels inside the mask",
         )
 
     def complexity(self, e: str, a: np.ndarray) -> None:
@@ -235,15 +197,11 @@ class Scorer:
             f"{e}/sparseness",
             cx.sparseness,
             a,
-            direction="max",
-            definition="Gini index of |attribution| (Chalasani et al. 2020, Quantus)",
         )
         self.add(
             f"{e}/entropy",
             cx.entropy,
             a,
-            direction="min",
-            definition="Shannon entropy of |a| / sum |a| (Bhatt et al. 2020, Quantus)",
         )
 
     # -- robustness ---------------------------------------------------------------------
@@ -278,26 +236,22 @@ class Scorer:
             f"{e}/max_sensitivity",
             row_mean,
             ms,
-            direction="min",
             n=m,
-            definition=f"max ||a(x) - a(x')|| / ||a(x)||, {where} (Yeh et al. 2019, Quantus)",
+            detail=where,
         )
         self.add(
             f"{e}/relative_input_stability",
             row_mean,
             ris,
-            direction="min",
             n=m,
-            definition=f"Quantus RIS: max relative attribution change / relative input change, {where}",
+            detail=where,
         )
         self.add(
             f"{e}/relative_output_stability",
             row_mean,
             ros,
-            direction="min",
             n=m,
-            definition=f"Quantus ROS (probabilities): max relative attribution change / relative "
-            f"output change, {where}",
+            detail=f"probabilities, {where}",
         )
         return ms
 
@@ -328,10 +282,8 @@ class Scorer:
             f"{e}/randomisation_similarity",
             row_mean,
             per_row,
-            direction="min",
             n=m,
-            definition=f"MPRT: Spearman of |a| before/after top-down cascading randomisation of "
-            f"all {n_layers} layers, {m} rows (Adebayo et al. 2018)",
+            detail=f"all {n_layers} layers, {m} rows",
         )
         threshold = float(self.cfg.get("sanity_threshold", 0.5))
         value = self.results[-1].value
@@ -353,6 +305,5 @@ class Scorer:
                     group_gap,
                     values,
                     groups,
-                    direction="target:0",
-                    definition=f"max - min over '{attribute}' groups of the mean per-row {metric}",
+                    detail=f"groups of '{attribute}'",
                 )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trustbench import metrics as M
+from trustbench.metrics.specs.fairness import GAP_SPECS
 from trustbench.suites.context import stacked
 
 __all__ = [
@@ -25,20 +26,8 @@ __all__ = [
     "worst",
 ]
 
-#: Between-group scalars, named as fairlearn names them where fairlearn has them.
-GAPS = (
-    "demographic_parity_difference",
-    "demographic_parity_ratio",
-    "equalized_odds_difference",
-    "equalized_odds_ratio",
-    "equalized_odds_difference_mean",
-    "equalized_odds_ratio_mean",
-    "equal_opportunity_difference",
-    "equal_opportunity_ratio",
-    "accuracy_score_difference",
-    "accuracy_score_group_min",
-    "ece_difference",
-)
+#: Between-group scalars (fairlearn's names), in the order of the metric registry.
+GAPS = tuple(spec.name for spec in GAP_SPECS)
 #: Columns of the per-group table (``fairness/groups.parquet``).
 GROUP_METRICS = (
     "selection_rate",

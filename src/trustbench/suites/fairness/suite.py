@@ -8,7 +8,7 @@ default) every pairwise intersection such as ``sex_x_age_group``:
   ``fairness/groups.parquet`` (columns ``attribute, group, metric, value, ci_low, ci_high, n,
   flag, operating_point``); groups under ``min_group_size`` are flagged, never dropped;
 - MLflow metrics ``fairness/a/<gap>`` for every gap of :data:`GAPS` (fairlearn's names), and
-  per group ``fairness/a/<metric>/<group>`` for accuracy, selection rate, TPR and FPR
+  per group ``fairness/a/<group>/<metric>`` for accuracy, selection rate, TPR and FPR
   (declared attributes only; intersections' groups are in the table);
 - the worst attribute (declared ones) as the headline ``fairness/<gap>``: the largest gap or
   the smallest ratio / group minimum, taken inside each bootstrap replicate;
@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 
 from trustbench import metrics as M
+from trustbench.metrics.fairness_rates import GAP_TABLE
+from trustbench.metrics.specs.fairness import GROUP_SPECS
 from trustbench.plots import group_panels
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import NotApplicable, ScoringContext, stacked
@@ -47,14 +49,9 @@ from trustbench.suites.naming import safe_name
 
 FAMILY = "fairness"
 #: Per-group values logged as MLflow metrics (the others are in fairness/groups.parquet).
-LOGGED_GROUP_METRICS = ("accuracy", "selection_rate", "true_positive_rate", "false_positive_rate")
+LOGGED_GROUP_METRICS = tuple(spec.name for spec in GROUP_SPECS)
 #: Gaps reported at the operating point (all of them are in the table's flags and notes).
-OPERATING_POINT_GAPS = (
-    "demographic_parity_difference",
-    "equalized_odds_difference",
-    "equal_opportunity_difference",
-    "accuracy_score_difference",
-)
+OPERATING_POINT_GAPS = tuple(gap.name for gap in GAP_TABLE if gap.operating_point)
 PLOTTED = ("selection_rate", "true_positive_rate", "false_positive_rate", "accuracy", "ece")
 
 
@@ -74,9 +71,9 @@ def check_task(ctx: ScoringContext, split: str) -> None:
         )
 
 
-def definition(name: str, attribute: Attribute, extra: str = "") -> str:
-    info = M.METRICS[name]
-    return f"{info.definition} over the groups of {attribute.name}{extra}"
+def definition(attribute: Attribute, extra: str = "") -> str:
+    """What a gap's value is computed over (appended to the registered definition)."""
+    return f"over the groups of {attribute.name}{extra}"
 
 
 def one_class_note(y: np.ndarray, classes: list[str], split: str) -> str | None:
@@ -151,8 +148,7 @@ def gap_results(
                 FAMILY,
                 f"{prefix}{attribute.key}/{name}",
                 row,
-                direction=M.METRICS[name].direction,
-                definition=definition(name, attribute, extra),
+                detail=definition(attribute, extra),
                 n=int(stats.sizes.sum()),
                 split=split,
                 note=gap_note(name, stats, attribute.name, split, row[0], min_group),
@@ -173,7 +169,7 @@ def worst_results(
     out = []
     names_list = [a.name for a in declared]
     for name in names:
-        direction = M.METRICS[name].direction
+        direction = M.REGISTRY.get(FAMILY, name).direction
         row = worst([per_attribute[a.name].gaps[name] for a in declared], direction)
         which = "smallest" if direction == "max" else "largest"
         out.append(
@@ -181,9 +177,8 @@ def worst_results(
                 FAMILY,
                 f"{prefix}{name}",
                 row,
-                direction=direction,
-                definition=f"worst sensitive attribute of {names_list} ({which} value, taken "
-                f"inside each bootstrap replicate) of {name}{extra}",
+                detail=f"worst sensitive attribute of {names_list} ({which} value, taken "
+                f"inside each bootstrap replicate){extra}",
                 n=int(next(iter(per_attribute.values())).sizes.sum()),
                 split=split,
                 note=None if np.isfinite(row[0]) else f"undefined for every attribute on '{split}'",
@@ -250,16 +245,14 @@ def group_results(
 ) -> list[MetricResult]:
     out = []
     for metric in LOGGED_GROUP_METRICS:
-        info = M.METRICS["accuracy" if metric == "accuracy" else metric]
         for g, label in enumerate(stats.labels):
             column = stats.values[metric][:, g]
             out.append(
                 ctx.from_row(
                     FAMILY,
-                    f"{attribute.key}/{metric}/{safe_name(label)}",
+                    f"{attribute.key}/{safe_name(label)}/{metric}",
                     column,
-                    direction=info.direction,
-                    definition=f"{metric} within the group {attribute.name}={label}",
+                    detail=f"within the group {attribute.name}={label}",
                     n=int(stats.sizes[g]),
                     split=split,
                     note=_join(flags[g], stats.reason(metric, g, split)),
@@ -344,8 +337,7 @@ def operating_point(
             FAMILY,
             f"{prefix}specificity",
             specificity,
-            direction="max",
-            definition=f"overall specificity P(yhat=0 | y=0){extra}",
+            detail=f"overall{extra}" if extra else None,
             n=len(y),
             split=split,
         ),

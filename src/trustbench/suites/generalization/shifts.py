@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trustbench import metrics as M
 from trustbench.data import image_shifts as IS
 from trustbench.data import shifts as S
 from trustbench.errors import ConfigError, DataError
+from trustbench.metrics.specs.generalization import SPLIT_METRICS, split_metric
 from trustbench.models import check_proba
 from trustbench.plots import shift_curves
 from trustbench.registry import unknown_name_message
@@ -41,15 +41,7 @@ __all__ = ["DEFAULT_SHIFT_METRICS", "check_shift_config", "shift_results"]
 
 FAMILY = "generalization"
 DEFAULT_SHIFT_METRICS = ("accuracy", "roc_auc", "ece")
-SHIFT_METRICS = (
-    "accuracy",
-    "balanced_accuracy",
-    "roc_auc",
-    "log_loss",
-    "brier",
-    "ece",
-    "adaptive_ece",
-)
+SHIFT_METRICS = tuple(SPLIT_METRICS)
 MEANING = {
     "covariate": "rows reweighted by exp(s z) on feature '{feature}' (mean shift of s SDs)",
     "label_prior": "rows reweighted so that the positive-class log-odds move by s",
@@ -105,14 +97,6 @@ def _meaning(kind: str, is_image: bool, feature: str | None) -> str:
     return MEANING[key].format(feature=feature)
 
 
-def _metric(name: str, n_bins: int):
-    if name == "ece":
-        return lambda y, p, weights: M.expected_calibration_error(y, p, weights, n_bins)
-    if name == "adaptive_ece":
-        return lambda y, p, weights: M.adaptive_calibration_error(y, p, weights, n_bins)
-    return getattr(M, name)
-
-
 def shift_results(
     ctx: ScoringContext, cfg: Mapping[str, Any], n_bins: int, plots: bool = True
 ) -> tuple[list[MetricResult], list[str]]:
@@ -166,14 +150,13 @@ def shift_results(
                 frame.update({f"proba_{k}": p[:, k] for k in range(p.shape[1])})
                 tables.append(pd.DataFrame(frame))
                 for metric in metrics:
-                    row = np.asarray(_metric(metric, n_bins)(y, p, weights=weights * w))
+                    row = np.asarray(split_metric(metric, n_bins)(y, p, weights=weights * w))
                     out = ctx.from_row(
                         FAMILY,
                         f"shift/{kind}/{severity:g}/{metric}",
                         row,
-                        direction=M.METRICS[metric].direction,
-                        definition=f"{metric} on the test split under a {kind} shift of "
-                        f"severity {severity:g}: {_meaning(kind, is_image, feature)}",
+                        detail=f"on the test split under a {kind} shift of severity "
+                        f"{severity:g}: {_meaning(kind, is_image, feature)}",
                         n=round(ess),
                         split="test",
                         note=None if np.isfinite(row[0]) else f"undefined under {kind} shift",
@@ -193,7 +176,7 @@ def shift_results(
     if tables:
         ctx.artifacts["generalization/shifts.parquet"] = pd.concat(tables, ignore_index=True)
     if plots and any(curves[m] for m in metrics):
-        baseline = {m: float(_metric(m, n_bins)(y, proba, weights=None)) for m in metrics}
+        baseline = {m: float(split_metric(m, n_bins)(y, proba, weights=None)) for m in metrics}
         ctx.artifacts["plots/shift_curves.png"] = shift_curves(curves, severities, baseline)
     if feature is not None and "covariate" in kinds:
         notes.append(f"covariate shift on feature '{feature}'")

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from trustbench import metrics as M
+from trustbench.metrics.specs.generalization import SITE_METRICS, split_metric
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext, stacked
 from trustbench.suites.fairness.groups import worst
@@ -27,7 +27,6 @@ from trustbench.suites.naming import safe_name
 
 __all__ = ["SITE_METRICS", "site_results"]
 
-SITE_METRICS = ("accuracy", "roc_auc", "ece")
 FAMILY = "generalization"
 
 
@@ -51,11 +50,7 @@ def site_results(
     site = np.concatenate([np.asarray(ctx.split(p).site).astype(str) for p in parts])
     origin = np.concatenate([np.full(len(ctx.split(p)), p) for p in parts])
     weights = np.hstack([stacked(ctx.counts(p)) for p in parts])
-    functions = {
-        "accuracy": M.accuracy,
-        "roc_auc": M.roc_auc,
-        "ece": lambda yy, pp, weights: M.expected_calibration_error(yy, pp, weights, n_bins),
-    }
+    functions = {name: split_metric(name, n_bins) for name in SITE_METRICS}
     results: list[MetricResult] = []
     accuracy_rows = []
     for label in np.unique(site):
@@ -69,16 +64,13 @@ def site_results(
             note = None
             if not np.isfinite(row[0]):
                 note = f"undefined: site '{label}' holds a single class"
-            info = M.METRICS[name]
             results.append(
                 ctx.from_row(
                     FAMILY,
                     f"site/{safe_name(label)}/{name}",
                     row,
-                    direction=info.direction,
-                    definition=f"{info.definition}"
-                    + (f" ({n_bins} bins)" if name == "ece" else "")
-                    + f", on the patients of site '{label}', {role}",
+                    detail=(f"{n_bins} bins, " if name == "ece" else "")
+                    + f"on the patients of site '{label}', {role}",
                     n=int(rows.sum()),
                     split=splits,
                     note=note,
@@ -90,9 +82,6 @@ def site_results(
                 FAMILY,
                 "worst_site_accuracy",
                 worst(accuracy_rows, "max"),
-                direction="max",
-                definition="min over sites of the site's accuracy on test + ood (WILDS "
-                "worst-domain accuracy), taken inside each bootstrap replicate",
                 n=len(y),
                 split=",".join(parts),
             )

@@ -21,13 +21,14 @@ Artifacts: ``plots/reliability_diagram.png`` (test and ood) and ``plots/shift_cu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from functools import partial
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from trustbench import metrics as M
+from trustbench.metrics.specs.generalization import SPLIT_METRICS, split_metric
+from trustbench.metrics.specs.performance import CALIBRATION as CALIBRATION_SPECS
 from trustbench.plots import reliability_diagram
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import ScoringContext, stacked
@@ -41,10 +42,11 @@ from trustbench.suites.fairness.groups import (
 from trustbench.suites.fairness.sensitive import attributes
 from trustbench.suites.generalization.shifts import shift_results
 from trustbench.suites.generalization.sites import site_results
-from trustbench.suites.performance import PERFORMANCE_METRICS
 
 FAMILY = "generalization"
-CALIBRATION = ("ece", "adaptive_ece")
+CALIBRATION = tuple(CALIBRATION_SPECS)
+#: Performance metrics a split can be scored on (``suite.generalization.metrics``).
+PERFORMANCE_METRICS = tuple(name for name in SPLIT_METRICS if name not in CALIBRATION)
 DEFAULT_OOD_FAIRNESS = (
     "demographic_parity_difference",
     "equalized_odds_difference",
@@ -52,18 +54,9 @@ DEFAULT_OOD_FAIRNESS = (
 )
 
 
-def metric_function(name: str, n_bins: int) -> Callable[..., Any]:
-    """The metric ``f(y, proba, weights=None)`` behind a generalization metric name."""
-    if name == "ece":
-        return partial(M.expected_calibration_error, n_bins=n_bins)
-    if name == "adaptive_ece":
-        return partial(M.adaptive_calibration_error, n_bins=n_bins)
-    return PERFORMANCE_METRICS[name]
-
-
-def metric_definition(name: str, n_bins: int) -> str:
-    info = M.METRICS[name]
-    return f"{info.definition} ({n_bins} bins)" if name in CALIBRATION else info.definition
+def bins_detail(name: str, n_bins: int) -> str | None:
+    """The bin count of a calibration error (what the definition leaves open), else None."""
+    return f"{n_bins} bins" if name in CALIBRATION else None
 
 
 def undefined_note(name: str, y: np.ndarray, classes: list[str], split: str) -> str:
@@ -83,7 +76,7 @@ class _Rows:
     def __call__(self, name: str, split: str) -> np.ndarray:
         if (name, split) not in self.cache:
             data = self.ctx.split(split)
-            fn = metric_function(name, self.n_bins)
+            fn = split_metric(name, self.n_bins)
             weights = stacked(self.ctx.counts(split))
             self.cache[(name, split)] = np.asarray(
                 fn(data.y, self.ctx.proba[split], weights=weights)
@@ -102,8 +95,7 @@ class _Rows:
             FAMILY,
             key,
             row,
-            direction=M.METRICS[name].direction,
-            definition=f"{metric_definition(name, self.n_bins)}, on split '{split}'",
+            detail=", ".join(filter(None, (bins_detail(name, self.n_bins), f"on split '{split}'"))),
             n=len(data),
             split=split,
             note=note,
@@ -111,15 +103,14 @@ class _Rows:
 
     def difference(self, key: str, name: str, worse: str, better: str, text: str) -> MetricResult:
         """How much worse ``name`` is on ``worse`` than on ``better`` (> 0: worse)."""
-        sign = 1.0 if M.METRICS[name].direction == "max" else -1.0
+        sign = 1.0 if SPLIT_METRICS[name].direction == "max" else -1.0
         row = sign * (self(name, better) - self(name, worse))
         first, second = (better, worse) if sign > 0 else (worse, better)
         return self.ctx.from_row(
             FAMILY,
             key,
             row,
-            direction="target:0",
-            definition=f"{text}: {name}({first}) - {name}({second}); > 0 means worse on {worse}",
+            detail=f"{text}: {name}({first}) - {name}({second})",
             n=len(self.ctx.split(worse)),
             split=f"{better},{worse}",
             note=None if np.isfinite(row[0]) else f"undefined: {name} is undefined on a split",
@@ -197,8 +188,7 @@ def ood_fairness(
     keys = list(stats["test"])
     n_ood = len(ctx.split("ood"))
     for name in names:
-        direction = M.METRICS[name].direction
-        base = M.METRICS[name].definition
+        direction = M.REGISTRY.get("fairness", name).direction
         entries = [
             (key, stats["test"][key].gaps[name], stats["ood"][key].gaps[name]) for key in keys
         ]
@@ -218,8 +208,8 @@ def ood_fairness(
             elif not np.isfinite(ood_row[0]):
                 note = "undefined for every attribute on split 'ood'"
             for suffix, row, text in (
-                ("", ood_row, f"{base} over {where}, on split 'ood'"),
-                ("_change", ood_row - test_row, f"{name}(ood) - {name}(test) over {where}"),
+                ("", ood_row, f"over {where}"),
+                ("_change", ood_row - test_row, f"over {where}"),
             ):
                 if suffix and note is None and not np.isfinite(row[0]):
                     note = f"undefined: {name} is undefined on split 'test' for {where}"
@@ -228,8 +218,7 @@ def ood_fairness(
                         FAMILY,
                         f"ood_fairness/{label}{suffix}",
                         row,
-                        direction=direction if not suffix else "target:0",
-                        definition=text,
+                        detail=text,
                         n=n_ood,
                         split="ood" if not suffix else "test,ood",
                         note=note,

@@ -10,13 +10,8 @@ from trustbench.report import SuiteResult
 from trustbench.suites.context import ScoringContext
 
 FAMILY = "performance"
-PERFORMANCE_METRICS = {
-    "accuracy": M.accuracy,
-    "balanced_accuracy": M.balanced_accuracy,
-    "roc_auc": M.roc_auc,
-    "log_loss": M.log_loss,
-    "brier": M.brier,
-}
+#: ``{name: fn}`` of every performance metric, from the metric registry.
+PERFORMANCE_METRICS = {spec.name: spec.fn for spec in M.REGISTRY.family(FAMILY)}
 
 
 def performance_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
@@ -26,17 +21,6 @@ def performance_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResul
     proba = ctx.proba[split]
     results = []
     for name in cfg.get("metrics", list(PERFORMANCE_METRICS)):
-        info = M.METRICS[name]
-        results.append(
-            ctx.estimate(
-                FAMILY,
-                name,
-                PERFORMANCE_METRICS[name],
-                y,
-                proba,
-                split=split,
-                direction=info.direction,
-                definition=info.definition,
-            )
-        )
+        spec = M.REGISTRY.get(FAMILY, name)
+        results.append(ctx.estimate(FAMILY, name, spec.fn, y, proba, split=split))
     return SuiteResult(FAMILY, "ok", metrics=results)

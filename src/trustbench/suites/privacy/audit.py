@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trustbench.report import MetricResult
+from trustbench.suites.context import registered_result
 
 FAMILY = "privacy"
 
@@ -38,24 +39,15 @@ def dp_guarantee(
     accountant = training.get("accountant")
     eps, delta = float(training["epsilon"]), float(training["delta"])
     metrics = [
-        MetricResult(
+        registered_result(
             FAMILY,
             "dp/epsilon",
             eps,
-            direction="min",
             n=n_train,
             split="train",
-            definition=f"DP-SGD epsilon from Opacus's {accountant} accountant at delta={delta:.3g}",
+            detail=f"{accountant} accountant, delta={delta:.3g}",
         ),
-        MetricResult(
-            FAMILY,
-            "dp/delta",
-            delta,
-            direction="min",
-            n=n_train,
-            split="train",
-            definition="DP-SGD delta the epsilon is stated for",
-        ),
+        registered_result(FAMILY, "dp/delta", delta, n=n_train, split="train"),
     ]
     warnings = [
         f"warning: empirical epsilon lower bound {bound:.3f} of attack {attack} exceeds the DP "
@@ -64,14 +56,12 @@ def dp_guarantee(
         if bound == bound and bound > eps
     ]
     metrics.append(
-        MetricResult(
+        registered_result(
             FAMILY,
             "dp/audit_violation",
             1.0 if warnings else 0.0,
-            direction="target:0",
             n=n_train,
             split="train,test",
-            definition="1 if any attack's empirical epsilon lower bound exceeds dp/epsilon, else 0",
         )
     )
     notes = [

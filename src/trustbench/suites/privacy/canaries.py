@@ -10,7 +10,7 @@ import numpy as np
 from trustbench import metrics as M
 from trustbench.privacy.canaries import CanarySet, guess_epsilon_lower_bound
 from trustbench.report import MetricResult
-from trustbench.suites.context import ScoringContext
+from trustbench.suites.context import ScoringContext, registered_result
 from trustbench.suites.privacy.attacks import loss_score
 
 FAMILY = "privacy"
@@ -42,34 +42,27 @@ def canary_metrics(
                 score,
                 split="canaries",
                 counts=ctx.counts("privacy_canaries", m),
-                direction="min",
-                definition="AUC of log p(y_canary|x) separating inserted from held-back canaries",
             )
         )
     out.append(
-        MetricResult(
+        registered_result(
             FAMILY,
             "canary/guess_accuracy",
             bound["accuracy"],
-            direction="min",
             n=bound["guesses"],
             split="canaries",
-            definition=f"correct IN/OUT guesses on the top and bottom {k} canaries",
+            detail=f"top and bottom {k} canaries",
         )
     )
     out.append(
-        MetricResult(
+        registered_result(
             FAMILY,
             "canary/epsilon_lower_bound",
             bound["epsilon"],
-            direction="min",
             n=bound["guesses"],
             split="canaries",
             ci_level=level,
-            definition=(
-                "Steinke, Nasr & Jagielski 2023 one-run bound (delta = 0): logit of the one-sided "
-                f"Clopper-Pearson lower bound on the guessing accuracy at {level:g}"
-            ),
+            detail=f"lower bound at {level:g}",
         )
     )
     note = (

@@ -25,7 +25,7 @@ from trustbench.errors import ConfigError
 from trustbench.metrics.privacy_roc import epsilon_lower_bound_split, roc_counts, tpr_at_fpr_exact
 from trustbench.privacy.pool import AuditPlan, plan_audit
 from trustbench.report import MetricResult, SuiteResult
-from trustbench.suites.context import ScoringContext
+from trustbench.suites.context import ScoringContext, registered_result
 from trustbench.suites.naming import safe_name
 from trustbench.suites.privacy.attacks import (
     BASELINE_ATTACKS,
@@ -114,25 +114,23 @@ def _tpr_metric(attack: str, name: str, member, score, alpha: float, level: floa
             f"not resolvable: {round(1 / res['min_fpr'])} non-members give a smallest non-zero FPR of "
             f"{res['min_fpr']:.4g} > {alpha:g}; see tpr_at_fpr_0"
         )
-    return MetricResult(
+    return registered_result(
         FAMILY,
         f"{attack}/{name}",
         res["tpr"],
         res["ci_low"],
         res["ci_high"],
-        direction="min",
         n=n,
         split="train,test",
         ci_level=level,
-        definition=M.METRICS["tpr_at_fpr"].definition
-        + f" (FPR <= {alpha:g}); CI: Clopper-Pearson on TP of {res['n_members']} members",
+        detail=f"FPR <= {alpha:g}; {res['n_members']} members",
         note=note,
     )
 
 
 def _attack_metrics(ctx, cfg, attack, member, score, counts, sensitive) -> tuple[list, float]:
     n = len(member)
-    common = dict(split="train,test", counts=counts, direction="min")
+    common = dict(split="train,test", counts=counts)
     out = [
         ctx.estimate(
             FAMILY,
@@ -140,7 +138,6 @@ def _attack_metrics(ctx, cfg, attack, member, score, counts, sensitive) -> tuple
             M.attack_auc,
             member,
             score,
-            definition=M.METRICS["attack_auc"].definition,
             **common,
         ),
         ctx.estimate(
@@ -149,7 +146,6 @@ def _attack_metrics(ctx, cfg, attack, member, score, counts, sensitive) -> tuple
             M.balanced_accuracy_best,
             member,
             score,
-            definition="max over thresholds of (TPR + 1 - FPR) / 2",
             **common,
         ),
         ctx.estimate(
@@ -158,7 +154,6 @@ def _attack_metrics(ctx, cfg, attack, member, score, counts, sensitive) -> tuple
             M.attacker_advantage,
             member,
             score,
-            definition=M.METRICS["attacker_advantage"].definition,
             **common,
         ),
     ]
@@ -171,19 +166,16 @@ def _attack_metrics(ctx, cfg, attack, member, score, counts, sensitive) -> tuple
     conf = float(cfg.get("epsilon_confidence", 0.95))
     eps = epsilon_lower_bound_split(member, score, delta=delta, level=conf, seed=ctx.seed)
     out.append(
-        MetricResult(
+        registered_result(
             FAMILY,
             f"{attack}/epsilon_lower_bound",
             eps["epsilon"],
-            direction="min",
             n=n,
             split="train,test",
             ci_level=conf,
-            definition=(
-                f"max(log((TPR_lo - delta)/FPR_hi), log((1 - FPR_hi - delta)/(1 - TPR_lo))) at "
-                f"delta={delta:.3g}, one-sided Clopper-Pearson bounds jointly at {conf:g}; "
-                f"threshold chosen on {eps['n_select']} audit rows, bound on the other "
-                f"{eps['n_bound']} (Jagielski et al. 2020, Nasr et al. 2021)"
+            detail=(
+                f"delta={delta:.3g}, bounds jointly at {conf:g}; threshold chosen on "
+                f"{eps['n_select']} audit rows, bound on the other {eps['n_bound']}"
             ),
         )
     )
@@ -205,8 +197,7 @@ def _attack_metrics(ctx, cfg, attack, member, score, counts, sensitive) -> tuple
                         score[rows],
                         split="train,test",
                         counts=counts[:, rows],
-                        direction="min",
-                        definition=M.METRICS["attack_auc"].definition + f" within {attr}={group}",
+                        detail=f"within {attr}={group}",
                     )
                 )
                 out.append(
