@@ -49,3 +49,22 @@ def run_logged(
 @pytest.fixture
 def make_config() -> Callable[..., DictConfig]:
     return compose_config
+
+
+def assert_every_key_registered(keys) -> None:
+    """Every logged metric key (interval bounds aside) resolves to a registered metric whose
+    direction and range are declared, and no logged value lies outside that range."""
+    from trustbench.metrics import REGISTRY
+
+    items = keys.items() if hasattr(keys, "items") else ((k, None) for k in keys)
+    unresolved, outside = [], []
+    for key, value in items:
+        if key.endswith(("/ci_low", "/ci_high")):
+            continue
+        found = REGISTRY.resolve(key)
+        if found is None:
+            unresolved.append(key)
+        elif value is not None and not found.spec.contains(float(value)):
+            outside.append((key, value, (found.spec.lower, found.spec.upper)))
+    assert not unresolved, f"keys matching no registered template: {unresolved[:10]}"
+    assert not outside, f"values outside their registered range: {outside[:10]}"

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn import metrics as skm
-from tests.conftest import compose_config, run_logged
+from tests.conftest import assert_every_key_registered, compose_config, run_logged
 
 from trustbench.data import load
 from trustbench.experiment import run_experiment
@@ -36,6 +36,7 @@ def lesions_run(tmp_path_factory):
 def test_lesions_cnn_logs_every_family(lesions_run):
     _, run, local = lesions_run
     assert run.info.status == "FINISHED"
+    assert_every_key_registered(run.data.metrics)
     families = {key.split("/")[0] for key in run.data.metrics}
     assert families == set(FAMILIES)
     tags = run.data.tags

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import sklearn.metrics as skm
 from mlflow.tracking import MlflowClient
-from tests.conftest import compose_config
+from tests.conftest import assert_every_key_registered, compose_config
 
 from trustbench.experiment import run_experiment
 
@@ -41,6 +41,7 @@ def privacy_run(tmp_path_factory):
 def test_reference_attacks_log_metrics_roc_and_plot(privacy_run):
     result, run, local, _, _ = privacy_run
     metrics = run.data.metrics
+    assert_every_key_registered(metrics)
     for attack in ("loss", "lira", "lira_offline", "rmia"):
         for name in ("auc", "balanced_accuracy", "advantage", "tpr_at_fpr_0.01", "tpr_at_fpr_0"):
             assert f"privacy/{attack}/{name}" in metrics

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
 from sklearn import metrics as skm
-from tests.conftest import compose_config, run_logged
+from tests.conftest import assert_every_key_registered, compose_config, run_logged
 
 from trustbench.experiment import run_experiment
 from trustbench.report import FAMILIES, TrustReport
@@ -42,6 +42,10 @@ def ece_reference(y: np.ndarray, proba: np.ndarray, n_bins: int = 15) -> float:
 def heart_run(tmp_path_factory):
     """The default experiment (heart, logreg, standard), shrunk, logged to a fresh store."""
     return run_logged([], tmp_path_factory.mktemp("heart_run"))
+
+
+def test_every_logged_key_of_the_default_run_is_registered(heart_run):
+    assert_every_key_registered(heart_run[1].data.metrics)
 
 
 def test_run_holds_all_five_families_and_every_artifact(heart_run):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.conftest import compose_config
+from tests.conftest import assert_every_key_registered, compose_config
 
 from trustbench.experiment import run_experiment
 
@@ -14,6 +14,7 @@ def test_dp_run_reports_opacus_epsilon_within_target():
         ["model=mlp", "trainer=dp", "trainer.target_epsilon=3", "trainer.epochs=3"]
     )
     report = run_experiment(cfg, track=False).report
+    assert_every_key_registered(report.values())
     training = report.run["training"]
     assert training["trainer"] == "dp"
     assert training["accountant"] == "prv"

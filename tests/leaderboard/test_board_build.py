@@ -92,3 +92,33 @@ def test_pareto_front_and_first_present():
     front = pareto_front([0.9, 0.8, 0.85, 0.7], [0.3, 0.1, 0.4, 0.2], "max", "min")
     assert front.tolist() == [True, True, False, False]
     assert first_present(["nope/*"], {}, []) is None
+
+
+def test_two_seed_board_clips_intervals_to_registered_ranges():
+    runs = [
+        record(
+            f"m-{s}",
+            "mlp",
+            s,
+            {
+                "generalization/ood_accuracy": (0.71 + 0.2 * s, 0.32, 1.11),
+                "privacy/loss/auc": (0.5 - 0.02 * s, -0.02, 1.02),
+                "generalization/ood_ece": (0.1 + 0.1 * s, -0.12, 0.38),
+            },
+        )
+        for s in range(2)
+    ]
+    cells = build_board(runs, {}, BoardOptions(n_bootstrap=50))["rows"][0]["cells"]
+    for key in ("generalization/ood_accuracy", "privacy/loss/auc", "generalization/ood_ece"):
+        assert 0.0 <= cells[key]["ci_low"] <= cells[key]["mean"] <= cells[key]["ci_high"] <= 1.0
+    assert cells["generalization/ood_accuracy"]["ci_high"] == 1.0  # the t interval passes 1
+    assert cells["generalization/ood_ece"]["ci_low"] == 0.0
+
+
+def test_old_group_last_keys_are_read_under_todays_keys():
+    old = record("old", "logreg", 0, {"fairness/sex/accuracy/Female": (0.9, 0.8, 0.95)})
+    board = build_board([old], {}, BoardOptions(n_bootstrap=10))
+    meta = board["metrics"]["fairness/sex/Female/accuracy"]
+    assert (meta["direction"], meta["direction_source"]) == ("max", "registry")
+    assert board["rows"][0]["cells"]["fairness/sex/Female/accuracy"]["mean"] == 0.9
+    assert "fairness/sex/accuracy/Female" not in board["metrics"]

@@ -102,6 +102,28 @@ def test_headlines_pick_known_names_first():
     assert len(headline_metrics("custom", other)) == 8
 
 
+def test_explainability_headlines_match_logged_keys():
+    """Ground-truth agreement and the randomisation check are headlines under their real keys."""
+    names = ["sparseness", "gt_feature_agreement", "randomisation_similarity", "deletion_auc"]
+    metrics = [_m("explainability", f"saliency/{n}", 0.5) for n in names]
+    metrics.append(_m("explainability", "saliency/sex/deletion_auc_gap", 0.1))
+    chosen = [m.name for m in headline_metrics("explainability", metrics)]
+    assert chosen == [
+        "saliency/deletion_auc",
+        "saliency/gt_feature_agreement",
+        "saliency/randomisation_similarity",
+    ]
+
+
+def test_per_group_values_are_not_headlines():
+    metrics = [
+        _m("fairness", "sex/Female/accuracy", 0.9),
+        _m("fairness", "sex/equalized_odds_difference", 0.2),
+        _m("fairness", "equalized_odds_difference", 0.2),
+    ]
+    assert [m.name for m in headline_metrics("fairness", metrics)] == ["equalized_odds_difference"]
+
+
 def test_write_card_embeds_plot_files_and_figures(tmp_path: Path):
     import matplotlib
 

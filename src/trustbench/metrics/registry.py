@@ -69,9 +69,7 @@ class MetricRegistry:
         :meth:`canonical`, so that old runs are read under today's keys.
     """
 
-    def __init__(
-        self, specs: Iterable[MetricSpec], legacy: Iterable[tuple[str, str]] = ()
-    ) -> None:
+    def __init__(self, specs: Iterable[MetricSpec], legacy: Iterable[tuple[str, str]] = ()) -> None:
         self._legacy = [(re.compile(pattern), template) for pattern, template in legacy]
         self._specs: list[MetricSpec] = []
         self._by_name: dict[tuple[str, str], list[MetricSpec]] = {}
@@ -155,10 +153,7 @@ class MetricRegistry:
             return found
         family = key.split("/", 1)[0]
         templates = [
-            t.replace("{metric}", s.name)
-            for s in self._specs
-            if s.family == family
-            for t in s.keys
+            t.replace("{metric}", s.name) for s in self._specs if s.family == family for t in s.keys
         ]
         raise ConfigError(
             f"metric key '{key}' matches no registered metric template.{did_you_mean(key, templates)}"
@@ -169,10 +164,15 @@ class MetricRegistry:
         parts = key.split("/")
         family, last = parts[0], parts[-1]
         candidates = list(self._by_name.get((family, last), ()))
-        candidates += [s for s in self._parametrised.get(family, ()) if _compile_name(s).match(last)]
+        candidates += [
+            s for s in self._parametrised.get(family, ()) if _compile_name(s).match(last)
+        ]
         options = [(spec, template) for spec in candidates for template in spec.keys]
-        # The most literal template wins (canary/auc before {attack}/auc).
-        options.sort(key=lambda st: len(_PLACEHOLDER.findall(st[1])))
+        # The most literal template wins: canary/auc before {attack}/auc, and
+        # at_sensitivity_{target}/{metric} before {attribute}/{metric}.
+        options.sort(
+            key=lambda st: (len(_PLACEHOLDER.findall(st[1])), -len(_PLACEHOLDER.sub("", st[1])))
+        )
         for spec, template in options:
             found = self._compiled[(id(spec), template)].match(key)
             if found:

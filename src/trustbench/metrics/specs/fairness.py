@@ -50,7 +50,10 @@ def gap_definition(gap: Gap) -> str:
 def _gap_spec(gap: Gap) -> MetricSpec:
     keys = [f"{_F}/{{metric}}", f"{_F}/{{attribute}}/{{metric}}"]
     if gap.operating_point:
-        keys += [f"{_F}/at_sensitivity_{{target}}/{{metric}}", f"{_F}/at_sensitivity_{{target}}/{{attribute}}/{{metric}}"]
+        keys += [
+            f"{_F}/at_sensitivity_{{target}}/{{metric}}",
+            f"{_F}/at_sensitivity_{{target}}/{{attribute}}/{{metric}}",
+        ]
     return MetricSpec(
         gap.name,
         _F,
@@ -86,18 +89,45 @@ _GROUP = (f"{_F}/{{attribute}}/{{group}}/{{metric}}",)
 
 #: Per-group values logged as metrics (the full per-group table is an artifact).
 GROUP_SPECS = (
-    MetricSpec("accuracy", _F, "max", 0.0, 1.0, "accuracy_g, the accuracy within group g", _GROUP, needs=_NEEDS),
     MetricSpec(
-        "selection_rate", _F, "none", 0.0, 1.0,
-        "P(yhat=1 | g): no better direction on its own; compare it across groups", _GROUP, needs=_NEEDS,
+        "accuracy",
+        _F,
+        "max",
+        0.0,
+        1.0,
+        "accuracy_g, the accuracy within group g",
+        _GROUP,
+        needs=_NEEDS,
     ),
     MetricSpec(
-        "true_positive_rate", _F, "max", 0.0, 1.0,
-        "P(yhat=1 | y=1, g); undefined for a group without positives", _GROUP, needs=_NEEDS,
+        "selection_rate",
+        _F,
+        "none",
+        0.0,
+        1.0,
+        "P(yhat=1 | g): no better direction on its own; compare it across groups",
+        _GROUP,
+        needs=_NEEDS,
     ),
     MetricSpec(
-        "false_positive_rate", _F, "min", 0.0, 1.0,
-        "P(yhat=1 | y=0, g); undefined for a group without negatives", _GROUP, needs=_NEEDS,
+        "true_positive_rate",
+        _F,
+        "max",
+        0.0,
+        1.0,
+        "P(yhat=1 | y=1, g); undefined for a group without positives",
+        _GROUP,
+        needs=_NEEDS,
+    ),
+    MetricSpec(
+        "false_positive_rate",
+        _F,
+        "min",
+        0.0,
+        1.0,
+        "P(yhat=1 | y=0, g); undefined for a group without negatives",
+        _GROUP,
+        needs=_NEEDS,
     ),
 )
 
@@ -105,10 +135,15 @@ SPECS = (
     *GAP_SPECS,
     *GROUP_SPECS,
     MetricSpec(
-        "specificity", _F, "max", 0.0, 1.0,
+        "specificity",
+        _F,
+        "max",
+        0.0,
+        1.0,
         "P(yhat=0 | y=0) at the operating point: the largest threshold on proba_1 whose "
         "sensitivity reaches the target, re-chosen in every bootstrap replicate",
-        (f"{_F}/at_sensitivity_{{target}}/{{metric}}",), needs=frozenset({"labels", "probabilities"}),
+        (f"{_F}/at_sensitivity_{{target}}/{{metric}}",),
+        needs=frozenset({"labels", "probabilities"}),
     ),
 )
 

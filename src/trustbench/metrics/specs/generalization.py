@@ -28,7 +28,11 @@ def _base() -> list[MetricSpec]:
     """Every metric a split can be scored on: the performance specs and the calibration errors."""
     out = list(PERFORMANCE)
     for name, (definition, fn) in CALIBRATION.items():
-        out.append(MetricSpec(name, "performance", "min", 0.0, 1.0, definition, ("performance/{metric}",), fn=fn))
+        out.append(
+            MetricSpec(
+                name, "performance", "min", 0.0, 1.0, definition, ("performance/{metric}",), fn=fn
+            )
+        )
     return out
 
 
@@ -73,37 +77,110 @@ def _derived() -> list[MetricSpec]:
     for base in SPLIT_METRICS.values():
         m, span = base.name, _span(base.lower, base.upper)
         if m in CALIBRATION:  # calibration of the in-distribution test split lives here
-            keys = (*top, f"{_F}/site/{{site}}/{{metric}}", f"{_F}/shift/{{kind}}/{{severity}}/{{metric}}")
-            out.append(_spec(m, base, base.direction, base.lower, base.upper, base.definition, keys, _LABELS))
+            keys = (
+                *top,
+                f"{_F}/site/{{site}}/{{metric}}",
+                f"{_F}/shift/{{kind}}/{{severity}}/{{metric}}",
+            )
+            out.append(
+                _spec(
+                    m, base, base.direction, base.lower, base.upper, base.definition, keys, _LABELS
+                )
+            )
         else:
-            keys = (f"{_F}/site/{{site}}/{{metric}}", f"{_F}/shift/{{kind}}/{{severity}}/{{metric}}")
-            out.append(_spec(m, base, base.direction, base.lower, base.upper, base.definition, keys, _LABELS | {"model_queries"}))
+            keys = (
+                f"{_F}/site/{{site}}/{{metric}}",
+                f"{_F}/shift/{{kind}}/{{severity}}/{{metric}}",
+            )
+            out.append(
+                _spec(
+                    m,
+                    base,
+                    base.direction,
+                    base.lower,
+                    base.upper,
+                    base.definition,
+                    keys,
+                    _LABELS | {"model_queries"},
+                )
+            )
         out.append(
-            _spec(f"ood_{m}", base, base.direction, base.lower, base.upper,
-                  f"{m} on the ood split: {base.definition}", top, _OOD)
+            _spec(
+                f"ood_{m}",
+                base,
+                base.direction,
+                base.lower,
+                base.upper,
+                f"{m} on the ood split: {base.definition}",
+                top,
+                _OOD,
+            )
         )
         out.append(
-            _spec(f"{m}_drop", base, "target:0", -span, span,
-                  f"how much worse {m} is on ood than on test (> 0: worse on ood): "
-                  f"{m}(test) - {m}(ood) if higher is better, else {m}(ood) - {m}(test)", top, _OOD)
+            _spec(
+                f"{m}_drop",
+                base,
+                "target:0",
+                -span,
+                span,
+                f"how much worse {m} is on ood than on test (> 0: worse on ood): "
+                f"{m}(test) - {m}(ood) if higher is better, else {m}(ood) - {m}(test)",
+                top,
+                _OOD,
+            )
         )
         out.append(
-            _spec(m, base, "target:0", -span, span,
-                  f"overfitting gap of {m}, > 0 means worse on test than on train",
-                  (f"{_F}/train_test_gap/{{metric}}",), _LABELS)
+            _spec(
+                m,
+                base,
+                "target:0",
+                -span,
+                span,
+                f"overfitting gap of {m}, > 0 means worse on test than on train",
+                (f"{_F}/train_test_gap/{{metric}}",),
+                _LABELS,
+            )
         )
     out.append(
-        _spec("worst_site_accuracy", SPLIT_METRICS["accuracy"], "max", 0.0, 1.0,
-              "min over sites of the site's accuracy on test + ood (WILDS worst-domain accuracy), "
-              "taken inside each bootstrap replicate", top, _LABELS | {"sites"})
+        _spec(
+            "worst_site_accuracy",
+            SPLIT_METRICS["accuracy"],
+            "max",
+            0.0,
+            1.0,
+            "min over sites of the site's accuracy on test + ood (WILDS worst-domain accuracy), "
+            "taken inside each bootstrap replicate",
+            top,
+            _LABELS | {"sites"},
+        )
     )
     fair = (f"{_F}/ood_fairness/{{metric}}", f"{_F}/ood_fairness/{{attribute}}/{{metric}}")
     for gap in GAP_SPECS:
-        out.append(_spec(gap.name, gap, gap.direction, gap.lower, gap.upper,
-                         f"{gap.definition}, on the ood split", fair, _OOD | {"sensitive"}))
+        out.append(
+            _spec(
+                gap.name,
+                gap,
+                gap.direction,
+                gap.lower,
+                gap.upper,
+                f"{gap.definition}, on the ood split",
+                fair,
+                _OOD | {"sensitive"},
+            )
+        )
         span = _span(gap.lower, gap.upper)
-        out.append(_spec(f"{gap.name}_change", gap, "target:0", -span, span,
-                         f"{gap.name}(ood) - {gap.name}(test)", fair, _OOD | {"sensitive"}))
+        out.append(
+            _spec(
+                f"{gap.name}_change",
+                gap,
+                "target:0",
+                -span,
+                span,
+                f"{gap.name}(ood) - {gap.name}(test)",
+                fair,
+                _OOD | {"sensitive"},
+            )
+        )
     return out
 
 
