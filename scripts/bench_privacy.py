@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from trustbench.models.mlp import MLP
+from trustbench.models.recipe import TorchRecipe
 from trustbench.models.torch_classifier import resolve_device
 from trustbench.privacy.ensemble import train_ensemble
 from trustbench.privacy.ensemble_dp import train_ensemble_dp
@@ -81,7 +82,8 @@ def sequential(factory, X, y, subsets, seeds, epochs, batch_size, lr, device) ->
 def vectorised(factory, X, y, subsets, seeds, epochs, batch_size, lr, device) -> float:
     _sync(device)
     start = time.perf_counter()
-    train_ensemble(factory, X, y, subsets, seeds, epochs=epochs, batch_size=batch_size, lr=lr)
+    recipe = TorchRecipe(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=0.0)
+    train_ensemble(factory, X, y, subsets, seeds, recipe)
     _sync(device)
     return time.perf_counter() - start
 
@@ -155,11 +157,11 @@ def bench_dp_ensemble(device, rows, features, epochs, ks, batch_size, hidden, si
     X = torch.randn(rows, features, generator=gen).to(device)
     y = (X[:, :3].sum(dim=1) > 0).long()
     factory = partial(MLP, features, 2, hidden, 0.0)
-    recipe = dict(epochs=epochs, batch_size=batch_size, lr=3e-3)
+    recipe = TorchRecipe(epochs=epochs, batch_size=batch_size, lr=3e-3, weight_decay=0.0)
     warm = [np.arange(0, 128), np.arange(128, 256)]
     sequential_dp(factory, X, y, warm, [0, 1], 1, batch_size, 3e-3, sigma, device)
     train_ensemble_dp(
-        factory, X, y, warm, [0, 1], noise_multipliers=[sigma] * 2, max_grad_norm=1.0, **recipe
+        factory, X, y, warm, [0, 1], recipe, noise_multipliers=[sigma] * 2, max_grad_norm=1.0
     )
     out = []
     for k in ks:
@@ -171,8 +173,8 @@ def bench_dp_ensemble(device, rows, features, epochs, ks, batch_size, hidden, si
         _sync(device)
         start = time.perf_counter()
         train_ensemble_dp(
-            factory, X, y, subsets, seeds, noise_multipliers=[sigma] * k, max_grad_norm=1.0,
-            **recipe,
+            factory, X, y, subsets, seeds, recipe, noise_multipliers=[sigma] * k,
+            max_grad_norm=1.0,
         )  # fmt: skip
         _sync(device)
         t_vec = time.perf_counter() - start

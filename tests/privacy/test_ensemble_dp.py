@@ -10,6 +10,7 @@ import torch
 from torch.func import functional_call, grad, stack_module_state, vmap
 
 from trustbench.models.mlp import MLP
+from trustbench.models.recipe import TorchRecipe
 from trustbench.privacy import ensemble as ens
 from trustbench.privacy import ensemble_dp as dp
 from trustbench.privacy import reference as ref
@@ -116,18 +117,18 @@ def test_without_noise_or_clipping_it_is_the_plain_ensemble():
     y = (X[:, 0] - 0.5 * X[:, 2] > 0).long()
     subsets = [np.arange(0, 64), np.arange(40, 104), np.arange(56, 120)]  # 64 rows each
     factory = partial(MLP, 5, 2, (16,), 0.0)
-    recipe = dict(epochs=3, batch_size=16, lr=5e-3, weight_decay=1e-3)
-    plain = ens.train_ensemble(factory, X, y, subsets, [5, 6, 7], **recipe)
+    recipe = TorchRecipe(epochs=3, batch_size=16, lr=5e-3, weight_decay=1e-3)
+    plain = ens.train_ensemble(factory, X, y, subsets, [5, 6, 7], recipe)
     private = dp.train_ensemble_dp(
         factory,
         X,
         y,
         subsets,
         [5, 6, 7],
+        recipe,
         noise_multipliers=[0.0] * 3,
         max_grad_norm=1e9,
         poisson_sampling=False,
-        **recipe,
     )
     a = ens.predict_ensemble(*plain, X)
     b = ens.predict_ensemble(*private, X)
@@ -158,12 +159,12 @@ def test_noise_stops_learning_and_each_model_is_calibrated_to_the_target_epsilon
     assert fixed == [0.7, 0.7]
 
     factory = partial(MLP, 4, 2, (8,), 0.0)
-    recipe = dict(epochs=5, batch_size=20, lr=1e-2, max_grad_norm=1.0)
+    recipe = TorchRecipe(epochs=5, batch_size=20, lr=1e-2, weight_decay=0.0)
     learned = dp.train_ensemble_dp(
-        factory, X, y, subsets, [1, 2], noise_multipliers=[0.0, 0.0], **recipe
+        factory, X, y, subsets, [1, 2], recipe, noise_multipliers=[0.0, 0.0], max_grad_norm=1.0
     )
     drowned = dp.train_ensemble_dp(
-        factory, X, y, subsets, [1, 2], noise_multipliers=[50.0, 50.0], **recipe
+        factory, X, y, subsets, [1, 2], recipe, noise_multipliers=[50.0, 50.0], max_grad_norm=1.0
     )
     accuracy = [
         (ens.predict_ensemble(*m, X).argmax(-1) == y).float().mean(dim=1)

@@ -30,6 +30,7 @@ from trustbench.models.preprocessing import (
     make_preprocessor,
     output_feature_groups,
 )
+from trustbench.models.recipe import TorchRecipe, seeded_module, train_step
 
 
 def resolve_device(device: str) -> torch.device:
@@ -51,7 +52,8 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     features : sequence of FeatureSpec
         Input features (for the preprocessor).
     epochs, batch_size, lr, weight_decay : training recipe used by :meth:`fit`
-        (Adam, cross-entropy, shuffled mini-batches).
+        (:class:`~trustbench.models.recipe.TorchRecipe`: Adam, cross-entropy, shuffled
+        mini-batches), also exposed as :attr:`recipe`.
     seed : int
         Seeds weight initialisation and batch order.
     device : str
@@ -78,6 +80,16 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         self.seed = seed
         self.device = device
 
+    @property
+    def recipe(self) -> TorchRecipe:
+        """The training recipe of this model (the one :meth:`fit` and DP-SGD follow)."""
+        return TorchRecipe(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+        )
+
     # -- set-up ---------------------------------------------------------------------------
     def prepare(self, X: pd.DataFrame, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """Fit the preprocessor on ``X``, build a freshly initialised module, encode the data.
@@ -93,17 +105,18 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             self.feature_groups_ = None  # attributions are per pixel, not per feature
             self.device_ = resolve_device(self.device)
             encoded = self.transform(X)
-            torch.manual_seed(self.seed)
-            self.module_ = self._image_module(tuple(encoded.shape[1:])).to(self.device_)
+            shape = tuple(encoded.shape[1:])
+            self.module_ = seeded_module(lambda: self._image_module(shape), self.seed)
+            self.module_ = self.module_.to(self.device_)
             targets = torch.as_tensor(np.searchsorted(self.classes_, y), dtype=torch.long)
             return encoded, targets.to(self.device_)
         self.preprocessor_ = make_preprocessor(self.features).fit(X)
         self.feature_groups_ = output_feature_groups(self.preprocessor_, self.features)
         self.device_ = resolve_device(self.device)
         encoded = self.transform(X)
-        torch.manual_seed(self.seed)
-        self.module_ = self.module_factory(
-            in_features=encoded.shape[1], n_classes=len(self.classes_)
+        self.module_ = seeded_module(
+            lambda: self.module_factory(in_features=encoded.shape[1], n_classes=len(self.classes_)),
+            self.seed,
         ).to(self.device_)
         targets = torch.as_tensor(np.searchsorted(self.classes_, y), dtype=torch.long)
         return encoded, targets.to(self.device_)
@@ -134,22 +147,14 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
 
     # -- training -------------------------------------------------------------------------
     def fit(self, X: pd.DataFrame, y: np.ndarray) -> TorchClassifier:
-        """Train with Adam and cross-entropy on shuffled mini-batches; returns ``self``."""
+        """Train by :attr:`recipe` (Adam, cross-entropy, shuffled mini-batches); returns ``self``."""
         inputs, targets = self.prepare(X, y)
-        optimizer = torch.optim.Adam(
-            self.module_.parameters(), lr=self.lr, weight_decay=self.weight_decay
-        )
-        generator = torch.Generator().manual_seed(self.seed)
-        loss_fn = nn.CrossEntropyLoss()
+        recipe = self.recipe
+        optimizer = recipe.make_optimizer(self.module_.parameters())
         self.module_.train()
-        n = len(targets)
-        for _ in range(int(self.epochs)):
-            order = torch.randperm(n, generator=generator).to(self.device_)
-            for start in range(0, n, int(self.batch_size)):
-                batch = order[start : start + int(self.batch_size)]
-                optimizer.zero_grad(set_to_none=True)
-                loss_fn(self.module_(inputs[batch]), targets[batch]).backward()
-                optimizer.step()
+        for order in recipe.epoch_orders(len(targets), self.seed):
+            for batch in recipe.batches(order.to(self.device_)):
+                train_step(self.module_, optimizer, recipe.loss_fn, inputs[batch], targets[batch])
         self.module_.eval()
         return self
 

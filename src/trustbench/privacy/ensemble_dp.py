@@ -16,8 +16,12 @@ target's recipe, DP-SGD included. This module runs that recipe for K models in o
   gradient is scaled by ``min(1, C / (||g|| + 1e-6))`` (norm over all parameters), the sum gets
   ``N(0, (sigma C)^2)`` noise, and the result is divided by the expected batch size
   ``int(n_k q_k)``;
-* **update**: the same per-model Adam step as the non-private ensemble (L2 weight decay
-  included); a model whose batch is empty skips the step, as the target's loop does.
+* **update**: the recipe's Adam (:class:`~trustbench.models.recipe.StackedAdam`, as the
+  non-private ensemble; L2 weight decay included) and its loss, cross-entropy; a model whose
+  batch is empty skips the step, as the target's loop does.
+
+Epochs, batch size, learning rate and weight decay are the target's
+:class:`~trustbench.models.recipe.TorchRecipe`, the one ``trainer=dp`` hands to Opacus.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from trustbench.privacy.ensemble import _adam_all, _adam_masked, batch_schedule, init_ensemble
+from trustbench.models.recipe import TorchRecipe
+from trustbench.privacy.ensemble import batch_schedule, init_ensemble
 
 __all__ = ["dp_sample_rate", "noisy_clipped_gradients", "poisson_batches", "train_ensemble_dp"]
 
@@ -116,26 +121,23 @@ def train_ensemble_dp(
     targets: torch.Tensor,
     subsets: Sequence[np.ndarray],
     seeds: Sequence[int],
+    recipe: TorchRecipe,
     *,
-    epochs: int,
-    batch_size: int,
-    lr: float,
     noise_multipliers: Sequence[float],
     max_grad_norm: float,
     poisson_sampling: bool = True,
-    weight_decay: float = 0.0,
-    betas: tuple[float, float] = (0.9, 0.999),
-    eps: float = 1e-8,
 ) -> tuple[nn.Module, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """Train ``K = len(seeds)`` models with DP-SGD together, each on its own subset.
 
-    Parameters are those of :func:`trustbench.privacy.ensemble.train_ensemble`, plus
-    ``noise_multipliers`` (one ``sigma`` per model), ``max_grad_norm`` (``C``) and
-    ``poisson_sampling``. Returns ``(base, params, buffers)`` for
+    Parameters are those of :func:`trustbench.privacy.ensemble.train_ensemble` (``recipe``
+    included), plus ``noise_multipliers`` (one ``sigma`` per model), ``max_grad_norm`` (``C``)
+    and ``poisson_sampling``. Returns ``(base, params, buffers)`` for
     :func:`~trustbench.privacy.ensemble.predict_ensemble`.
     """
     device = inputs.device
-    base, params, buffers, exp_avg, exp_avg_sq = init_ensemble(factory, seeds, device, grad=False)
+    batch_size, epochs = recipe.batch_size, recipe.epochs
+    base, params, buffers = init_ensemble(factory, seeds, device, grad=False)
+    optimizer = recipe.stacked_optimizer(params)
     sizes = [len(s) for s in subsets]
     rates = [dp_sample_rate(n, batch_size) for n in sizes]
     denominator = torch.tensor(
@@ -143,12 +145,10 @@ def train_ensemble_dp(
     )
     noise_std = torch.tensor([float(s) * max_grad_norm for s in noise_multipliers], device=device)
     generator = torch.Generator(device=device).manual_seed(int(seeds[0]))
-    steps_done = torch.zeros(len(seeds), device=device)
-    counts = np.zeros(len(seeds), dtype=np.int64)  # the same step counts, known on the CPU
 
     def row_loss(p, b, x, y):
         logits = functional_call(base, (p, b), (x.unsqueeze(0),))
-        return nn.functional.cross_entropy(logits, y.unsqueeze(0))
+        return recipe.loss_fn(logits, y.unsqueeze(0))
 
     per_row = vmap(
         vmap(grad(row_loss), in_dims=(None, None, 0, 0), randomness="different"),
@@ -157,31 +157,17 @@ def train_ensemble_dp(
     if poisson_sampling:
         epochs_iter = poisson_batches(subsets, seeds, epochs, batch_size)
     else:  # a shuffled loader's batches, as Opacus without Poisson sampling
-        index, valid = batch_schedule(subsets, seeds, int(epochs), int(batch_size))
+        index, valid = batch_schedule(subsets, seeds, recipe)
         epochs_iter = iter([(index, valid)])
-    beta1, beta2 = betas
     for index, valid in epochs_iter:
-        active_cpu = valid.any(dim=2)
+        active_cpu = valid.any(dim=2).numpy()  # which models step, known on the CPU
         index, valid = index.to(device), valid.to(device)
+        active = valid.any(dim=2)
         for step in range(index.shape[0]):
             idx, ok = index[step], valid[step]
             per_sample = per_row(params, buffers, inputs[idx], targets[idx])
             grads = noisy_clipped_gradients(
                 per_sample, ok, max_grad_norm, noise_std, denominator, generator
             )
-            with torch.no_grad():
-                on = active_cpu[step].numpy()
-                counts += on
-                active = active_cpu[step].to(device)
-                steps_done += active.to(steps_done.dtype)
-                if on.all() and (counts == counts[0]).all():  # Adam fused over all models
-                    _adam_all(
-                        params, grads, exp_avg, exp_avg_sq, float(counts[0]), lr, beta1, beta2,
-                        eps, weight_decay,
-                    )  # fmt: skip
-                else:
-                    _adam_masked(
-                        params, grads, exp_avg, exp_avg_sq, steps_done, active, lr, beta1, beta2,
-                        eps, weight_decay,
-                    )  # fmt: skip
+            optimizer.step(grads, active[step], active_cpu[step])
     return base, params, buffers

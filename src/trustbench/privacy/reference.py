@@ -186,33 +186,26 @@ def _train_torch(model, X_pool, y_pool, X_eval, y_eval, keep, seeds, training) -
     classes = np.asarray(model.classes_)
     targets = torch.as_tensor(np.searchsorted(classes, y_pool), dtype=torch.long, device=enc.device)
     subsets = [np.flatnonzero(row) for row in keep]
-    recipe = dict(
-        epochs=int(model.epochs),
-        batch_size=int(model.batch_size),
-        lr=float(model.lr),
-        weight_decay=float(model.weight_decay),
-    )
+    recipe = model.recipe  # the target's TorchRecipe: what its fit (or DP-SGD) followed
     if training.get("trainer") == "dp":
         from opacus.validators import ModuleValidator
 
         from trustbench.privacy.ensemble_dp import train_ensemble_dp
 
-        sigmas = reference_noise_multipliers(
-            training, [len(s) for s in subsets], recipe["batch_size"]
-        )
+        sigmas = reference_noise_multipliers(training, [len(s) for s in subsets], recipe.batch_size)
         base, params, buffers = train_ensemble_dp(
             lambda: ModuleValidator.fix(factory()),  # as the target's module was fixed
             enc,
             targets,
             subsets,
             seeds,
+            recipe,
             noise_multipliers=sigmas,
             max_grad_norm=float(training["max_grad_norm"]),
             poisson_sampling=bool(training.get("poisson_sampling", True)),
-            **recipe,
         )
     else:
-        base, params, buffers = train_ensemble(factory, enc, targets, subsets, seeds, **recipe)
+        base, params, buffers = train_ensemble(factory, enc, targets, subsets, seeds, recipe)
     logits = predict_ensemble(base, params, buffers, encode(X_eval)).double().cpu().numpy()
     return true_class_stats(logits, np.searchsorted(classes, y_eval))
 

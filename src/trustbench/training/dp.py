@@ -17,12 +17,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
 from trustbench.models import build_model
+from trustbench.models.recipe import train_step
 from trustbench.training.result import TrainingResult
 
 ACCOUNTANTS = ("prv", "rdp", "gdp")
@@ -92,25 +92,22 @@ def train_dp(
 
     n_train = len(targets)
     delta = dp_delta(trainer_cfg, n_train)
-    epochs = int(trainer_cfg["epochs"])
+    recipe = model.recipe  # the model's own recipe (optimiser, loss, batches), made private
+    epochs = recipe.epochs
     generator = torch.Generator().manual_seed(seed)
     loader = DataLoader(
         TensorDataset(inputs.cpu(), targets.cpu()),
-        batch_size=int(trainer_cfg["batch_size"]),
+        batch_size=recipe.batch_size,
         shuffle=True,
         generator=generator,
     )
-    optimizer = torch.optim.Adam(
-        module.parameters(),
-        lr=float(trainer_cfg["lr"]),
-        weight_decay=float(trainer_cfg.get("weight_decay", 0.0)),
-    )
+    optimizer = recipe.make_optimizer(module.parameters())
     mode = str(trainer_cfg["grad_sample_mode"])
     common = dict(
         module=module,
         optimizer=optimizer,
         data_loader=loader,
-        criterion=nn.CrossEntropyLoss(),
+        criterion=recipe.criterion(),
         max_grad_norm=float(trainer_cfg["max_grad_norm"]),
         poisson_sampling=bool(trainer_cfg.get("poisson_sampling", True)),
         grad_sample_mode=mode,
@@ -138,7 +135,7 @@ def train_dp(
         private_module, private_opt, loss_fn, private_loader = made
     else:
         private_module, private_opt, private_loader = made
-        loss_fn = nn.CrossEntropyLoss()
+        loss_fn = recipe.criterion()
 
     start = time.perf_counter()
     private_module.train()
@@ -150,10 +147,8 @@ def train_dp(
         for batch_x, batch_y in private_loader:
             if len(batch_y) == 0:  # Poisson sampling can draw an empty batch
                 continue
-            private_opt.zero_grad(set_to_none=True)
-            loss = loss_fn(private_module(batch_x.to(model.device_)), batch_y.to(model.device_))
-            loss.backward()
-            private_opt.step()
+            x, y = batch_x.to(model.device_), batch_y.to(model.device_)
+            train_step(private_module, private_opt, loss_fn, x, y)
             steps += 1
     seconds = time.perf_counter() - start
 
