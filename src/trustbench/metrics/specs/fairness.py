@@ -16,10 +16,10 @@ _F = "fairness"
 _NEEDS = frozenset({"labels", "probabilities", "sensitive"})
 _RATE_TEXT = {
     "selection_rate": "P(yhat=1 | g)",
-    "tpr": "TPR_g = P(yhat=1 | y=1, g)",
-    "fpr": "FPR_g = P(yhat=1 | y=0, g)",
+    "tpr": "TPR_g",
+    "fpr": "FPR_g",
     "accuracy": "accuracy_g",
-    "precision": "P(y=1 | yhat=1, g)",
+    "precision": "PPV_g",
     "fnr": "FNR_g",
 }
 _REDUCTION_TEXT = {
@@ -44,7 +44,8 @@ def gap_definition(gap: Gap) -> str:
         else f"min({parts[0]}, {parts[1]})" if gap.agg == "worst_case"
         else f"mean of {parts[0]} and {parts[1]}"
     )  # fmt: skip
-    return f"{text}, over groups with the rate defined (fairlearn {gap.name})"
+    reference = gap.name.removesuffix("_mean") + (" with agg='mean'" if gap.agg == "mean" else "")
+    return f"{text}, over groups with the rate defined (fairlearn {reference})"
 
 
 def _gap_spec(gap: Gap) -> MetricSpec:
