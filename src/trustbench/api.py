@@ -10,32 +10,36 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
 from trustbench.models import check_proba, wrap
+from trustbench.options import merge
 from trustbench.registry import unknown_name_message
 from trustbench.report import FAMILIES, TrustReport
-from trustbench.suites import SUITES, ScoringContext, default_config, run_suites
+from trustbench.suites import (
+    SUITES,
+    ScoringContext,
+    default_config,
+    load_suite_config,
+    run_suites,
+)
 from trustbench.suites.fairness.sensitive import predict_proba
 from trustbench.tracking.identity import package_versions, trustbench_version
 
 
 def merged_suite_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The shipped suite defaults with ``overrides`` merged in (unknown keys are an error)."""
-    base = OmegaConf.create(default_config())
-    OmegaConf.set_struct(base, True)
-    if overrides:
-        try:
-            base = OmegaConf.merge(base, OmegaConf.create(dict(overrides)))
-        except Exception as exc:
-            raise ConfigError(f"suite config: {exc}".splitlines()[0]) from None
-    return OmegaConf.to_container(base, resolve=True)
+    """The shipped suite defaults (``configs/suite/<section>/default.yaml``) with ``overrides``
+    merged in. Keys are checked when the result is loaded (:func:`load_suite_config`)."""
+    if isinstance(overrides, DictConfig):
+        overrides = OmegaConf.to_container(overrides, resolve=True)
+    return merge(default_config(), overrides or {})
 
 
 def predict_splits(model: Any, data: TaskData) -> dict[str, np.ndarray]:
@@ -97,8 +101,9 @@ def score(
     suites : sequence of str, optional
         Families to run (default: all five); the others are recorded as disabled.
     config : mapping, optional
-        Overrides of the suite config (``configs/suite/default.yaml``), e.g.
-        ``{"bootstrap": {"n_resamples": 200}}``.
+        Overrides of the suite config (``configs/suite/<section>/default.yaml``), e.g.
+        ``{"bootstrap": {"n_resamples": 200}}``. An unknown key or a wrong type is a
+        :class:`~trustbench.errors.ConfigError` naming the full key.
     seed : int
         Seeds bootstrap resampling, the privacy audit sample and the explained rows.
     training : mapping, optional
@@ -111,13 +116,19 @@ def score(
     TrustReport
     """
     model = wrap(model)
-    cfg = merged_suite_config(config)
+    cfg = load_suite_config(merged_suite_config(config))
     if suites is not None:
         for name in suites:
             if name not in FAMILIES:
                 raise ConfigError(unknown_name_message("suite", name, FAMILIES))
-        for family in FAMILIES:
-            cfg[family]["enabled"] = bool(cfg[family].get("enabled", True)) and family in suites
+        cfg = replace(
+            cfg,
+            **{
+                family: replace(getattr(cfg, family), enabled=False)
+                for family in FAMILIES
+                if family not in suites
+            },
+        )
     proba = predict_splits(model, data)
     ctx = ScoringContext(
         model=model, task=data, proba=proba, config=cfg, seed=seed, training=dict(training or {})

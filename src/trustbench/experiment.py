@@ -19,9 +19,10 @@ from trustbench.api import score
 from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
 from trustbench.explain import EXPLAINERS
+from trustbench.explain.options import check_explainer_config
 from trustbench.registry import unknown_name_message
 from trustbench.report import TrustReport
-from trustbench.suites import PERFORMANCE_METRICS, PRIVACY_ATTACKS
+from trustbench.suites import PERFORMANCE_METRICS, PRIVACY_ATTACKS, SuiteConfig, load_suite_config
 from trustbench.threads import limit_threads, resolve_threads
 from trustbench.tracking import (
     find_finished_run,
@@ -32,7 +33,7 @@ from trustbench.tracking import (
     tracked_run,
 )
 from trustbench.tracking.identity import git_commit, run_identity, trustbench_version
-from trustbench.training import TRAINERS, train
+from trustbench.training import TRAINERS, train, trainer_options
 
 log = logging.getLogger("trustbench")
 
@@ -49,8 +50,12 @@ class ExperimentResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def validate_config(cfg: Mapping[str, Any]) -> None:
-    """Check names and combinations before any data is loaded or model trained.
+def validate_config(cfg: Mapping[str, Any]) -> SuiteConfig:
+    """Check keys, types, names and combinations before any data is loaded or model trained.
+
+    Every key of ``trainer`` (against the trainer's options), ``explainer`` (against the
+    explainer's constructor) and ``suite`` (against the typed suite config, nested explainer
+    options included) must be known and of the declared type. Returns the typed suite config.
 
     Raises
     ------
@@ -62,6 +67,10 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
         raise ConfigError(unknown_name_message("dataset", dataset, data_module.DATASETS.names()))
     trainer = cfg["trainer"]["name"]
     TRAINERS.get(trainer)
+    trainer_options(cfg["trainer"])
+    if cfg.get("explainer") is not None:
+        check_explainer_config(cfg["explainer"])
+    suite = load_suite_config(cfg["suite"])
     library = cfg["model"].get("library")
     check_image_config(cfg)
     if trainer == "dp" and library != "torch":
@@ -73,49 +82,41 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
         from trustbench.training.fair_config import check_fair_config
 
         check_fair_config(cfg["trainer"], cfg["model"])
-    suite = cfg["suite"]
     from trustbench.suites.fairness.suite import check_config as check_fairness_config
     from trustbench.suites.generalization.suite import check_config as check_generalization_config
 
-    check_fairness_config(suite.get("fairness", {}) or {})
-    check_generalization_config(suite.get("generalization", {}) or {})
-    for name in suite["performance"].get("metrics", []):
+    check_fairness_config(suite.fairness)
+    check_generalization_config(suite.generalization)
+    for name in suite.performance.metrics:
         if name not in PERFORMANCE_METRICS:
             raise ConfigError(unknown_name_message("metric", name, list(PERFORMANCE_METRICS)))
-    for name in suite["privacy"].get("attacks", []):
+    for name in suite.privacy.attacks:
         if name not in PRIVACY_ATTACKS:
             raise ConfigError(unknown_name_message("attack", name, list(PRIVACY_ATTACKS)))
     from trustbench.suites.privacy.suite import check_config as check_privacy_config
 
-    check_privacy_config(suite.get("privacy", {}) or {}, trainer)
-    explainers = suite["explainability"]
+    check_privacy_config(suite.privacy, trainer)
+    explainers = suite.explainability
     for name in [
-        *explainers.get("explainers", []),
-        *(explainers.get("gradient_explainers") or []),
-        *explainers.get("baselines", []),
+        *explainers.explainers,
+        *(explainers.gradient_explainers or []),
+        *explainers.baselines,
     ]:
         EXPLAINERS.get(name)
-    for name in explainers.get("explainers", []):
-        if (
-            EXPLAINERS.get(name).needs_gradients
-            and library != "torch"
-            and explainers.get("enabled", True)
-        ):
+    for name in explainers.explainers:
+        if EXPLAINERS.get(name).needs_gradients and library != "torch" and explainers.enabled:
             raise ConfigError(
                 f"explainer '{name}' needs gradients, which model '{cfg['model']['name']}' ({library}) "
                 f"does not have; use a torch model (model=mlp) or a model-agnostic explainer "
                 f"(explainer=ablation)"
             )
-        if (
-            EXPLAINERS.get(name).needs_gradients
-            and trainer == "fair"
-            and explainers.get("enabled", True)
-        ):
+        if EXPLAINERS.get(name).needs_gradients and trainer == "fair" and explainers.enabled:
             raise ConfigError(
                 f"explainer '{name}' needs gradients, which trainer 'fair' does not give: its "
                 f"model is a fairlearn-mitigated classifier (thresholds or a mixture of hard "
                 f"predictions); use a model-agnostic explainer (explainer=ablation)"
             )
+    return suite
 
 
 def check_image_config(cfg: Mapping[str, Any]) -> None:
@@ -169,7 +170,7 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
     resolved = (
         OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
     )
-    validate_config(resolved)
+    suite = validate_config(resolved)
     seed = int(resolved["seed"])
     threads = resolve_threads(resolved.get("threads", "auto"))
     limit_threads(threads)
@@ -203,13 +204,12 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
                 "resume: run %s already FINISHED with identity %s; skipping", existing, identity
             )
             return ExperimentResult(None, existing, time.perf_counter() - start, skipped=True)
-    privacy_cfg = resolved["suite"].get("privacy") or {}
-    if privacy_cfg.get("cache_dir") is None:
+    if suite.privacy.cache_dir is None:
         from trustbench.privacy.cache import default_cache_dir
 
         cache = default_cache_dir(uri)
         if cache is not None:  # reference-model outputs cached beside a local tracking store
-            privacy_cfg["cache_dir"] = str(cache)
+            resolved["suite"]["privacy"]["cache_dir"] = str(cache)
     tags = {"trustbench.run_identity": identity, "trustbench.dataset_fingerprint": task.fingerprint}
     with tracked_run(uri, experiment_id, run_name=resolved.get("run_name"), tags=tags) as run_id:
         log_config(run_id, resolved, tracking_uri=uri)
@@ -253,7 +253,7 @@ def _train_and_score(
         threads,
     )
     train_task, canaries = task, None
-    n_canaries = int((resolved["suite"].get("privacy") or {}).get("canaries", 0) or 0)
+    n_canaries = int(resolved["suite"]["privacy"]["canaries"])  # checked by validate_config
     if n_canaries > 0:  # canary audit: training (only) sees mislabelled duplicates
         from trustbench.privacy.canaries import insert_canaries
 

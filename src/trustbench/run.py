@@ -16,7 +16,16 @@ from trustbench.errors import TrustbenchError
 from trustbench.registry import unknown_name_message
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
-GROUPS = ("dataset", "model", "trainer", "explainer", "suite", "tracking", "experiment")
+#: One config group per suite section: ``configs/suite/<section>/``.
+SUITE_GROUPS = tuple(
+    f"suite/{p.name}" for p in sorted((CONFIG_DIR / "suite").iterdir()) if p.is_dir()
+)
+GROUPS = ("dataset", "model", "trainer", "explainer", *SUITE_GROUPS, "tracking", "experiment")
+#: Where ``suite.explainability.options.<explainer>.<option>=...`` overrides live (checked
+#: against the explainer, then added: the node holds no keys until one is given).
+EXPLAINER_OPTIONS = ("suite", "explainability", "options")
+#: Flags that choose another primary config; the key check then leaves it to Hydra.
+PRIMARY_CONFIG_FLAGS = ("--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd")
 log = logging.getLogger("trustbench")
 
 
@@ -54,6 +63,67 @@ def check_group_overrides(args: list[str]) -> None:
                 raise TrustbenchError(unknown_name_message(group, value, options))
 
 
+def check_key_overrides(args: list[str]) -> list[str]:
+    """Fail fast, in one line, on ``a.b.c=value`` overrides naming a key the config lacks.
+
+    The config is composed with the command's group choices (the first value of a swept group),
+    and each dotted override's key is looked up in it: an unknown key is a
+    :class:`~trustbench.errors.ConfigError` with the closest valid key, instead of Hydra's
+    multi-line "Key ... is not in struct". ``suite.explainability.options.<explainer>.<option>``
+    is checked against the explainer's options and, when valid, passed on as an addition
+    (``++``). Returns the arguments to hand to Hydra.
+    """
+    from hydra import compose, initialize_config_module
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import DictConfig, OmegaConf
+
+    from trustbench.explain.options import check_explainer_options, options_of
+    from trustbench.options import check_keys
+
+    if any(a.split("=")[0] in PRIMARY_CONFIG_FLAGS for a in args):
+        return args
+    candidates = [a for a in args if not a.startswith("-") and "=" in a]
+    try:
+        overrides = OverridesParser.create().parse_overrides(candidates)
+    except Exception:  # Hydra reports its own syntax errors with context; let it.
+        return args
+    choices, keyed = [], []
+    for line, override in zip(candidates, overrides, strict=True):
+        key = override.key_or_group
+        if override.package is not None or override.is_delete() or key.startswith("hydra"):
+            continue
+        if "." not in key and group_options(key):
+            if override.is_sweep_override():
+                choices.append(f"{key}={next(iter(override.sweep_string_iterator()))}")
+            else:
+                choices.append(f"{key}={override.get_value_element_as_str()}")
+        elif "." in key and not override.is_add() and not override.is_force_add():
+            keyed.append((line, key))
+    if not keyed:
+        return args
+    try:
+        with initialize_config_module(config_module="trustbench.configs", version_base="1.3"):
+            cfg = compose(config_name="config", overrides=choices)
+    except Exception:  # a bad group choice or preset: Hydra says what is wrong
+        return args
+    rewritten = {}
+    for line, key in keyed:
+        parts = key.split(".")
+        if tuple(parts[:3]) == EXPLAINER_OPTIONS and len(parts) == 5:
+            where = ".".join(parts[:4])
+            check_explainer_options(parts[3], {}, where)  # a known explainer
+            check_keys(where, {parts[4]: None}, list(options_of(parts[3])))
+            rewritten[line] = f"++{line}"
+            continue
+        for depth, part in enumerate(parts):
+            parent = ".".join(parts[:depth])
+            node = OmegaConf.select(cfg, parent) if parent else cfg
+            if not isinstance(node, DictConfig):
+                break  # a value or null: Hydra decides what an override below it means
+            check_keys(parent, {part: None}, [str(k) for k in node])
+    return [rewritten.get(a, a) for a in args]
+
+
 @hydra.main(version_base="1.3", config_path="configs", config_name="config")
 def app(cfg: DictConfig) -> float | None:
     """Hydra entry: run one experiment and print its summary table."""
@@ -76,6 +146,7 @@ def main() -> None:
     """Console-script entry point."""
     try:
         check_group_overrides(sys.argv[1:])
+        sys.argv[1:] = check_key_overrides(sys.argv[1:])
     except TrustbenchError as exc:
         print(f"trustbench: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

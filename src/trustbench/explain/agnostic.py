@@ -38,6 +38,9 @@ class MaskExplainer(ABC):
         Model rows per forward call.
     patch : int, optional
         Image patch side (default: an 8 x 8 grid).
+
+    Each subclass's own options are keyword parameters of its ``__init__`` (their defaults
+    are the defaults; ``configs/explainer/<name>.yaml`` repeats them for the CLI, tested).
     """
 
     name = "mask"
@@ -51,7 +54,6 @@ class MaskExplainer(ABC):
         seed: int = 0,
         chunk_size: int = 65536,
         patch: int | None = None,
-        **options: Any,
     ) -> None:
         self.model = model
         self.baseline = baseline
@@ -59,7 +61,6 @@ class MaskExplainer(ABC):
         self.seed = int(seed)
         self.chunk_size = int(chunk_size)
         self.patch = patch
-        self.options = options
 
     def engine(self, X: Any, target: np.ndarray, baseline: Any = None) -> MaskedForward:
         segments = None
@@ -200,10 +201,14 @@ class KernelShapExplainer(MaskExplainer):
 
     name = "kernel_shap"
 
+    def __init__(self, *args: Any, n_samples: int = 256, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.n_samples = n_samples
+
     def attribute_features(self, engine: MaskedForward) -> np.ndarray:
         d = engine.n_features
         rng = np.random.default_rng([self.seed, 23])
-        Z, w = shapley_coalitions(d, int(self.options.get("n_samples", 256)), rng)
+        Z, w = shapley_coalitions(d, int(self.n_samples), rng)
         ends = engine(np.stack([np.zeros(d, bool), np.ones(d, bool)]))  # f(x), f(baseline)
         v1, v0 = ends[0], ends[1]
         if d == 1:
@@ -231,16 +236,23 @@ class LimeExplainer(MaskExplainer):
 
     name = "lime"
 
+    def __init__(
+        self, *args: Any, n_samples: int = 256, kernel_width: float = 1.0, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.n_samples = n_samples
+        self.kernel_width = kernel_width
+
     def attribute_features(self, engine: MaskedForward) -> np.ndarray:
         d = engine.n_features
         rng = np.random.default_rng([self.seed, 29])
-        S = int(self.options.get("n_samples", 256))
+        S = int(self.n_samples)
         Z = rng.random((S, d)) < 0.5
         Z[0] = True
         y = engine(~Z)  # (S, n)
         present = Z.sum(axis=1)
         cosine = np.sqrt(present / d)
-        width = float(self.options.get("kernel_width", 1.0))
+        width = float(self.kernel_width)
         w = np.exp(-((1 - cosine) ** 2) / (2 * width**2))
         design = np.hstack([np.ones((S, 1)), Z.astype(float)])
         gram = design.T @ (w[:, None] * design) + 1e-8 * np.eye(d + 1)

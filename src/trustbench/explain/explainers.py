@@ -42,7 +42,14 @@ class RandomExplainer:
     name = "random"
     needs_gradients = False
 
-    def __init__(self, model: Any = None, seed: int = 0, **_: object) -> None:
+    def __init__(
+        self,
+        model: Any = None,
+        baseline: Any = None,
+        n_classes: int | None = None,
+        seed: int = 0,
+        chunk_size: int | None = None,
+    ) -> None:
         self.seed = seed
 
     def attribute(self, X: Any, target: np.ndarray) -> np.ndarray:

@@ -27,8 +27,14 @@ class GradientExplainer(ABC):
     ----------
     model : torch facade model (``module_``, ``transform``; tabular: ``feature_groups_``)
     baseline : one-row DataFrame (tabular) or ``(1, C, H, W)`` array (images)
+    n_classes : int, optional
+        Accepted for a uniform constructor; the gradients need no class count.
+    seed : int
+        Seeds the explainers that draw noise (SmoothGrad).
     chunk_size : int
         Rows (times path steps / noise samples) per backward pass.
+
+    Each subclass's own options are keyword parameters of its ``__init__``.
     """
 
     name = "gradient"
@@ -36,7 +42,12 @@ class GradientExplainer(ABC):
     signed = True
 
     def __init__(
-        self, model: Any, baseline: Any = None, chunk_size: int = 4096, **options: Any
+        self,
+        model: Any,
+        baseline: Any = None,
+        n_classes: int | None = None,
+        seed: int = 0,
+        chunk_size: int = 4096,
     ) -> None:
         if not is_torch_model(model):
             from trustbench.explain.explainers import MODEL_AGNOSTIC
@@ -47,8 +58,9 @@ class GradientExplainer(ABC):
             )
         self.model = model
         self.baseline = baseline
+        self.n_classes = n_classes
+        self.seed = int(seed)
         self.chunk_size = int(chunk_size)
-        self.options = options
 
     @abstractmethod
     def _method(self) -> Any:
@@ -151,8 +163,12 @@ class IntegratedGradientsExplainer(GradientExplainer):
 
     name = "integrated_gradients"
 
+    def __init__(self, *args: Any, n_steps: int = 32, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.n_steps = n_steps
+
     def _cost(self) -> int:
-        return int(self.options.get("n_steps", 32))
+        return int(self.n_steps)
 
     def _method(self):
         from captum.attr import IntegratedGradients
@@ -177,8 +193,15 @@ class SmoothGradExplainer(GradientExplainer):
     name = "smoothgrad"
     signed = False
 
+    def __init__(
+        self, *args: Any, nt_samples: int = 10, stdevs: float = 0.1, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.nt_samples = nt_samples
+        self.stdevs = stdevs
+
     def _cost(self) -> int:
-        return int(self.options.get("nt_samples", 10))
+        return int(self.nt_samples)
 
     def _method(self):
         from captum.attr import NoiseTunnel, Saliency
@@ -186,12 +209,12 @@ class SmoothGradExplainer(GradientExplainer):
         return NoiseTunnel(Saliency(self.model.module_))
 
     def _kwargs(self, inputs, base, n):
-        torch.manual_seed(int(self.options.get("seed", 0)))
+        torch.manual_seed(self.seed)
         return {
             "nt_type": "smoothgrad",
             "nt_samples": self._cost(),
             "nt_samples_batch_size": self._cost(),
-            "stdevs": float(self.options.get("stdevs", 0.1)),
+            "stdevs": float(self.stdevs),
             "abs": True,
         }
 

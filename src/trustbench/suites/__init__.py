@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from omegaconf import OmegaConf
-
+from trustbench.suites.config import SuiteConfig, default_config, load_suite_config
 from trustbench.suites.context import NotApplicable, ScoringContext
 from trustbench.suites.explainability.suite import explainability_suite
 from trustbench.suites.fairness.suite import fairness_suite
@@ -22,19 +18,14 @@ SUITES = {
     "explainability": explainability_suite,
     "privacy": privacy_suite,
 }
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "configs" / "suite" / "default.yaml"
-
 __all__ = [
     "PERFORMANCE_METRICS",
     "PRIVACY_ATTACKS",
     "SUITES",
     "NotApplicable",
     "ScoringContext",
+    "SuiteConfig",
     "default_config",
+    "load_suite_config",
     "run_suites",
 ]
-
-
-def default_config() -> dict[str, Any]:
-    """The shipped ``suite`` config (``configs/suite/default.yaml``) as a plain dict."""
-    return OmegaConf.to_container(OmegaConf.load(DEFAULT_CONFIG_PATH), resolve=True)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from trustbench.data.task import Split, TaskData
 from trustbench.metrics import REGISTRY, bootstrap_counts, percentile_interval
 from trustbench.report import MetricResult
+
+if TYPE_CHECKING:  # the suites' typed config imports the suites
+    from trustbench.suites.config import SuiteConfig
 
 
 def registered_result(
@@ -56,8 +59,8 @@ class ScoringContext:
     task : TaskData
     proba : dict of split name to (n, n_classes) array
         Predicted probabilities, computed once per split.
-    config : mapping
-        The whole suite config (``suite.*``).
+    config : SuiteConfig
+        The whole typed suite config (``suite.*``, :mod:`trustbench.suites.config`).
     seed : int
     training : dict
         The trainer's record (DP epsilon and delta live here).
@@ -68,7 +71,7 @@ class ScoringContext:
     model: Any
     task: TaskData
     proba: dict[str, np.ndarray]
-    config: Mapping[str, Any]
+    config: SuiteConfig
     seed: int = 0
     training: dict[str, Any] = field(default_factory=dict)
     artifacts: dict[str, Any] = field(default_factory=dict)
@@ -76,11 +79,11 @@ class ScoringContext:
 
     @property
     def n_resamples(self) -> int:
-        return int(self.config.get("bootstrap", {}).get("n_resamples", 1000))
+        return self.config.bootstrap.n_resamples
 
     @property
     def ci_level(self) -> float:
-        return float(self.config.get("bootstrap", {}).get("level", 0.95))
+        return self.config.bootstrap.level
 
     def split(self, name: str) -> Split:
         return self.task.splits[name]

@@ -13,7 +13,7 @@ from trustbench.suites.context import NotApplicable, ScoringContext
 
 log = logging.getLogger(__name__)
 
-SuiteFn = Callable[[ScoringContext, Mapping[str, Any]], SuiteResult]
+SuiteFn = Callable[[ScoringContext, Any], SuiteResult]  # called with the family's typed config
 
 
 def run_suites(
@@ -30,8 +30,8 @@ def run_suites(
     """
     results: dict[str, SuiteResult] = {}
     for family in families:
-        cfg = ctx.config.get(family, {}) or {}
-        if not cfg.get("enabled", True):
+        cfg = getattr(ctx.config, family)
+        if not cfg.enabled:
             results[family] = SuiteResult(
                 family, "disabled", reason=f"suite.{family}.enabled=false"
             )

@@ -4,7 +4,7 @@ randomised models. No metric math here (that lives in ``trustbench.metrics.expla
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +14,7 @@ import torch
 
 from trustbench.data.task import TaskData
 from trustbench.explain import feature_baseline
+from trustbench.suites.explainability.config import ExplainabilityConfig
 
 
 @dataclass
@@ -74,11 +75,11 @@ def select_rows(task: TaskData, y_pred: np.ndarray, n_rows: int, seed: int) -> E
     )
 
 
-def chunk_rows(cfg: Mapping[str, Any], rows: ExplainedRows) -> int:
+def chunk_rows(cfg: ExplainabilityConfig, rows: ExplainedRows) -> int:
     """Model rows per forward call: ``chunk_size``, capped so that one chunk's inputs (and
     ~32x that in activations) stay within ``chunk_memory_mb``."""
-    chunk = int(cfg.get("chunk_size", 65536))
-    budget = float(cfg.get("chunk_memory_mb", 512)) * 2**20
+    chunk = cfg.chunk_size
+    budget = cfg.chunk_memory_mb * 2**20
     row_bytes = 4 * (int(np.prod(rows.X.shape[1:])) if rows.image else max(rows.X.shape[1], 1))
     return max(1, min(chunk, int(budget // (32 * row_bytes))))
 

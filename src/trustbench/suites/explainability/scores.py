@@ -24,6 +24,7 @@ from trustbench.metrics._rows import row_mean
 from trustbench.metrics.explain_fairness import group_gap
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext
+from trustbench.suites.explainability.config import ExplainabilityConfig
 from trustbench.suites.explainability.inputs import (
     ExplainedRows,
     cascading_randomisations,
@@ -45,7 +46,7 @@ class Scorer:
     """Shared state for scoring the explainers of one run."""
 
     ctx: ScoringContext
-    cfg: Mapping[str, Any]
+    cfg: ExplainabilityConfig
     rows: ExplainedRows
     engine: MaskedForward
     counts: np.ndarray
@@ -69,7 +70,7 @@ class Scorer:
         """Deletion/insertion AUC, PGI/PGU, faithfulness correlation, infidelity; returns the
         per-row deletion AUC (for the group gaps)."""
         d = self.rows.n_features
-        steps = self.cfg.get("n_steps") or (20 if self.rows.image else d)
+        steps = self.cfg.n_steps or (20 if self.rows.image else d)
         deletion = self.engine(ff.deletion_masks(a, steps)).T
         insertion = self.engine(ff.insertion_masks(a, steps)).T
         self.add(
@@ -84,14 +85,14 @@ class Scorer:
             insertion,
             detail=f"{steps} steps",
         )
-        fraction = float(self.cfg.get("top_fraction", 0.25))
+        fraction = self.cfg.top_fraction
         step = max(1, round(fraction * steps))
         k = max(1, round(fraction * d))
         top = ff.top_k_mask(a, k)
         p0 = deletion[:, 0]
-        samples = int(self.cfg.get("pgi_samples", 32))
-        noise = float(self.cfg.get("pgi_noise", 0.05))
-        flip = float(self.cfg.get("pgi_flip", 0.3))
+        samples = self.cfg.pgi_samples
+        noise = self.cfg.pgi_noise
+        flip = self.cfg.pgi_flip
         gaps = () if self.rows.image else (
             ("pgi", top, f"its top {fraction:.0%} features"),
             ("pgu", ~top, f"every feature but its top {fraction:.0%}"),
@@ -125,8 +126,8 @@ class Scorer:
             step=step,
             detail=f"top {fraction:.0%}",
         )
-        runs = int(self.cfg.get("faithfulness_runs", 32))
-        size = max(1, math.ceil(float(self.cfg.get("faithfulness_subset", 0.5)) * d))
+        runs = self.cfg.faithfulness_runs
+        size = max(1, math.ceil(self.cfg.faithfulness_subset * d))
         rng = np.random.default_rng([self.ctx.seed, 41])
         subsets = ff.random_subsets(rng, runs, len(self.rows), d, size)
         deltas = p0[:, None] - self.engine(subsets).T
@@ -213,9 +214,9 @@ class Scorer:
                 self.notes.append("robustness metrics skipped: no continuous feature to perturb")
             return None
         n = len(self.rows)
-        m = min(n, int(self.cfg.get("robustness_rows", 50)))
-        samples = int(self.cfg.get("robustness_samples", 8))
-        radius = float(self.cfg.get("robustness_radius", 0.1))
+        m = min(n, self.cfg.robustness_rows)
+        samples = self.cfg.robustness_samples
+        radius = self.cfg.robustness_radius
         pert = perturb(self.rows, m, samples, radius, self.stds, self.ctx.seed)
         a_pert = np.asarray(explainer.attribute(pert.X, pert.target), dtype=float)
         a_pert = a_pert.reshape(samples, m, *a.shape[1:])
@@ -259,11 +260,11 @@ class Scorer:
     def sanity(self, e: str, make: Callable[[Any], Any], a: np.ndarray) -> None:
         """Cascading model-parameter randomisation on the first ``sanity_rows`` rows."""
         n = len(self.rows)
-        m = min(n, int(self.cfg.get("sanity_rows", 50)))
+        m = min(n, self.cfg.sanity_rows)
         X, target = self.rows.head(m), self.rows.target[:m]
         cascade = []
         last = None
-        every_step = bool(self.cfg.get("sanity_cascade", False))
+        every_step = self.cfg.sanity_cascade
         n_layers = 0
         model = None
         for _, model in cascading_randomisations(self.ctx.model, self.ctx.seed):
@@ -285,7 +286,7 @@ class Scorer:
             n=m,
             detail=f"all {n_layers} layers, {m} rows",
         )
-        threshold = float(self.cfg.get("sanity_threshold", 0.5))
+        threshold = self.cfg.sanity_threshold
         value = self.results[-1].value
         if np.isfinite(value) and value > threshold:
             self.warnings.append(

@@ -24,7 +24,6 @@ All perturbed inputs of a metric go through the batched engine in chunks. Artifa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -34,6 +33,7 @@ from trustbench.explain import EXPLAINERS, MaskedForward
 from trustbench.models import is_torch_model
 from trustbench.report import SuiteResult
 from trustbench.suites.context import NotApplicable, ScoringContext
+from trustbench.suites.explainability.config import ExplainabilityConfig
 from trustbench.suites.explainability.inputs import chunk_rows, continuous_stds, select_rows
 from trustbench.suites.explainability.neighbours import feature_scales
 from trustbench.suites.explainability.scores import FAMILY, Scorer
@@ -48,38 +48,38 @@ def agreement_k(top_k: int | None, truth: np.ndarray) -> int:
     return max(1, min(int(np.ceil(d / 4)), int(np.count_nonzero(truth))))
 
 
-def explainer_names(cfg: Mapping[str, Any], torch_model: bool = False) -> list[str]:
+def explainer_names(cfg: ExplainabilityConfig, torch_model: bool = False) -> list[str]:
     """The explainers to evaluate, deduplicated: ``suite.explainability.explainers``, then
     ``gradient_explainers`` when the model is a torch model, then the ``baselines``."""
     names: list[str] = []
-    extra = list(cfg.get("gradient_explainers") or []) if torch_model else []
-    for name in [*cfg.get("explainers", []), *extra, *cfg.get("baselines", [])]:
+    extra = list(cfg.gradient_explainers or []) if torch_model else []
+    for name in [*cfg.explainers, *extra, *cfg.baselines]:
         if name not in names:
             names.append(str(name))
     return names
 
 
-def explainer_options(cfg: Mapping[str, Any], name: str) -> dict[str, Any]:
+def explainer_options(cfg: ExplainabilityConfig, name: str) -> dict[str, Any]:
     """Options of one explainer (e.g. ``n_samples``): those of the run's ``explainer`` group
     (``suite.explainability.explainer_options``) when it names this explainer, updated by
     ``suite.explainability.options.<name>``."""
     options: dict[str, Any] = {}
-    run_explainer = cfg.get("explainer_options") or {}
+    run_explainer = cfg.explainer_options or {}
     if run_explainer.get("name") == name:
-        options.update(dict(run_explainer))
-    options.update(dict((cfg.get("options") or {}).get(name) or {}))
+        options.update(run_explainer)
+    options.update((cfg.options or {}).get(name) or {})
     options.pop("name", None)
     return options
 
 
-def explainability_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
+def explainability_suite(ctx: ScoringContext, cfg: ExplainabilityConfig) -> SuiteResult:
     task = ctx.task
     torch_model = is_torch_model(ctx.model)
     names = explainer_names(cfg, torch_model)
     if not names:
         raise ConfigError("suite.explainability.explainers is empty; name at least one explainer")
-    n_rows = cfg.get("image_rows", 64) if task.is_image else cfg.get("n_rows", 200)
-    rows = select_rows(task, ctx.y_pred("test"), int(n_rows), ctx.seed)
+    n_rows = cfg.image_rows if task.is_image else cfg.n_rows
+    rows = select_rows(task, ctx.y_pred("test"), n_rows, ctx.seed)
     chunk = chunk_rows(cfg, rows)
     engine = MaskedForward(ctx.model, rows.X, rows.baseline, rows.target, task.n_classes, chunk)
     scorer = Scorer(
@@ -123,14 +123,14 @@ def explainability_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteRe
         maps[name] = a
         deletion_rows = scorer.faithfulness(name, a)
         if truth is not None:
-            scorer.ground_truth(name, a, truth, agreement_k(cfg.get("top_k"), truth))
+            scorer.ground_truth(name, a, truth, agreement_k(cfg.top_k, truth))
         if rows.image:
             scorer.localisation(name, a)
         sensitivity_rows = None
-        if cfg.get("robustness", True):
+        if cfg.robustness:
             sensitivity_rows = scorer.robustness(name, explainer, a)
         scorer.complexity(name, a)
-        if cfg.get("sanity", True):
+        if cfg.sanity:
             if torch_model:
                 scorer.sanity(name, make, a)
             elif name == names[0]:
@@ -150,11 +150,11 @@ def explainability_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteRe
     elif rows.masks is not None:
         attributions_out["masks"] = rows.masks
     ctx.artifacts["explainability/attributions.npz"] = attributions_out
-    if rows.image and cfg.get("plots", True) and maps:
+    if rows.image and cfg.plots and maps:
         from trustbench.explain.figures import attribution_maps
 
         ctx.artifacts["plots/attribution_maps.png"] = attribution_maps(
-            rows.X, maps, rows.masks, n_examples=int(cfg.get("n_maps", 4))
+            rows.X, maps, rows.masks, n_examples=cfg.n_maps
         )
     notes += scorer.notes
     return SuiteResult(FAMILY, "ok", metrics=scorer.results, notes=notes, warnings=scorer.warnings)

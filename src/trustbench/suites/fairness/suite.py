@@ -36,6 +36,7 @@ from trustbench.metrics.specs.fairness import GROUP_SPECS
 from trustbench.plots import group_panels
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import NotApplicable, ScoringContext, stacked
+from trustbench.suites.fairness.config import FairnessConfig
 from trustbench.suites.fairness.groups import (
     GAPS,
     GROUP_METRICS,
@@ -87,15 +88,15 @@ def one_class_note(y: np.ndarray, classes: list[str], split: str) -> str | None:
     return None
 
 
-def fairness_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
-    split = str(cfg.get("split", "test"))
+def fairness_suite(ctx: ScoringContext, cfg: FairnessConfig) -> SuiteResult:
+    split = cfg.split
     check_task(ctx, split)
     task, data = ctx.task, ctx.split(split)
     y, proba = data.y, ctx.proba[split]
     counts = ctx.counts(split)
-    n_bins = int(cfg.get("n_bins", 15))
-    min_group = int(cfg.get("min_group_size", 30))
-    attrs = attributes(data.sensitive, task.sensitive_names, split, cfg.get("intersections", True))
+    n_bins = cfg.n_bins
+    min_group = cfg.min_group_size
+    attrs = attributes(data.sensitive, task.sensitive_names, split, cfg.intersections)
     notes: list[str] = []
     if note := one_class_note(y, task.classes, split):
         notes.append(note)
@@ -111,13 +112,13 @@ def fairness_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
         rows += table_rows(ctx, stats, attribute, split, flags, "argmax", GROUP_METRICS)
         if not attribute.is_intersection:
             results += group_results(ctx, stats, attribute, split, flags)
-        if cfg.get("plots", True):
+        if cfg.plots:
             ctx.artifacts[f"plots/fairness_by_{attribute.key}.png"] = group_panels(
                 attribute.name, stats.labels, stats.sizes, plot_values(ctx, stats), min_group
             )
     declared = [a for a in attrs if not a.is_intersection]
     headline += worst_results(ctx, declared, per_attribute, split, GAPS, prefix="")
-    target = cfg.get("target_sensitivity")
+    target = cfg.target_sensitivity
     if target is not None:
         op_results, op_rows, op_notes = operating_point(
             ctx, attrs, y, proba, counts, float(target), split, min_group
@@ -352,23 +353,26 @@ def operating_point(
     return headline + results, rows, notes
 
 
-def check_config(cfg: Mapping[str, Any]) -> None:
-    """Validate ``suite.fairness`` before any training (called by ``validate_config``)."""
+def check_config(cfg: FairnessConfig | Mapping[str, Any]) -> None:
+    """Validate ``suite.fairness`` before any training (called by ``validate_config``); a
+    partial mapping is completed from the shipped defaults first."""
     from trustbench.errors import ConfigError
+    from trustbench.suites.config import section_config
 
-    target = cfg.get("target_sensitivity")
+    cfg = section_config("fairness", cfg)
+    target = cfg.target_sensitivity
     if target is not None and (
         isinstance(target, bool) or not isinstance(target, int | float) or not 0 < target <= 1
     ):
         raise ConfigError(
             f"suite.fairness.target_sensitivity: expected null or a number in (0, 1], got {target!r}"
         )
-    setting = cfg.get("intersections", True)
+    setting = cfg.intersections
     if not (isinstance(setting, bool) or setting is None or isinstance(setting, list | tuple)):
         raise ConfigError(
             f"suite.fairness.intersections: expected true, false or a list of attribute pairs, "
             f"got {setting!r}"
         )
-    n_bins = cfg.get("n_bins", 15)
+    n_bins = cfg.n_bins
     if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 1:
         raise ConfigError(f"suite.fairness.n_bins: expected a positive integer, got {n_bins!r}")

@@ -20,9 +20,6 @@ with a note, as are ``blur`` and ``contrast`` on tabular tasks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -36,11 +33,11 @@ from trustbench.registry import unknown_name_message
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext, stacked
 from trustbench.suites.fairness.sensitive import predict_proba
+from trustbench.suites.generalization.config import ShiftsConfig
 
-__all__ = ["DEFAULT_SHIFT_METRICS", "check_shift_config", "shift_results"]
+__all__ = ["check_shift_config", "shift_results"]
 
 FAMILY = "generalization"
-DEFAULT_SHIFT_METRICS = ("accuracy", "roc_auc", "ece")
 SHIFT_METRICS = tuple(SPLIT_METRICS)
 MEANING = {
     "covariate": "rows reweighted by exp(s z) on feature '{feature}' (mean shift of s SDs)",
@@ -55,21 +52,21 @@ ALL_SHIFT_KINDS = tuple(dict.fromkeys((*S.SHIFT_KINDS, *IS.IMAGE_SHIFT_KINDS)))
 IMAGE_ONLY_KINDS = tuple(k for k in IS.IMAGE_SHIFT_KINDS if k not in S.SHIFT_KINDS)
 
 
-def check_shift_config(cfg: Mapping[str, Any]) -> None:
+def check_shift_config(cfg: ShiftsConfig) -> None:
     """Raise ConfigError for an unknown kind or metric, or a severity that is not a number."""
-    for kind in cfg.get("kinds", []) or []:
+    for kind in cfg.kinds:
         if kind not in ALL_SHIFT_KINDS:
             raise ConfigError(
                 "suite.generalization.shifts.kinds: "
                 + unknown_name_message("shift", str(kind), ALL_SHIFT_KINDS)
             )
-    for metric in cfg.get("metrics", DEFAULT_SHIFT_METRICS) or []:
+    for metric in cfg.metrics:
         if metric not in SHIFT_METRICS:
             raise ConfigError(
                 "suite.generalization.shifts.metrics: "
                 + unknown_name_message("metric", str(metric), SHIFT_METRICS)
             )
-    for severity in cfg.get("severities", []) or []:
+    for severity in cfg.severities:
         if (
             isinstance(severity, bool)
             or not isinstance(severity, int | float)
@@ -98,19 +95,19 @@ def _meaning(kind: str, is_image: bool, feature: str | None) -> str:
 
 
 def shift_results(
-    ctx: ScoringContext, cfg: Mapping[str, Any], n_bins: int, plots: bool = True
+    ctx: ScoringContext, cfg: ShiftsConfig, n_bins: int, plots: bool = True
 ) -> tuple[list[MetricResult], list[str]]:
     """Metrics of the test split under each configured shift and severity."""
-    kinds = [str(k) for k in cfg.get("kinds", []) or []]
-    severities = [float(s) for s in cfg.get("severities", []) or []]
+    kinds = list(cfg.kinds)
+    severities = [float(s) for s in cfg.severities]
     if not kinds or not severities:
         return [], []
     check_shift_config(cfg)
-    metrics = [str(m) for m in cfg.get("metrics", DEFAULT_SHIFT_METRICS)]
+    metrics = list(cfg.metrics)
     test, train = ctx.split("test"), ctx.split("train")
     y, proba = test.y, ctx.proba["test"]
     weights = stacked(ctx.counts("test"))
-    feature = _feature(ctx, cfg.get("feature"))
+    feature = _feature(ctx, cfg.feature)
     notes: list[str] = []
     results: list[MetricResult] = []
     curves: dict[str, dict[str, tuple[list, list, list]]] = {m: {} for m in metrics}

@@ -14,15 +14,13 @@ each run then reports its held-out hospital as ``ood`` and here as a site.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 
 from trustbench.metrics.specs.generalization import SITE_METRICS, split_metric
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext, stacked
 from trustbench.suites.fairness.groups import worst
+from trustbench.suites.generalization.config import GeneralizationConfig
 from trustbench.suites.naming import safe_name
 
 __all__ = ["SITE_METRICS", "site_results"]
@@ -31,10 +29,10 @@ FAMILY = "generalization"
 
 
 def site_results(
-    ctx: ScoringContext, cfg: Mapping[str, Any], n_bins: int
+    ctx: ScoringContext, cfg: GeneralizationConfig, n_bins: int
 ) -> tuple[list[MetricResult], list[str]]:
     """Per-site metrics on test + ood, and the worst site's accuracy."""
-    if not cfg.get("per_site", True):
+    if not cfg.per_site:
         return [], []
     parts = [
         name

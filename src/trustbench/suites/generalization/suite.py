@@ -40,6 +40,7 @@ from trustbench.suites.fairness.groups import (
     worst,
 )
 from trustbench.suites.fairness.sensitive import attributes
+from trustbench.suites.generalization.config import GeneralizationConfig
 from trustbench.suites.generalization.shifts import shift_results
 from trustbench.suites.generalization.sites import site_results
 
@@ -47,11 +48,6 @@ FAMILY = "generalization"
 CALIBRATION = tuple(CALIBRATION_SPECS)
 #: Performance metrics a split can be scored on (``suite.generalization.metrics``).
 PERFORMANCE_METRICS = tuple(name for name in SPLIT_METRICS if name not in CALIBRATION)
-DEFAULT_OOD_FAIRNESS = (
-    "demographic_parity_difference",
-    "equalized_odds_difference",
-    "ece_difference",
-)
 
 
 def bins_detail(name: str, n_bins: int) -> str | None:
@@ -117,15 +113,15 @@ class _Rows:
         )
 
 
-def generalization_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
-    n_bins = int(cfg.get("n_bins", 15))
-    names = [str(m) for m in cfg.get("metrics", list(PERFORMANCE_METRICS))]
+def generalization_suite(ctx: ScoringContext, cfg: GeneralizationConfig) -> SuiteResult:
+    n_bins = cfg.n_bins
+    names = list(cfg.metrics)
     rows = _Rows(ctx, n_bins)
     results = [rows.result(name, name, "test") for name in CALIBRATION]
     notes: list[str] = []
     train = ctx.task.splits.get("train")
     if train is not None and "train" in ctx.proba:
-        for name in cfg.get("train_test_gap", ["accuracy", "roc_auc", "log_loss"]):
+        for name in cfg.train_test_gap:
             results.append(
                 rows.difference(
                     f"train_test_gap/{name}", str(name), "test", "train", "overfitting gap"
@@ -154,29 +150,27 @@ def generalization_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteRe
     site, site_notes = site_results(ctx, cfg, n_bins)
     results += site
     notes += site_notes
-    shifted, shift_notes = shift_results(
-        ctx, cfg.get("shifts") or {}, n_bins, cfg.get("plots", True)
-    )
+    shifted, shift_notes = shift_results(ctx, cfg.shifts, n_bins, cfg.plots)
     results += shifted
     notes += shift_notes
-    if cfg.get("plots", True):
+    if cfg.plots:
         ctx.artifacts["plots/reliability_diagram.png"] = reliability_diagram(curves, n_bins)
     return SuiteResult(FAMILY, "ok", metrics=results, notes=notes)
 
 
 def ood_fairness(
-    ctx: ScoringContext, cfg: Mapping[str, Any], n_bins: int
+    ctx: ScoringContext, cfg: GeneralizationConfig, n_bins: int
 ) -> tuple[list[MetricResult], list[str]]:
     """The fairness gaps recomputed on ``ood``, and their change from ``test``."""
     task = ctx.task
-    names = tuple(cfg.get("ood_fairness", DEFAULT_OOD_FAIRNESS) or ())
+    names = tuple(cfg.ood_fairness or ())
     if not names:
         return [], []
     if not task.sensitive_names or task.n_classes != 2:
         return [], [
             "fairness under shift not computed: it needs sensitive attributes and a binary target"
         ]
-    min_group = int((ctx.config.get("fairness") or {}).get("min_group_size", 30))
+    min_group = ctx.config.fairness.min_group_size
     stats: dict[str, dict[str, GroupStats]] = {"test": {}, "ood": {}}
     for split in ("test", "ood"):
         data = ctx.split(split)
@@ -227,23 +221,26 @@ def ood_fairness(
     return results, []
 
 
-def check_config(cfg: Mapping[str, Any]) -> None:
-    """Validate ``suite.generalization`` names before any training (see experiment.validate_config)."""
+def check_config(cfg: GeneralizationConfig | Mapping[str, Any]) -> None:
+    """Validate ``suite.generalization`` names before any training (see experiment.validate_config);
+    a partial mapping is completed from the shipped defaults first."""
     from trustbench.errors import ConfigError
     from trustbench.registry import unknown_name_message
+    from trustbench.suites.config import section_config
     from trustbench.suites.generalization.shifts import check_shift_config
 
+    cfg = section_config("generalization", cfg)
     for key in ("metrics", "train_test_gap"):
-        for name in cfg.get(key, []) or []:
+        for name in getattr(cfg, key):
             if name not in PERFORMANCE_METRICS:
                 raise ConfigError(
                     f"suite.generalization.{key}: "
                     + unknown_name_message("metric", str(name), list(PERFORMANCE_METRICS))
                 )
-    for name in cfg.get("ood_fairness", []) or []:
+    for name in cfg.ood_fairness or []:
         if name not in GAPS:
             raise ConfigError(
                 "suite.generalization.ood_fairness: "
                 + unknown_name_message("metric", str(name), list(GAPS))
             )
-    check_shift_config(cfg.get("shifts") or {})
+    check_shift_config(cfg.shifts)

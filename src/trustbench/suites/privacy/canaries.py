@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 
 from trustbench import metrics as M
@@ -12,12 +9,13 @@ from trustbench.privacy.canaries import CanarySet, guess_epsilon_lower_bound
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext, registered_result
 from trustbench.suites.privacy.attacks import loss_score
+from trustbench.suites.privacy.config import PrivacyConfig
 
 FAMILY = "privacy"
 
 
 def canary_metrics(
-    ctx: ScoringContext, cfg: Mapping[str, Any], canaries: CanarySet
+    ctx: ScoringContext, cfg: PrivacyConfig, canaries: CanarySet
 ) -> tuple[list[MetricResult], float, str]:
     """``privacy/canary/{auc,guess_accuracy,epsilon_lower_bound}`` and a note.
 
@@ -28,8 +26,8 @@ def canary_metrics(
     score = loss_score(proba, canaries.y)
     included = canaries.included.astype(int)
     m = len(score)
-    k = max(1, round(float(cfg.get("canary_guesses", 0.2)) * m / 2))
-    level = float(cfg.get("epsilon_confidence", 0.95))
+    k = max(1, round(cfg.canary_guesses * m / 2))
+    level = cfg.epsilon_confidence
     bound = guess_epsilon_lower_bound(score, canaries.included, k, level)
     out = []
     if 0 < included.sum() < m:

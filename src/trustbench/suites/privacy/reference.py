@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 
 from trustbench.errors import ConfigError
@@ -16,6 +13,7 @@ from trustbench.suites.privacy.attacks import (
     lira_online_score,
     rmia_score,
 )
+from trustbench.suites.privacy.config import PrivacyConfig
 
 __all__ = ["reference_attack_scores"]
 
@@ -25,13 +23,13 @@ NO_REFERENCE_TRAINERS = {
 
 
 def _train_reference(
-    ctx: ScoringContext, cfg: Mapping[str, Any], plan: AuditPlan
+    ctx: ScoringContext, cfg: PrivacyConfig, plan: AuditPlan
 ) -> tuple[ReferenceOutputs, int, int]:
-    k_models = int(cfg.get("reference_models", 0))
+    k_models = cfg.reference_models
     if k_models < 2 or k_models % 2:
         raise ConfigError(
             "suite.privacy.reference_models must be an even number >= 2 for attacks "
-            f"{[a for a in cfg['attacks'] if a in ('lira', 'lira_offline', 'rmia')]}; "
+            f"{[a for a in cfg.attacks if a in ('lira', 'lira_offline', 'rmia')]}; "
             f"received {k_models}"
         )
     trainer = str(ctx.training.get("trainer", "standard"))
@@ -56,14 +54,14 @@ def _train_reference(
         training=ctx.training,
         fingerprint=ctx.task.fingerprint,
         row_keys=keys,
-        cache_dir=cfg.get("cache_dir"),
+        cache_dir=cfg.cache_dir,
         n_jobs=int(ctx.training.get("threads", 1) or 1),
     )
     return refs, len(train), len(pool_y)
 
 
 def reference_attack_scores(
-    ctx: ScoringContext, cfg: Mapping[str, Any], plan: AuditPlan, attacks: list[str]
+    ctx: ScoringContext, cfg: PrivacyConfig, plan: AuditPlan, attacks: list[str]
 ) -> tuple[dict[str, np.ndarray], list[str]]:
     """Scores of the requested reference-model attacks on the audit rows (members first).
 
@@ -81,7 +79,7 @@ def reference_attack_scores(
     )
     logp_t, phi_t = target_stats(ctx.model, audit_X, audit_y, audit_proba)
     keep = refs.keep[:, cols]
-    variance = str(cfg.get("lira_variance", "per_example"))
+    variance = cfg.lira_variance
     scores: dict[str, np.ndarray] = {}
     if "lira" in attacks:
         scores["lira"] = lira_online_score(phi_t, refs.phi[:, cols], keep, variance)
@@ -102,8 +100,8 @@ def reference_attack_scores(
             keep,
             logp_tz,
             refs.logp[:, n_pool:],
-            a=float(cfg.get("rmia_a", 0.3)),
-            gamma=float(cfg.get("rmia_gamma", 1.0)),
+            a=cfg.rmia_a,
+            gamma=cfg.rmia_gamma,
         )
     notes = [
         f"reference models: {keep.shape[0]} ({'loaded from cache' if refs.cached else 'trained'}), "

@@ -36,6 +36,7 @@ from trustbench.suites.privacy.attacks import (
     modified_entropy_score,
 )
 from trustbench.suites.privacy.audit import dp_guarantee
+from trustbench.suites.privacy.config import PrivacyConfig
 
 FAMILY = "privacy"
 PRIVACY_ATTACKS = BASELINE_ATTACKS + REFERENCE_ATTACKS
@@ -48,20 +49,24 @@ _BASELINE_FNS = {
 LIRA_VARIANCES = ("per_example", "fixed")
 
 
-def check_config(cfg: Mapping[str, Any], trainer: str = "standard") -> None:
-    """Raise ConfigError for privacy options that cannot work, before any training."""
-    attacks = list(cfg.get("attacks", []))
+def check_config(cfg: PrivacyConfig | Mapping[str, Any], trainer: str = "standard") -> None:
+    """Raise ConfigError for privacy options that cannot work, before any training; a partial
+    mapping is completed from the shipped defaults first."""
+    from trustbench.suites.config import section_config
+
+    cfg = section_config("privacy", cfg)
+    attacks = list(cfg.attacks)
     unknown = [a for a in attacks if a not in PRIVACY_ATTACKS]
     if unknown:
         from trustbench.registry import unknown_name_message
 
         raise ConfigError(unknown_name_message("attack", unknown[0], list(PRIVACY_ATTACKS)))
-    if cfg.get("lira_variance", "per_example") not in LIRA_VARIANCES:
+    if cfg.lira_variance not in LIRA_VARIANCES:
         raise ConfigError(
             f"suite.privacy.lira_variance must be one of {list(LIRA_VARIANCES)}; "
-            f"received {cfg.get('lira_variance')!r}"
+            f"received {cfg.lira_variance!r}"
         )
-    canaries = cfg.get("canaries", 0) or 0
+    canaries = cfg.canaries
     if not isinstance(canaries, int) or canaries < 0:
         raise ConfigError(f"suite.privacy.canaries must be an integer >= 0; received {canaries!r}")
     if canaries and trainer == "fair":
@@ -70,9 +75,9 @@ def check_config(cfg: Mapping[str, Any], trainer: str = "standard") -> None:
             "attributes at prediction time, which canaries do not carry; use trainer=standard or dp"
         )
     needs_refs = [a for a in attacks if a in REFERENCE_ATTACKS]
-    if not needs_refs or not cfg.get("enabled", True):
+    if not needs_refs or not cfg.enabled:
         return
-    k = cfg.get("reference_models", 0)
+    k = cfg.reference_models
     if not isinstance(k, int) or k < 2 or k % 2:
         raise ConfigError(
             f"attacks {needs_refs} need suite.privacy.reference_models, an even number >= 2 "
@@ -84,11 +89,11 @@ def check_config(cfg: Mapping[str, Any], trainer: str = "standard") -> None:
             "target's recipe, and a fairlearn-mitigated model has none to clone (trainer=standard "
             f"and trainer=dp do); use the threshold attacks {list(BASELINE_ATTACKS)}"
         )
-    frac = float(cfg.get("rmia_population", 0.5))
+    frac = cfg.rmia_population
     if not 0.0 < frac < 1.0:
         raise ConfigError(f"suite.privacy.rmia_population must lie in (0, 1); received {frac}")
-    if not 0.0 <= float(cfg.get("rmia_a", 0.3)) <= 1.0:
-        raise ConfigError(f"suite.privacy.rmia_a must lie in [0, 1]; received {cfg.get('rmia_a')}")
+    if not 0.0 <= cfg.rmia_a <= 1.0:
+        raise ConfigError(f"suite.privacy.rmia_a must lie in [0, 1]; received {cfg.rmia_a}")
 
 
 def _audit_rows(ctx: ScoringContext, plan: AuditPlan):
@@ -157,13 +162,13 @@ def _attack_metrics(ctx, cfg, attack, member, score, counts, sensitive) -> tuple
             **common,
         ),
     ]
-    levels = [float(a) for a in cfg.get("fpr_levels", [0.01, 0.001, 0.0])]
+    levels = list(cfg.fpr_levels)
     for alpha in levels:
         out.append(
             _tpr_metric(attack, f"tpr_at_fpr_{alpha:g}", member, score, alpha, ctx.ci_level, n)
         )
-    delta = float(ctx.training.get("delta", cfg.get("audit_delta", 0.0)))
-    conf = float(cfg.get("epsilon_confidence", 0.95))
+    delta = float(ctx.training.get("delta", cfg.audit_delta))
+    conf = cfg.epsilon_confidence
     eps = epsilon_lower_bound_split(member, score, delta=delta, level=conf, seed=ctx.seed)
     out.append(
         registered_result(
@@ -179,7 +184,7 @@ def _attack_metrics(ctx, cfg, attack, member, score, counts, sensitive) -> tuple
             ),
         )
     )
-    if cfg.get("per_group", True):
+    if cfg.per_group:
         alpha = levels[0] if levels else 0.01
         for attr in sensitive.columns:
             values = sensitive[attr].astype(str).to_numpy()
@@ -214,8 +219,8 @@ def _attack_metrics(ctx, cfg, attack, member, score, counts, sensitive) -> tuple
     return out, eps["epsilon"]
 
 
-def privacy_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
-    attacks = list(cfg.get("attacks", list(BASELINE_ATTACKS)))
+def privacy_suite(ctx: ScoringContext, cfg: PrivacyConfig) -> SuiteResult:
+    attacks = list(cfg.attacks)
     check_config(cfg, str(ctx.training.get("trainer", "standard")))
     # With any reference attack the population z is held out (even without rmia), so that
     # the pool, and the cached reference models, are the same whichever of them run.
@@ -223,9 +228,9 @@ def privacy_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
     plan = plan_audit(
         len(ctx.split("train")),
         len(ctx.split("test")),
-        int(cfg.get("max_audit_size", 5000)),
+        cfg.max_audit_size,
         ctx.seed,
-        float(cfg.get("rmia_population", 0.5)) if ref_attacks else 0.0,
+        cfg.rmia_population if ref_attacks else 0.0,
     )
     splits, member, row_ids, y, proba, sensitive = _audit_rows(ctx, plan)
     notes = [f"audit set: {int(member.sum())} members, {int((1 - member).sum())} non-members"]
@@ -262,10 +267,10 @@ def privacy_suite(ctx: ScoringContext, cfg: Mapping[str, Any]) -> SuiteResult:
             pd.DataFrame({"attack": attack, "fpr": r.fpr, "tpr": r.tpr, "threshold": r.threshold})
         )
     ctx.artifacts["privacy/roc.parquet"] = pd.concat(roc, ignore_index=True)
-    if cfg.get("plots", True) and scores:
+    if cfg.plots and scores:
         from trustbench.plots import attack_roc
 
-        levels = [float(a) for a in cfg.get("fpr_levels", [])]
+        levels = list(cfg.fpr_levels)
         ctx.artifacts["plots/attack_roc.png"] = attack_roc(member, scores, fpr_levels=levels)
     ctx.artifacts["privacy/mia_scores.parquet"] = pd.DataFrame(
         {"row_id": row_ids, "split": splits, "member": member, **scores}

@@ -1,0 +1,116 @@
+"""The typed ``suite`` config: one dataclass per section, each its own Hydra config group.
+
+Source of truth: the YAML. Every option's default value is written once, in
+``configs/suite/<section>/default.yaml`` (package ``suite.<section>``, composed by
+``configs/config.yaml``). The dataclasses here and in ``suites/<family>/config.py`` declare
+each option's name and type and have no defaults, so a default cannot be written twice; the
+Python API (:func:`default_config`, ``trustbench.score``) reads the same YAML files.
+
+:func:`load_suite_config` turns the ``suite`` mapping into a :class:`SuiteConfig`, refusing an
+unknown key anywhere (with the closest valid key), a missing key or a value of the wrong type,
+in one line naming the full key (``suite.privacy.reference_model``). Suites read its fields.
+
+Adding an option: a field in the section's dataclass, its value (and a comment) in the
+section's YAML, then read ``cfg.<option>`` in the suite.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from trustbench.options import load, merge
+from trustbench.suites.explainability.config import ExplainabilityConfig
+from trustbench.suites.fairness.config import FairnessConfig
+from trustbench.suites.generalization.config import GeneralizationConfig, ShiftsConfig
+from trustbench.suites.performance.config import PerformanceConfig
+from trustbench.suites.privacy.config import PrivacyConfig
+
+__all__ = [
+    "SECTIONS",
+    "BootstrapConfig",
+    "ExplainabilityConfig",
+    "FairnessConfig",
+    "GeneralizationConfig",
+    "PerformanceConfig",
+    "PrivacyConfig",
+    "ShiftsConfig",
+    "SuiteConfig",
+    "default_config",
+    "load_suite_config",
+    "section_config",
+]
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs" / "suite"
+
+
+@dataclass(frozen=True)
+class BootstrapConfig:
+    """``suite.bootstrap``: the resampling behind every confidence interval."""
+
+    n_resamples: int  # bootstrap replicates (patients resampled)
+    level: float  # CI level
+
+
+@dataclass(frozen=True)
+class SuiteConfig:
+    """The whole ``suite`` config: the shared bootstrap and one section per family."""
+
+    bootstrap: BootstrapConfig
+    performance: PerformanceConfig
+    fairness: FairnessConfig
+    generalization: GeneralizationConfig
+    explainability: ExplainabilityConfig
+    privacy: PrivacyConfig
+
+
+#: Section name -> its dataclass, in config order.
+SECTIONS: dict[str, type] = {
+    "bootstrap": BootstrapConfig,
+    "performance": PerformanceConfig,
+    "fairness": FairnessConfig,
+    "generalization": GeneralizationConfig,
+    "explainability": ExplainabilityConfig,
+    "privacy": PrivacyConfig,
+}
+
+
+@functools.cache
+def _shipped() -> dict[str, Any]:
+    root = OmegaConf.create(
+        {"suite": {name: OmegaConf.load(CONFIG_DIR / name / "default.yaml") for name in SECTIONS}}
+    )
+    # Interpolations resolve as in a run without an ``explainer`` group (Python API).
+    return OmegaConf.to_container(root, resolve=True)["suite"]
+
+
+def default_config() -> dict[str, Any]:
+    """The shipped ``suite`` config (``configs/suite/<section>/default.yaml``) as a plain dict."""
+    return copy.deepcopy(_shipped())
+
+
+def load_suite_config(values: Mapping[str, Any] | SuiteConfig) -> SuiteConfig:
+    """The complete ``suite`` mapping (as composed, resolved) as a checked :class:`SuiteConfig`.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown or missing key, or a value of the wrong type, naming the full key.
+    """
+    return load(SuiteConfig, values, "suite")
+
+
+def section_config(section: str, values: Mapping[str, Any] | Any | None = None) -> Any:
+    """One section's typed config: ``values`` itself when it is already typed, else the shipped
+    defaults of ``suite.<section>`` with the (possibly partial) mapping ``values`` merged in."""
+    cls = SECTIONS[section]
+    if isinstance(values, cls):
+        return values
+    merged = merge(default_config()[section], values or {})
+    return load(cls, merged, f"suite.{section}")
