@@ -21,6 +21,7 @@ from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
 from trustbench.models import check_proba, wrap
 from trustbench.options import merge
+from trustbench.privacy.canaries import CanarySet
 from trustbench.registry import unknown_name_message
 from trustbench.report import FAMILIES, TrustReport
 from trustbench.suites import (
@@ -32,6 +33,7 @@ from trustbench.suites import (
 )
 from trustbench.suites.fairness.sensitive import predict_proba
 from trustbench.tracking.identity import package_versions, trustbench_version
+from trustbench.training.record import TrainingRecord
 
 
 def merged_suite_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -86,7 +88,8 @@ def score(
     *,
     config: Mapping[str, Any] | None = None,
     seed: int = 0,
-    training: Mapping[str, Any] | None = None,
+    training: TrainingRecord | Mapping[str, Any] | None = None,
+    canaries: CanarySet | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> TrustReport:
     """Score a fitted model on every configured suite.
@@ -106,8 +109,13 @@ def score(
         :class:`~trustbench.errors.ConfigError` naming the full key.
     seed : int
         Seeds bootstrap resampling, the privacy audit sample and the explained rows.
-    training : mapping, optional
-        The trainer's record; DP runs pass their epsilon/delta here.
+    training : TrainingRecord or its flat form (a mapping), optional
+        The trainer's record; DP runs pass their epsilon/delta here. It is kept in
+        ``report.run["training"]`` (flat) and logged as ``training.*`` params.
+    canaries : CanarySet, optional
+        The candidate canaries of a canary audit (:func:`trustbench.privacy.canaries.
+        insert_canaries`; the model was trained on ``data`` plus the included ones); the
+        privacy suite scores them, and they are never attached to the model.
     progress : callable, optional
         Called with each family's name before its suite runs.
 
@@ -129,9 +137,16 @@ def score(
                 if family not in suites
             },
         )
+    record = TrainingRecord.coerce(training)
     proba = predict_splits(model, data)
     ctx = ScoringContext(
-        model=model, task=data, proba=proba, config=cfg, seed=seed, training=dict(training or {})
+        model=model,
+        task=data,
+        proba=proba,
+        config=cfg,
+        seed=seed,
+        training=record,
+        canaries=canaries,
     )
     results = run_suites(ctx, SUITES, progress=progress)
     report = TrustReport(
@@ -143,7 +158,7 @@ def score(
             "sensitive": list(data.sensitive_names),
             "model_class": type(model).__name__,
             "seed": seed,
-            "training": dict(training or {}),
+            "training": record.to_dict(),
             "trustbench_version": trustbench_version(),
             "versions": package_versions(),
             "data": {k: v for k, v in data.metadata.items() if isinstance(v, str | int | float)},

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -270,18 +270,18 @@ def _train_and_score(
         seed=seed,
         device=str(resolved.get("device", "auto")),
     )
-    if canaries is not None:  # the privacy suite audits them; no other suite sees them
-        trained.model.canaries_ = canaries
-        trained.info["canaries_inserted"] = int(canaries.included.sum())
+    record = trained.record
+    if canaries is not None:  # only the privacy suite sees them, through its scoring context
+        record = replace(record, canaries_inserted=int(canaries.included.sum()))
     timings["train"] = time.perf_counter() - clock
-    trained.info["threads"] = threads  # logged as training.threads: the resolved budget
-    log.info("      trained in %.2f s", trained.info.get("seconds", 0.0))
-    if "epsilon" in trained.info:
+    record = replace(record, threads=threads)  # logged as training.threads: the resolved budget
+    log.info("      trained in %.2f s", record.seconds or 0.0)
+    if record.dp is not None:
         log.info(
             "      DP: epsilon %.3f at delta %.2g (%s accountant)",
-            trained.info["epsilon"],
-            trained.info["delta"],
-            trained.info["accountant"],
+            record.dp.epsilon,
+            record.dp.delta,
+            record.dp.accountant,
         )
     log.info("[3/4] scoring suites")
     clock = time.perf_counter()
@@ -290,7 +290,8 @@ def _train_and_score(
         task,
         config=resolved["suite"],
         seed=seed,
-        training=trained.info,
+        training=record,
+        canaries=canaries,
         progress=lambda family: log.info("      %s", family),
     )
     timings["score"] = time.perf_counter() - clock

@@ -75,3 +75,42 @@ def test_tracked_run_with_canaries_keeps_them_out_of_other_suites(tmp_path):
     run = client.get_run(result.run_id)
     assert run.data.params["suite.privacy.canaries"] == "40"
     assert "privacy/canary/epsilon_lower_bound" in run.data.metrics
+
+
+def test_logged_model_carries_no_canary_data(tmp_path):
+    """Canaries reach the privacy suite through its scoring context; the fitted model, and the
+    model logged to MLflow, hold none of them."""
+    import pickle
+
+    import mlflow
+
+    from trustbench.privacy.canaries import CanarySet
+
+    cfg = compose_config(
+        [
+            "model=mlp",
+            "trainer.epochs=2",
+            "suite.privacy.canaries=20",
+            "suite.explainability.enabled=false",
+            "suite.fairness.enabled=false",
+            "suite.generalization.enabled=false",
+        ],
+        tracking_dir=tmp_path,
+    )
+    result = run_experiment(cfg)
+    assert "privacy/canary/epsilon_lower_bound" in result.report.values()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    run = MlflowClient().get_run(result.run_id)
+    inserted = result.report.run["training"]["canaries_inserted"]
+    assert run.data.params["training.canaries_inserted"] == str(inserted)
+    (logged,) = mlflow.search_logged_models(
+        experiment_ids=[run.info.experiment_id],
+        filter_string=f"source_run_id = '{run.info.run_id}'",
+        output_format="list",
+    )
+    reloaded = mlflow.sklearn.load_model(f"models:/{logged.model_id}")
+    for model in (result.model, reloaded):
+        assert not any(isinstance(v, CanarySet) for v in vars(model).values())
+        assert not hasattr(model, "canaries_")
+        blob = pickle.dumps(model)
+        assert b"CanarySet" not in blob and b"canar" not in blob

@@ -14,6 +14,7 @@ from trustbench.models.recipe import TorchRecipe
 from trustbench.privacy import ensemble as ens
 from trustbench.privacy import ensemble_dp as dp
 from trustbench.privacy import reference as ref
+from trustbench.training.record import DPRecord
 
 
 def _per_sample(modules, X, y):
@@ -142,20 +143,15 @@ def test_noise_stops_learning_and_each_model_is_calibrated_to_the_target_epsilon
     X = torch.randn(400, 4, generator=gen)
     y = (X[:, 0] > 0).long()
     subsets = [np.arange(0, 200), np.arange(200, 399)]
-    training = {
-        "trainer": "dp",
-        "target_epsilon": 1.0,
-        "delta": 1e-4,
-        "epochs": 5,
-        "accountant": "rdp",
-    }
-    sigmas = ref.reference_noise_multipliers(training, [200, 199], batch_size=20)
+    target = DPRecord(epsilon=1.0, delta=1e-4, target_epsilon=1.0, epochs=5, accountant="rdp")
+    sigmas = ref.reference_noise_multipliers(target, [200, 199], batch_size=20)
     for n, sigma in zip((200, 199), sigmas, strict=True):
         accountant = RDPAccountant()
         q = dp.dp_sample_rate(n, 20)
         accountant.history = [(sigma, q, round(5 / q))]
         assert accountant.get_epsilon(1e-4) == pytest.approx(1.0, abs=0.02)
-    fixed = ref.reference_noise_multipliers({"noise_multiplier": 0.7}, [200, 199], 20)
+    fixed_noise = DPRecord(epsilon=2.0, delta=1e-4, noise_multiplier=0.7)
+    fixed = ref.reference_noise_multipliers(fixed_noise, [200, 199], 20)
     assert fixed == [0.7, 0.7]
 
     factory = partial(MLP, 4, 2, (8,), 0.0)

@@ -160,7 +160,7 @@ def test_dp_sgd_reference_models_find_no_leak_in_the_same_recipe_at_epsilon_one(
         suites=["privacy"],
         seed=0,
         config=OVERFIT_PRIVACY,
-        training=trained.info,
+        training=trained.record,
     )
     values = report.values()
     eps = values["privacy/dp/epsilon"]
@@ -207,8 +207,9 @@ def test_dp_at_epsilon_one_stays_near_chance_and_below_its_guarantee(make_config
 
 def test_dp_guarantee_flags_an_empirical_bound_above_epsilon():
     from trustbench.suites.privacy.audit import dp_guarantee
+    from trustbench.training.record import DPRecord
 
-    training = {"epsilon": 1.0, "delta": 1e-5, "accountant": "prv"}
+    training = DPRecord(epsilon=1.0, delta=1e-5, accountant="prv")
     metrics, notes, warnings = dp_guarantee(training, 100, {"loss": 0.2, "lira": 1.7})
     by_name = {m.name: m.value for m in metrics}
     assert by_name == {"dp/epsilon": 1.0, "dp/delta": 1e-5, "dp/audit_violation": 1.0}
@@ -219,7 +220,7 @@ def test_dp_guarantee_flags_an_empirical_bound_above_epsilon():
     assert "prv accountant" in notes[0]
     ok_metrics, _, ok_warnings = dp_guarantee(training, 100, {"loss": 0.2})
     assert ok_metrics[-1].value == 0.0 and not ok_warnings
-    none_metrics, none_notes, _ = dp_guarantee({}, 100, {"loss": 3.0})
+    none_metrics, none_notes, _ = dp_guarantee(None, 100, {"loss": 3.0})
     assert none_metrics == [] and "not trained with differential privacy" in none_notes[0]
 
 

@@ -42,8 +42,8 @@ def hooks_model(task):
 @pytest.mark.parametrize("mode", ["functorch", "ghost"])
 def test_grad_sample_modes_agree_with_hooks(task, hooks_model, mode):
     other = train_dp(MODEL, {**RECIPE, "grad_sample_mode": mode}, task, seed=0, device="cpu")
-    assert other.info["grad_sample_mode"] == mode
-    assert other.info["epsilon"] == pytest.approx(hooks_model.info["epsilon"])
+    assert other.record.dp.grad_sample_mode == mode
+    assert other.record.dp.epsilon == pytest.approx(hooks_model.record.dp.epsilon)
     for a, b in zip(
         hooks_model.model.module_.parameters(), other.model.module_.parameters(), strict=True
     ):
@@ -51,10 +51,10 @@ def test_grad_sample_modes_agree_with_hooks(task, hooks_model, mode):
 
 
 def test_dp_info_reports_the_guarantee(hooks_model, task):
-    info = hooks_model.info
-    assert info["accountant"] == "rdp" and info["noise_multiplier"] == 1.0
-    assert info["delta"] == pytest.approx(1 / (10 * len(task.train)))
-    assert 0 < info["epsilon"] < np.inf
+    info = hooks_model.record.dp
+    assert info.accountant == "rdp" and info.noise_multiplier == 1.0
+    assert info.delta == pytest.approx(1 / (10 * len(task.train)))
+    assert 0 < info.epsilon < np.inf
     assert isinstance(hooks_model.model.module_, torch.nn.Module)
 
 

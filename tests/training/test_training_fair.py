@@ -46,7 +46,8 @@ def eod(task, model, split="test"):
 
 
 def test_exponentiated_gradient_proba_is_fairlearn_pmf_and_predict_is_seeded(biased, exponentiated):
-    model, info = exponentiated.model, exponentiated.info
+    model, record = exponentiated.model, exponentiated.record
+    info = record.fair
     assert isinstance(model, FairClassifier) and model.randomized and not model.requires_sensitive
     X = biased.test.X
     with warnings.catch_warnings():
@@ -58,10 +59,10 @@ def test_exponentiated_gradient_proba_is_fairlearn_pmf_and_predict_is_seeded(bia
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     np.testing.assert_array_equal(model.predict(X), drawn)
     np.testing.assert_array_equal(model.predict(X), model.predict(X))
-    assert info["trainer"] == "fair" and info["method"] == "exponentiated_gradient"
-    assert info["constraint"] == "equalized_odds" and info["tolerance"] == 0.01
-    assert info["sensitive"] == "group" and info["randomized"] is True
-    assert info["random_state"] == 0 and info["n_predictors"] >= 1
+    assert record.trainer == "fair" and info.method == "exponentiated_gradient"
+    assert info.constraint == "equalized_odds" and info.tolerance == 0.01
+    assert info.sensitive == "group" and info.randomized is True
+    assert info.random_state == 0 and info.n_predictors >= 1
 
 
 def test_equalized_odds_constraint_lowers_the_gap(biased, exponentiated):
@@ -80,7 +81,7 @@ def test_threshold_optimizer_takes_groups_from_x_or_the_sensitive_frame(biased):
     result = train(model_cfg, trainer_cfg, biased, seed=0)
     model = result.model
     assert model.requires_sensitive and model.randomized
-    assert result.info["tolerance"] == 0.0 and result.info["objective"] == "accuracy_score"
+    assert result.record.fair.tolerance == 0.0 and result.record.fair.objective == "accuracy_score"
     test = biased.test
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -125,7 +126,7 @@ def test_grid_search_is_deterministic(biased):
     )
     result = train(model_cfg, trainer_cfg, biased, seed=0)
     model = result.model
-    assert not model.randomized and result.info["grid_size"] == 3
+    assert not model.randomized and result.record.fair.grid_size == 3
     best = model.mitigator_.predictors_[model.mitigator_.best_idx_]
     np.testing.assert_allclose(
         model.predict_proba(biased.test.X), best.predict_proba(biased.test.X)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -39,6 +39,7 @@ from sklearn.base import clone
 
 from trustbench.models.facade import is_torch_model
 from trustbench.privacy.pool import stack_rows, take_rows
+from trustbench.training.record import DPRecord, TrainingRecord
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def _params_repr(model: Any) -> dict[str, str]:
     return {k: repr(v) for k, v in sorted(params.items()) if not hasattr(v, "get_params")}
 
 
-def recipe_hash(model: Any, training: dict[str, Any]) -> str:
+def recipe_hash(model: Any, training: TrainingRecord) -> str:
     """Hash of everything that defines how a reference model is trained (not its seed)."""
     if is_torch_model(model):
         recipe = {
@@ -110,9 +111,9 @@ def recipe_hash(model: Any, training: dict[str, Any]) -> str:
         }
     else:
         recipe = _params_repr(model)
-    recipe["trainer"] = str(training.get("trainer", "standard"))
+    recipe["trainer"] = str(training.trainer or "standard")
     if recipe["trainer"] == "dp":  # reference models repeat the target's DP-SGD
-        recipe.update({k: repr(training.get(k)) for k in DP_RECIPE_KEYS})
+        recipe.update({k: repr(getattr(training.dp, k, None)) for k in DP_RECIPE_KEYS})
     blob = json.dumps(recipe, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -127,7 +128,7 @@ DP_RECIPE_KEYS = (
 )
 
 
-def reference_noise_multipliers(training: dict[str, Any], sizes: Sequence[int], batch_size: int):
+def reference_noise_multipliers(dp: DPRecord, sizes: Sequence[int], batch_size: int):
     """Noise multiplier of each DP reference model, by the target's rule.
 
     A target trained to ``target_epsilon`` has its noise calibrated by its accountant for its
@@ -135,8 +136,8 @@ def reference_noise_multipliers(training: dict[str, Any], sizes: Sequence[int], 
     (same epochs, delta and accountant), so it carries the same guarantee. A target trained with
     a fixed ``noise_multiplier`` passes it on unchanged.
     """
-    if training.get("target_epsilon") is None:
-        return [float(training["noise_multiplier"])] * len(sizes)
+    if dp.target_epsilon is None:
+        return [float(dp.noise_multiplier)] * len(sizes)
     from opacus.accountants.utils import get_noise_multiplier
 
     from trustbench.privacy.ensemble_dp import dp_sample_rate
@@ -144,11 +145,11 @@ def reference_noise_multipliers(training: dict[str, Any], sizes: Sequence[int], 
     by_size = {
         n: float(
             get_noise_multiplier(
-                target_epsilon=float(training["target_epsilon"]),
-                target_delta=float(training["delta"]),
+                target_epsilon=float(dp.target_epsilon),
+                target_delta=float(dp.delta),
                 sample_rate=dp_sample_rate(n, batch_size),
-                epochs=int(training["epochs"]),
-                accountant=str(training["accountant"]),
+                epochs=int(dp.epochs),
+                accountant=str(dp.accountant),
             )
         )
         for n in sorted(set(sizes))
@@ -187,12 +188,13 @@ def _train_torch(model, X_pool, y_pool, X_eval, y_eval, keep, seeds, training) -
     targets = torch.as_tensor(np.searchsorted(classes, y_pool), dtype=torch.long, device=enc.device)
     subsets = [np.flatnonzero(row) for row in keep]
     recipe = model.recipe  # the target's TorchRecipe: what its fit (or DP-SGD) followed
-    if training.get("trainer") == "dp":
+    if training.trainer == "dp":
         from opacus.validators import ModuleValidator
 
         from trustbench.privacy.ensemble_dp import train_ensemble_dp
 
-        sigmas = reference_noise_multipliers(training, [len(s) for s in subsets], recipe.batch_size)
+        dp = training.dp
+        sigmas = reference_noise_multipliers(dp, [len(s) for s in subsets], recipe.batch_size)
         base, params, buffers = train_ensemble_dp(
             lambda: ModuleValidator.fix(factory()),  # as the target's module was fixed
             enc,
@@ -201,8 +203,8 @@ def _train_torch(model, X_pool, y_pool, X_eval, y_eval, keep, seeds, training) -
             seeds,
             recipe,
             noise_multipliers=sigmas,
-            max_grad_norm=float(training["max_grad_norm"]),
-            poisson_sampling=bool(training.get("poisson_sampling", True)),
+            max_grad_norm=float(dp.max_grad_norm),
+            poisson_sampling=True if dp.poisson_sampling is None else bool(dp.poisson_sampling),
         )
     else:
         base, params, buffers = train_ensemble(factory, enc, targets, subsets, seeds, recipe)
@@ -244,7 +246,7 @@ def reference_outputs(
     keep: np.ndarray,
     *,
     seed: int,
-    training: dict[str, Any],
+    training: TrainingRecord | Mapping[str, Any],
     fingerprint: str,
     row_keys: Sequence[str],
     cache_dir: str | Path | None = None,
@@ -260,8 +262,9 @@ def reference_outputs(
     keep : ndarray (K, n_pool) bool
     seed : int
         Seeds every reference model's initialisation and data order.
-    training : dict
-        The target's training record (the trainer name enters the recipe hash).
+    training : TrainingRecord (or its flat form)
+        The target's training record (the trainer name enters the recipe hash; a DP target's
+        reference models repeat its DP-SGD).
     fingerprint : str
         Dataset fingerprint (cache key).
     row_keys : sequence of str
@@ -271,6 +274,7 @@ def reference_outputs(
     n_jobs : int
         Processes for scikit-learn reference models.
     """
+    training = TrainingRecord.coerce(training)
     k_models = keep.shape[0]
     rows_hash = hashlib.sha256("\n".join(row_keys).encode()).hexdigest()[:16]
     key_blob = json.dumps(

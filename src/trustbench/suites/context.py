@@ -11,8 +11,10 @@ import numpy as np
 from trustbench.data.task import Split, TaskData
 from trustbench.metrics import REGISTRY, bootstrap_counts, percentile_interval
 from trustbench.report import MetricResult
+from trustbench.training.record import TrainingRecord
 
 if TYPE_CHECKING:  # the suites' typed config imports the suites
+    from trustbench.privacy.canaries import CanarySet
     from trustbench.suites.config import SuiteConfig
 
 
@@ -62,8 +64,12 @@ class ScoringContext:
     config : SuiteConfig
         The whole typed suite config (``suite.*``, :mod:`trustbench.suites.config`).
     seed : int
-    training : dict
-        The trainer's record (DP epsilon and delta live here).
+    training : TrainingRecord
+        The trainer's record (the DP guarantee is ``training.dp``).
+    canaries : CanarySet or None
+        The candidate canaries of the privacy suite's canary audit (those inserted into the
+        training data and those held back); None when the run inserted none. They travel
+        here, never on the model, so that a logged model carries no audit data.
     artifacts : dict
         Files the suites produce, by artifact path.
     """
@@ -73,7 +79,8 @@ class ScoringContext:
     proba: dict[str, np.ndarray]
     config: SuiteConfig
     seed: int = 0
-    training: dict[str, Any] = field(default_factory=dict)
+    training: TrainingRecord = field(default_factory=TrainingRecord)
+    canaries: CanarySet | None = None
     artifacts: dict[str, Any] = field(default_factory=dict)
     _counts: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, repr=False)
 

@@ -23,6 +23,7 @@ from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
 from trustbench.models import build_model
 from trustbench.models.recipe import train_step
+from trustbench.training.record import DPRecord, TrainingRecord
 from trustbench.training.result import TrainingResult
 
 ACCOUNTANTS = ("prv", "rdp", "gdp")
@@ -75,8 +76,8 @@ def train_dp(
 ) -> TrainingResult:
     """Train a torch model with DP-SGD (Opacus) on ``task.train``.
 
-    Returns the fitted model and ``info`` with the accountant, epsilon, delta, noise
-    multiplier, sample rate, number of steps and clipping norm.
+    Returns the fitted model and its record, whose ``dp`` holds the accountant, epsilon,
+    delta, noise multiplier, sample rate, number of steps and clipping norm.
     """
     _check_config(model_cfg, trainer_cfg)
     # Imported here: opacus costs over a second of start-up that non-DP runs should not pay.
@@ -161,20 +162,19 @@ def train_dp(
     model.module_ = private_module._module if hasattr(private_module, "_module") else private_module
     model.module_.eval()
     epsilon = float(engine.get_epsilon(delta))
-    info = {
-        "trainer": "dp",
-        "seconds": round(seconds, 3),
-        "accountant": str(trainer_cfg["accountant"]),
-        "epsilon": epsilon,
-        "delta": delta,
-        "target_epsilon": trainer_cfg.get("target_epsilon"),
-        "noise_multiplier": float(private_opt.noise_multiplier),
-        "sample_rate": float(1.0 / len(private_loader)),
-        "steps": steps,
-        "accounted_steps": int(sum(entry[-1] for entry in engine.accountant.history)),
-        "epochs": epochs,
-        "max_grad_norm": float(trainer_cfg["max_grad_norm"]),
-        "grad_sample_mode": str(trainer_cfg["grad_sample_mode"]),
-        "poisson_sampling": bool(trainer_cfg.get("poisson_sampling", True)),
-    }
-    return TrainingResult(model=model, info=info)
+    dp = DPRecord(
+        accountant=str(trainer_cfg["accountant"]),
+        epsilon=epsilon,
+        delta=delta,
+        target_epsilon=trainer_cfg.get("target_epsilon"),
+        noise_multiplier=float(private_opt.noise_multiplier),
+        sample_rate=float(1.0 / len(private_loader)),
+        steps=steps,
+        accounted_steps=int(sum(entry[-1] for entry in engine.accountant.history)),
+        epochs=epochs,
+        max_grad_norm=float(trainer_cfg["max_grad_norm"]),
+        grad_sample_mode=str(trainer_cfg["grad_sample_mode"]),
+        poisson_sampling=bool(trainer_cfg.get("poisson_sampling", True)),
+    )
+    record = TrainingRecord(trainer="dp", seconds=round(seconds, 3), dp=dp)
+    return TrainingResult(model=model, record=record)

@@ -64,6 +64,7 @@ from trustbench.training.fair_config import (
     OBJECTIVES,
     check_fair_config,
 )
+from trustbench.training.record import FairRecord, TrainingRecord
 from trustbench.training.result import TrainingResult
 
 __all__ = [
@@ -321,7 +322,7 @@ def train_fair(
 ) -> TrainingResult:
     """Train the configured model under a fairness constraint (see the module docstring).
 
-    ``info`` records the method, constraint, the effective tolerance, the sensitive
+    The record's ``fair`` holds the method, constraint, the effective tolerance, the sensitive
     attribute(s), whether predictions are randomized and their seed, and the fit time.
     """
     check_fair_config(trainer_cfg, model_cfg)
@@ -358,16 +359,15 @@ def train_fair(
         exact = constraint == "equalized_odds" or tolerance is None
         effective = 0.0 if exact else float(tolerance)
         extra = {"objective": str(trainer_cfg.get("objective", "accuracy_score"))}
-    info = {
-        "trainer": "fair",
-        "seconds": round(time.perf_counter() - start, 3),
-        "method": method,
-        "constraint": constraint,
-        "tolerance": effective,
-        "sensitive": ",".join(names),
-        "randomized": fair.randomized,
-        "random_state": random_state,
-        "predict_proba": "P(yhat=1|x) of the mitigated classifier; y_pred = argmax",
+    settings = FairRecord(
+        method=method,
+        constraint=constraint,
+        tolerance=effective,
+        sensitive=",".join(names),
+        randomized=fair.randomized,
+        random_state=random_state,
+        predict_proba="P(yhat=1|x) of the mitigated classifier; y_pred = argmax",
         **extra,
-    }
-    return TrainingResult(model=fair, info=info)
+    )
+    seconds = round(time.perf_counter() - start, 3)
+    return TrainingResult(model=fair, record=TrainingRecord("fair", seconds, fair=settings))

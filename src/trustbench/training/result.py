@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from trustbench.training.record import TrainingRecord
+
 
 @dataclass
 class TrainingResult:
@@ -14,10 +16,11 @@ class TrainingResult:
     ----------
     model : object
         The fitted model (scikit-learn facade).
-    info : dict
-        Logged as ``training.*`` params: trainer name, seconds, and for DP the accountant,
-        noise multiplier, sample rate, steps, epsilon and delta.
+    record : TrainingRecord
+        Trainer name, seconds, and for DP the accountant, noise multiplier, sample rate, steps,
+        epsilon and delta (``record.dp``), for fairness mitigation its settings
+        (``record.fair``); logged as ``training.*`` params.
     """
 
     model: Any
-    info: dict[str, Any] = field(default_factory=dict)
+    record: TrainingRecord = field(default_factory=TrainingRecord)

@@ -8,6 +8,7 @@ from typing import Any
 
 from trustbench.data.task import TaskData
 from trustbench.models import build_model
+from trustbench.training.record import TrainingRecord
 from trustbench.training.result import TrainingResult
 
 
@@ -23,7 +24,5 @@ def train_standard(
     model = build_model(model_cfg, task.features, seed=seed, recipe=trainer_cfg, device=device)
     start = time.perf_counter()
     model.fit(task.train.X, task.train.y)
-    return TrainingResult(
-        model=model,
-        info={"trainer": "standard", "seconds": round(time.perf_counter() - start, 3)},
-    )
+    seconds = round(time.perf_counter() - start, 3)
+    return TrainingResult(model=model, record=TrainingRecord(trainer="standard", seconds=seconds))

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from trustbench.report import MetricResult
 from trustbench.suites.context import registered_result
+from trustbench.training.record import DPRecord
 
 FAMILY = "privacy"
 
 
 def dp_guarantee(
-    training: Mapping[str, Any], n_train: int, empirical: Mapping[str, float]
+    dp: DPRecord | None, n_train: int, empirical: Mapping[str, float]
 ) -> tuple[list[MetricResult], list[str], list[str]]:
     """Metrics, notes and warnings comparing the DP guarantee with empirical lower bounds.
 
     Parameters
     ----------
-    training : mapping
-        The trainer's record (``epsilon``, ``delta``, ``accountant`` for DP runs).
+    dp : DPRecord or None
+        The DP part of the trainer's record (``epsilon``, ``delta``, ``accountant``); None
+        for a model not trained with differential privacy.
     n_train : int
     empirical : mapping of attack name to its empirical epsilon lower bound
 
@@ -30,14 +31,14 @@ def dp_guarantee(
         any attack's lower bound exceeds the guarantee, else 0) for DP runs; a warning names
         each violating attack.
     """
-    if "epsilon" not in training:
+    if dp is None:
         return (
             [],
             ["model not trained with differential privacy: no (epsilon, delta) guarantee"],
             [],
         )
-    accountant = training.get("accountant")
-    eps, delta = float(training["epsilon"]), float(training["delta"])
+    accountant = dp.accountant
+    eps, delta = float(dp.epsilon), float(dp.delta)
     metrics = [
         registered_result(
             FAMILY,

@@ -32,7 +32,7 @@ def _train_reference(
             f"{[a for a in cfg.attacks if a in ('lira', 'lira_offline', 'rmia')]}; "
             f"received {k_models}"
         )
-    trainer = str(ctx.training.get("trainer", "standard"))
+    trainer = ctx.training.trainer or "standard"
     if trainer in NO_REFERENCE_TRAINERS:
         raise NotApplicable(
             f"reference-model attacks with trainer={trainer}: {NO_REFERENCE_TRAINERS[trainer]}"
@@ -55,7 +55,7 @@ def _train_reference(
         fingerprint=ctx.task.fingerprint,
         row_keys=keys,
         cache_dir=cfg.cache_dir,
-        n_jobs=int(ctx.training.get("threads", 1) or 1),
+        n_jobs=int(ctx.training.threads or 1),
     )
     return refs, len(train), len(pool_y)
 

@@ -167,7 +167,7 @@ def _attack_metrics(ctx, cfg, attack, member, score, counts, sensitive) -> tuple
         out.append(
             _tpr_metric(attack, f"tpr_at_fpr_{alpha:g}", member, score, alpha, ctx.ci_level, n)
         )
-    delta = float(ctx.training.get("delta", cfg.audit_delta))
+    delta = float(ctx.training.dp.delta if ctx.training.dp is not None else cfg.audit_delta)
     conf = cfg.epsilon_confidence
     eps = epsilon_lower_bound_split(member, score, delta=delta, level=conf, seed=ctx.seed)
     out.append(
@@ -221,7 +221,7 @@ def _attack_metrics(ctx, cfg, attack, member, score, counts, sensitive) -> tuple
 
 def privacy_suite(ctx: ScoringContext, cfg: PrivacyConfig) -> SuiteResult:
     attacks = list(cfg.attacks)
-    check_config(cfg, str(ctx.training.get("trainer", "standard")))
+    check_config(cfg, ctx.training.trainer or "standard")
     # With any reference attack the population z is held out (even without rmia), so that
     # the pool, and the cached reference models, are the same whichever of them run.
     ref_attacks = [a for a in attacks if a in REFERENCE_ATTACKS]
@@ -250,14 +250,15 @@ def privacy_suite(ctx: ScoringContext, cfg: PrivacyConfig) -> SuiteResult:
             ctx, cfg, attack, member, score, counts, sensitive
         )
         results += metrics
-    canary_set = getattr(ctx.model, "canaries_", None)
-    if canary_set is not None:
+    if ctx.canaries is not None:
         from trustbench.suites.privacy.canaries import canary_metrics
 
-        c_metrics, empirical["canary"], c_note = canary_metrics(ctx, cfg, canary_set)
+        c_metrics, empirical["canary"], c_note = canary_metrics(ctx, cfg, ctx.canaries)
         results += c_metrics
         notes.append(c_note)
-    dp_metrics, dp_notes, warnings = dp_guarantee(ctx.training, len(ctx.split("train")), empirical)
+    dp_metrics, dp_notes, warnings = dp_guarantee(
+        ctx.training.dp, len(ctx.split("train")), empirical
+    )
     results += dp_metrics
     notes += dp_notes
     roc = []
