@@ -67,7 +67,7 @@ def validate_config(cfg: Mapping[str, Any]) -> SuiteConfig:
         raise ConfigError(unknown_name_message("dataset", dataset, data_module.DATASETS.names()))
     trainer = cfg["trainer"]["name"]
     TRAINERS.get(trainer)
-    trainer_options(cfg["trainer"])
+    trainer_cfg = trainer_options(cfg["trainer"])  # complete and checked
     if cfg.get("explainer") is not None:
         check_explainer_config(cfg["explainer"])
     suite = load_suite_config(cfg["suite"])
@@ -81,7 +81,7 @@ def validate_config(cfg: Mapping[str, Any]) -> SuiteConfig:
     if trainer == "fair":
         from trustbench.training.fair_config import check_fair_config
 
-        check_fair_config(cfg["trainer"], cfg["model"])
+        check_fair_config(trainer_cfg, cfg["model"])
     from trustbench.suites.fairness.suite import check_config as check_fairness_config
     from trustbench.suites.generalization.suite import check_config as check_generalization_config
 

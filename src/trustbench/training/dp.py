@@ -56,8 +56,8 @@ def _check_config(model_cfg: Mapping[str, Any], cfg: Mapping[str, Any]) -> None:
         )
     if has_eps and not float(cfg["target_epsilon"]) > 0:
         raise ConfigError(f"trainer.target_epsilon must be > 0; received {cfg['target_epsilon']}")
-    if not float(cfg.get("max_grad_norm", 0)) > 0:
-        raise ConfigError(f"trainer.max_grad_norm must be > 0; received {cfg.get('max_grad_norm')}")
+    if not cfg["max_grad_norm"] > 0:
+        raise ConfigError(f"trainer.max_grad_norm must be > 0; received {cfg['max_grad_norm']}")
 
 
 def dp_delta(cfg: Mapping[str, Any], n_train: int) -> float:
@@ -110,7 +110,7 @@ def train_dp(
         data_loader=loader,
         criterion=recipe.criterion(),
         max_grad_norm=float(trainer_cfg["max_grad_norm"]),
-        poisson_sampling=bool(trainer_cfg.get("poisson_sampling", True)),
+        poisson_sampling=bool(trainer_cfg["poisson_sampling"]),
         grad_sample_mode=mode,
         noise_generator=torch.Generator(device=model.device_).manual_seed(seed),
     )
@@ -174,7 +174,7 @@ def train_dp(
         epochs=epochs,
         max_grad_norm=float(trainer_cfg["max_grad_norm"]),
         grad_sample_mode=str(trainer_cfg["grad_sample_mode"]),
-        poisson_sampling=bool(trainer_cfg.get("poisson_sampling", True)),
+        poisson_sampling=bool(trainer_cfg["poisson_sampling"]),
     )
     record = TrainingRecord(trainer="dp", seconds=round(seconds, 3), dp=dp)
     return TrainingResult(model=model, record=record)

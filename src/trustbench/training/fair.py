@@ -341,24 +341,24 @@ def train_fair(
         constraint=constraint,
         sensitive=names,
         tolerance=None if tolerance is None else float(tolerance),
-        objective=str(trainer_cfg.get("objective", "accuracy_score")),
-        grid_size=int(trainer_cfg.get("grid_size", 10)),
-        max_iter=int(trainer_cfg.get("max_iter", 50)),
+        objective=str(trainer_cfg["objective"]),
+        grid_size=int(trainer_cfg["grid_size"]),
+        max_iter=int(trainer_cfg["max_iter"]),
         random_state=random_state,
     ).fit(task.train.X, task.train.y, sensitive_features=task.train.sensitive)
     if method == "exponentiated_gradient":
         effective = DEFAULT_EPS if tolerance is None else float(tolerance)
         extra = {
-            "max_iter": int(trainer_cfg.get("max_iter", 50)),
+            "max_iter": int(trainer_cfg["max_iter"]),
             "n_predictors": int(np.count_nonzero(fair.mitigator_.weights_ > 0)),
         }
     elif method == "grid_search":
         effective = 0.0 if tolerance is None else float(tolerance)
-        extra = {"grid_size": int(trainer_cfg.get("grid_size", 10))}
+        extra = {"grid_size": int(trainer_cfg["grid_size"])}
     else:
         exact = constraint == "equalized_odds" or tolerance is None
         effective = 0.0 if exact else float(tolerance)
-        extra = {"objective": str(trainer_cfg.get("objective", "accuracy_score"))}
+        extra = {"objective": str(trainer_cfg["objective"])}
     settings = FairRecord(
         method=method,
         constraint=constraint,

@@ -48,7 +48,7 @@ def check_fair_config(trainer_cfg: Mapping[str, Any], model_cfg: Mapping[str, An
     """
     method = str(trainer_cfg.get("method"))
     constraint = str(trainer_cfg.get("constraint"))
-    objective = str(trainer_cfg.get("objective", "accuracy_score"))
+    objective = str(trainer_cfg["objective"])
     for key, value, allowed in (
         ("method", method, METHODS),
         ("constraint", constraint, CONSTRAINTS),
