@@ -22,6 +22,19 @@ FORBIDDEN = {
         "trustbench.training", "trustbench.models", "trustbench.suites", "trustbench.experiment",
     ),
     "trustbench.suites": ("trustbench.tracking", "trustbench.leaderboard", "mlflow"),
+    # below the suites: explainers, attack scores and reference models, the model facade
+    "trustbench.explain": (
+        "trustbench.suites", "trustbench.tracking", "trustbench.leaderboard",
+        "trustbench.experiment", "mlflow",
+    ),
+    "trustbench.privacy": (
+        "trustbench.suites", "trustbench.tracking", "trustbench.leaderboard",
+        "trustbench.experiment", "mlflow",
+    ),
+    "trustbench.models": (
+        "trustbench.suites", "trustbench.training", "trustbench.privacy", "trustbench.explain",
+        "trustbench.tracking", "trustbench.leaderboard", "trustbench.experiment", "mlflow",
+    ),
 }  # fmt: skip
 
 

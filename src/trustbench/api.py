@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
 from trustbench.models import check_proba, wrap
+from trustbench.models.facade import predict_proba
 from trustbench.options import merge
 from trustbench.privacy.canaries import CanarySet
 from trustbench.registry import unknown_name_message
@@ -31,7 +32,6 @@ from trustbench.suites import (
     load_suite_config,
     run_suites,
 )
-from trustbench.suites.fairness.sensitive import predict_proba
 from trustbench.tracking.identity import package_versions, trustbench_version
 from trustbench.training.record import TrainingRecord
 

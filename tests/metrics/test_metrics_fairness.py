@@ -461,6 +461,29 @@ def test_threshold_at_sensitivity_matches_direct_search(target):
         assert reps[b] == _threshold_reference(y[idx], score[idx], target), b
 
 
+def test_specificity_matches_sklearn_and_takes_one_prediction_row_per_replicate():
+    rng = np.random.default_rng(5)
+    n = 80
+    y = rng.integers(0, 2, n)
+    y_pred = rng.integers(0, 2, n)
+    w = rng.random(n)
+    expected = skm.recall_score(y, y_pred, pos_label=0, sample_weight=w)
+    assert tm.specificity(y, y_pred, w) == pytest.approx(expected, abs=1e-12)
+    assert tm.specificity(y, y_pred) == pytest.approx(skm.recall_score(y, y_pred, pos_label=0))
+    counts = tm.bootstrap_counts(n, 6, rng)
+    score = rng.random(n)
+    thresholds = rng.random(6)
+    reps = tm.specificity(y, tm.predict_at_threshold(score, thresholds), counts)
+    for b in range(6):
+        idx = np.repeat(np.arange(n), counts[b])
+        direct = skm.recall_score(y[idx], score[idx] >= thresholds[b], pos_label=0)
+        assert reps[b] == pytest.approx(direct, abs=1e-12), b
+    assert tm.specificity(y, np.vstack([y_pred, 1 - y_pred])).shape == (2,)
+    assert np.isnan(tm.specificity(np.ones(4, int), np.zeros(4, int)))
+    with pytest.raises(TrustbenchError, match="y_pred"):
+        tm.specificity(y, y_pred[:-1])
+
+
 def test_threshold_hand_computed_and_edge_cases():
     y = np.array([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
     score = np.array([0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.9, 0.1])

@@ -93,3 +93,23 @@ def test_check_proba_rejects_bad_outputs(proba, message):
 def test_wrap_requires_predict_proba():
     with pytest.raises(ModelOutputError, match="predict_proba"):
         wrap(object())
+
+
+def test_predict_proba_passes_sensitive_only_to_models_that_require_it():
+    from trustbench.models.facade import predict_proba, requires_sensitive
+
+    class Plain:
+        def predict_proba(self, X):
+            return np.full((len(X), 2), 0.5)
+
+    class NeedsGroups:
+        requires_sensitive = True
+
+        def predict_proba(self, X, sensitive):
+            return np.column_stack([sensitive["g"], 1 - sensitive["g"]]).astype(float)
+
+    X = pd.DataFrame({"a": [1.0, 2.0]})
+    groups = pd.DataFrame({"g": [0, 1]})
+    assert not requires_sensitive(Plain()) and requires_sensitive(NeedsGroups())
+    np.testing.assert_array_equal(predict_proba(Plain(), X, groups), 0.5)
+    np.testing.assert_array_equal(predict_proba(NeedsGroups(), X, groups), [[0, 1], [1, 0]])

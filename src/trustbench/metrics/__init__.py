@@ -32,6 +32,7 @@ from trustbench.metrics.fairness import (
 from trustbench.metrics.fairness_groups import (
     group_roc_auc,
     predict_at_threshold,
+    specificity,
     threshold_at_sensitivity,
 )
 from trustbench.metrics.performance import accuracy, balanced_accuracy, brier, log_loss, roc_auc
@@ -86,6 +87,7 @@ __all__ = [
     "reliability_bins",
     "roc_auc",
     "roc_counts",
+    "specificity",
     "threshold_at_sensitivity",
     "tpr_at_fpr",
     "tpr_at_fpr_exact",

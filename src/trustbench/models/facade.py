@@ -1,10 +1,17 @@
-"""Checks and wrappers that let any fitted classifier be scored."""
+"""Checks and wrappers that let any fitted classifier be scored.
+
+:func:`predict_proba` is the one place that calls a model: a model whose
+``requires_sensitive`` attribute is true (fairlearn's ThresholdOptimizer behind
+``trainer=fair``) is called as ``model.predict_proba(X, sensitive=frame)`` with the rows'
+sensitive frame; any other model as ``model.predict_proba(X)``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from trustbench.errors import ModelOutputError
 
@@ -62,3 +69,15 @@ def check_proba(
             f"{where} rows must sum to 1; received row sums in [{sums.min():.4g}, {sums.max():.4g}]"
         )
     return np.clip(proba, 0.0, 1.0)
+
+
+def requires_sensitive(model: Any) -> bool:
+    """Whether the model needs the rows' sensitive attributes to predict."""
+    return bool(getattr(model, "requires_sensitive", False))
+
+
+def predict_proba(model: Any, X: pd.DataFrame, sensitive: pd.DataFrame | None = None):
+    """``model.predict_proba(X)``, passing ``sensitive=`` to a model that requires it."""
+    if requires_sensitive(model):
+        return model.predict_proba(X, sensitive=sensitive)
+    return model.predict_proba(X)

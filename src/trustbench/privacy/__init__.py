@@ -1,1 +1,3 @@
-"""Reference models for membership-inference attacks: pools, vectorised training, caching."""
+"""Membership inference: attack scores, audit pools, canaries, and reference models (vectorised
+training, caching). Pure functions and training code; the privacy suite (``suites/privacy``)
+orchestrates them."""

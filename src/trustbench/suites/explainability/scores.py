@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from trustbench.explain import MaskedForward
+from trustbench.explain.neighbours import FeatureScales, neighbours
 from trustbench.metrics import explain_complexity as cx
 from trustbench.metrics import explain_faithfulness as ff
 from trustbench.metrics import explain_groundtruth as gt
@@ -30,7 +31,6 @@ from trustbench.suites.explainability.inputs import (
     cascading_randomisations,
     perturb,
 )
-from trustbench.suites.explainability.neighbours import FeatureScales, neighbours
 
 FAMILY = "explainability"
 IMAGE_PGI_NOTE = (

@@ -30,12 +30,12 @@ import numpy as np
 
 from trustbench.errors import ConfigError
 from trustbench.explain import EXPLAINERS, MaskedForward
+from trustbench.explain.neighbours import feature_scales
 from trustbench.models import is_torch_model
 from trustbench.report import SuiteResult
 from trustbench.suites.context import NotApplicable, ScoringContext
 from trustbench.suites.explainability.config import ExplainabilityConfig
 from trustbench.suites.explainability.inputs import chunk_rows, continuous_stds, select_rows
-from trustbench.suites.explainability.neighbours import feature_scales
 from trustbench.suites.explainability.scores import FAMILY, Scorer
 
 

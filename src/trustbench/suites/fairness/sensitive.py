@@ -1,14 +1,12 @@
-"""Sensitive attributes as the fairness suites see them, and models that need them to predict.
+"""Sensitive attributes as the fairness suites see them.
 
 :func:`attributes` turns a split's ``sensitive`` frame into the attributes the suites compare
 groups over: each declared attribute, then (by default) the intersection of every pair, such
 as ``sex_x_age_group`` with groups like ``"Female x 60+"``. A column that looks continuous is
 refused with a message saying how to bin it.
 
-:func:`predict_proba` is the one place that calls a model: a model whose
-``requires_sensitive`` attribute is true (fairlearn's ThresholdOptimizer behind
-``trainer=fair``) is called as ``model.predict_proba(X, sensitive=frame)`` with the rows'
-sensitive frame; any other model as ``model.predict_proba(X)``.
+Models that need the sensitive attributes to predict are called through
+:func:`trustbench.models.facade.predict_proba`.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ from trustbench.data.sensitive import MAX_SENSITIVE_NUMERIC_GROUPS
 from trustbench.errors import ConfigError, DataError
 from trustbench.suites.naming import safe_name
 
-__all__ = ["Attribute", "attributes", "intersection_pairs", "predict_proba", "requires_sensitive"]
+__all__ = ["Attribute", "attributes", "intersection_pairs"]
 
 #: Separator of group labels in an intersectional group (``"Female x 60+"``).
 CROSS = " x "
@@ -139,18 +137,6 @@ def attributes(
         )
         out.append(Attribute(name, safe_name(name), crossed, (a, b)))
     return out
-
-
-def requires_sensitive(model: Any) -> bool:
-    """Whether the model needs the rows' sensitive attributes to predict."""
-    return bool(getattr(model, "requires_sensitive", False))
-
-
-def predict_proba(model: Any, X: pd.DataFrame, sensitive: pd.DataFrame | None = None):
-    """``model.predict_proba(X)``, passing ``sensitive=`` to a model that requires it."""
-    if requires_sensitive(model):
-        return model.predict_proba(X, sensitive=sensitive)
-    return model.predict_proba(X)
 
 
 def group_sizes(groups: np.ndarray) -> Mapping[str, int]:

@@ -327,10 +327,7 @@ def operating_point(
     headline = worst_results(
         ctx, declared, per_attribute, split, OPERATING_POINT_GAPS, prefix=prefix, extra=extra
     )
-    negatives = (y == 0).astype(np.float64)
-    tn = (weights * (1 - y_pred) * negatives).sum(axis=1)
-    neg = (weights * negatives).sum(axis=1)
-    specificity = np.where(neg > 0, tn / np.where(neg > 0, neg, 1.0), np.nan)
+    specificity = M.specificity(y, y_pred, weights)
     specificity[undefined] = np.nan
     results.insert(
         0,

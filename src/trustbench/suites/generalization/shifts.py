@@ -28,11 +28,11 @@ from trustbench.data import shifts as S
 from trustbench.errors import ConfigError, DataError
 from trustbench.metrics.specs.generalization import SPLIT_METRICS, split_metric
 from trustbench.models import check_proba
+from trustbench.models.facade import predict_proba
 from trustbench.plots import shift_curves
 from trustbench.registry import unknown_name_message
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext, stacked
-from trustbench.suites.fairness.sensitive import predict_proba
 from trustbench.suites.generalization.config import ShiftsConfig
 
 __all__ = ["check_shift_config", "shift_results"]

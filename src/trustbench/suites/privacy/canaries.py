@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from trustbench import metrics as M
+from trustbench.privacy.attacks import loss_score
 from trustbench.privacy.canaries import CanarySet, guess_epsilon_lower_bound
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext, registered_result
-from trustbench.suites.privacy.attacks import loss_score
 from trustbench.suites.privacy.config import PrivacyConfig
 
 FAMILY = "privacy"

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from trustbench.errors import ConfigError
-from trustbench.privacy.pool import AuditPlan, complementary_halves, stack_rows, take_rows
-from trustbench.privacy.reference import ReferenceOutputs, reference_outputs, target_stats
-from trustbench.suites.context import NotApplicable, ScoringContext
-from trustbench.suites.privacy.attacks import (
+from trustbench.privacy.attacks import (
     lira_offline_score,
     lira_online_score,
     rmia_score,
 )
+from trustbench.privacy.pool import AuditPlan, complementary_halves, stack_rows, take_rows
+from trustbench.privacy.reference import ReferenceOutputs, reference_outputs, target_stats
+from trustbench.suites.context import NotApplicable, ScoringContext
 from trustbench.suites.privacy.config import PrivacyConfig
 
 __all__ = ["reference_attack_scores"]

@@ -23,11 +23,7 @@ import pandas as pd
 from trustbench import metrics as M
 from trustbench.errors import ConfigError
 from trustbench.metrics.privacy_roc import epsilon_lower_bound_split, roc_counts, tpr_at_fpr_exact
-from trustbench.privacy.pool import AuditPlan, plan_audit
-from trustbench.report import MetricResult, SuiteResult
-from trustbench.suites.context import ScoringContext, registered_result
-from trustbench.suites.naming import safe_name
-from trustbench.suites.privacy.attacks import (
+from trustbench.privacy.attacks import (
     BASELINE_ATTACKS,
     REFERENCE_ATTACKS,
     confidence_score,
@@ -35,6 +31,10 @@ from trustbench.suites.privacy.attacks import (
     loss_score,
     modified_entropy_score,
 )
+from trustbench.privacy.pool import AuditPlan, plan_audit
+from trustbench.report import MetricResult, SuiteResult
+from trustbench.suites.context import ScoringContext, registered_result
+from trustbench.suites.naming import safe_name
 from trustbench.suites.privacy.audit import dp_guarantee
 from trustbench.suites.privacy.config import PrivacyConfig
 

@@ -14,14 +14,26 @@ back to [0, 1], the image contract.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from trustbench.data.task import TaskData
-from trustbench.suites.explainability.inputs import ExplainedRows
 
-__all__ = ["FeatureScales", "feature_scales", "neighbours"]
+__all__ = ["ExplainedRowsLike", "FeatureScales", "feature_scales", "neighbours"]
+
+
+class ExplainedRowsLike(Protocol):
+    """What :func:`neighbours` reads of the explained rows (the explainability suite's
+    ``ExplainedRows``): ``len(rows)``, ``rows.image``, ``rows.X`` and ``rows.head(n)``."""
+
+    X: Any
+    image: bool
+
+    def __len__(self) -> int: ...
+
+    def head(self, m: int) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -50,7 +62,7 @@ def feature_scales(task: TaskData) -> FeatureScales | None:
 
 
 def neighbours(
-    rows: ExplainedRows,
+    rows: ExplainedRowsLike,
     chosen: np.ndarray,
     samples: int,
     noise: float,

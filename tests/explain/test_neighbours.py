@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from trustbench.explain.neighbours import FeatureScales, feature_scales, neighbours
 from trustbench.suites.explainability.inputs import ExplainedRows
-from trustbench.suites.explainability.neighbours import FeatureScales, feature_scales, neighbours
 
 
 def _rows(X, image=False) -> ExplainedRows:
