@@ -9,16 +9,11 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from trustbench.data.breast_cancer import load_breast_cancer
 from trustbench.data.build import build_task
-from trustbench.data.csv import load_csv
-from trustbench.data.digits import load_digits
-from trustbench.data.heart import load_heart
-from trustbench.data.lesions import load_lesions
-from trustbench.data.synthetic import load_synthetic
+from trustbench.data.registration import DATASETS, IMAGE_DATASETS, dataset, discover
 from trustbench.data.task import FeatureSpec, GroundTruth, Split, TaskData
 from trustbench.errors import ConfigError
-from trustbench.registry import Registry, did_you_mean
+from trustbench.registry import did_you_mean
 
 __all__ = [
     "DATASETS",
@@ -28,19 +23,11 @@ __all__ = [
     "Split",
     "TaskData",
     "build_task",
+    "dataset",
     "load",
 ]
 
-DATASETS: Registry = Registry("dataset")
-DATASETS.add("heart", load_heart)
-DATASETS.add("synthetic", load_synthetic)
-DATASETS.add("breast_cancer", load_breast_cancer)
-DATASETS.add("csv", load_csv)
-DATASETS.add("lesions", load_lesions)
-DATASETS.add("digits", load_digits)
-
-#: Datasets whose tasks are image tasks (known before loading, for config checks).
-IMAGE_DATASETS = ("lesions", "digits")
+discover()  # every loader module registers itself (@dataset in trustbench/data/<name>.py)
 
 
 def load(name: str, **kwargs: Any) -> TaskData:

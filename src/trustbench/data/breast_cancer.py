@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.datasets import load_breast_cancer as _sklearn_breast_cancer
 
 from trustbench.data.build import build_task
+from trustbench.data.registration import dataset
 from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
 
@@ -16,6 +17,7 @@ __all__ = ["load_breast_cancer"]
 TARGET = "diagnosis"
 
 
+@dataset("breast_cancer")
 def load_breast_cancer(
     *,
     seed: int = 0,

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from trustbench.data.build import build_task
+from trustbench.data.registration import dataset
 from trustbench.data.task import TaskData
 from trustbench.errors import DataError
 
@@ -19,6 +20,7 @@ __all__ = ["DEFAULT_OOD_SHIFT", "load_csv"]
 DEFAULT_OOD_SHIFT = {"kind": "noise", "severity": 0.5}
 
 
+@dataset("csv")
 def load_csv(
     *,
     path: str | os.PathLike,

@@ -26,6 +26,7 @@ from sklearn.model_selection import train_test_split
 
 from trustbench.data.images import build_image_task
 from trustbench.data.params import check_number
+from trustbench.data.registration import dataset
 from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
 
@@ -58,6 +59,7 @@ def corrupt(images: np.ndarray, blur: float, noise: float, seed: int) -> np.ndar
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
+@dataset("digits", image=True)
 def load_digits(
     *,
     seed: int = 0,

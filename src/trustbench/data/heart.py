@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from trustbench.data.build import build_task
+from trustbench.data.registration import dataset
 from trustbench.data.task import TaskData
 
 __all__ = ["HEART_FILE", "load_heart", "read_heart_table"]
@@ -44,6 +45,7 @@ def read_heart_table() -> tuple[pd.DataFrame, dict[str, int]]:
     return frame, recoded
 
 
+@dataset("heart")
 def load_heart(
     *,
     seed: int = 0,

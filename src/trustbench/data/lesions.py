@@ -45,6 +45,7 @@ from scipy.ndimage import gaussian_filter
 
 from trustbench.data.images import build_image_task
 from trustbench.data.params import check_number
+from trustbench.data.registration import dataset
 from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
 
@@ -244,6 +245,7 @@ def generate_scans(
     )
 
 
+@dataset("lesions", image=True)
 def load_lesions(
     *,
     seed: int = 0,

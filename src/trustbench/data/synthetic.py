@@ -9,6 +9,7 @@ import pandas as pd
 
 from trustbench.data.build import build_task
 from trustbench.data.params import check_number
+from trustbench.data.registration import dataset
 from trustbench.data.task import GroundTruth, TaskData
 from trustbench.errors import ConfigError
 
@@ -72,6 +73,7 @@ def _generate(
     return frame
 
 
+@dataset("synthetic")
 def load_synthetic(
     *,
     seed: int = 0,
