@@ -83,7 +83,7 @@ def test_biased_run_logs_every_part_of_the_fairness_and_generalization_report(ru
         "fairness/group/equalized_odds_ratio_mean",
         "fairness/group/accuracy_score_group_min",
         "fairness/group/ece_difference",
-        "fairness/group/true_positive_rate/B",
+        "fairness/group/B/true_positive_rate",
         "fairness/at_sensitivity_0.9/group/equalized_odds_difference",
         "fairness/at_sensitivity_0.9/specificity",
         "generalization/ece",
