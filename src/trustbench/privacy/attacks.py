@@ -12,6 +12,7 @@ from scipy import stats
 __all__ = [
     "BASELINE_ATTACKS",
     "REFERENCE_ATTACKS",
+    "THRESHOLD_ATTACKS",
     "confidence_score",
     "entropy_score",
     "lira_offline_score",
@@ -22,7 +23,6 @@ __all__ = [
 ]
 
 _EPS = np.finfo(np.float64).tiny
-BASELINE_ATTACKS = ("loss", "confidence", "entropy", "modified_entropy")
 REFERENCE_ATTACKS = ("lira", "lira_offline", "rmia")
 
 
@@ -148,3 +148,14 @@ def rmia_score(
     sorted_z = np.sort(log_ratio_z)
     count = np.searchsorted(sorted_z, log_ratio_x - np.log(gamma), side="left")
     return (count + 1.0 / (1.0 + np.exp(-log_ratio_x))) / (len(sorted_z) + 1.0)
+
+
+#: The threshold attacks, ``score(proba, y)`` from the target's outputs alone: a new one is a
+#: function above, one entry here and one test (its metrics are registered by key template).
+THRESHOLD_ATTACKS = {
+    "loss": loss_score,
+    "confidence": confidence_score,
+    "entropy": entropy_score,
+    "modified_entropy": modified_entropy_score,
+}
+BASELINE_ATTACKS = tuple(THRESHOLD_ATTACKS)

@@ -23,14 +23,7 @@ import pandas as pd
 from trustbench import metrics as M
 from trustbench.errors import ConfigError
 from trustbench.metrics.privacy_roc import epsilon_lower_bound_split, roc_counts, tpr_at_fpr_exact
-from trustbench.privacy.attacks import (
-    BASELINE_ATTACKS,
-    REFERENCE_ATTACKS,
-    confidence_score,
-    entropy_score,
-    loss_score,
-    modified_entropy_score,
-)
+from trustbench.privacy.attacks import BASELINE_ATTACKS, REFERENCE_ATTACKS, THRESHOLD_ATTACKS
 from trustbench.privacy.pool import AuditPlan, plan_audit
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import ScoringContext, registered_result
@@ -40,12 +33,6 @@ from trustbench.suites.privacy.config import PrivacyConfig
 
 FAMILY = "privacy"
 PRIVACY_ATTACKS = BASELINE_ATTACKS + REFERENCE_ATTACKS
-_BASELINE_FNS = {
-    "loss": loss_score,
-    "confidence": confidence_score,
-    "entropy": entropy_score,
-    "modified_entropy": modified_entropy_score,
-}
 LIRA_VARIANCES = ("per_example", "fixed")
 
 
@@ -234,7 +221,7 @@ def privacy_suite(ctx: ScoringContext, cfg: PrivacyConfig) -> SuiteResult:
     )
     splits, member, row_ids, y, proba, sensitive = _audit_rows(ctx, plan)
     notes = [f"audit set: {int(member.sum())} members, {int((1 - member).sum())} non-members"]
-    scores = {a: _BASELINE_FNS[a](proba, y) for a in attacks if a in _BASELINE_FNS}
+    scores = {a: THRESHOLD_ATTACKS[a](proba, y) for a in attacks if a in THRESHOLD_ATTACKS}
     if ref_attacks:
         from trustbench.suites.privacy.reference import reference_attack_scores
 
