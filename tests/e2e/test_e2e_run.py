@@ -14,6 +14,7 @@ from sklearn import metrics as skm
 from tests.conftest import assert_every_key_registered, compose_config, run_logged
 
 from trustbench.experiment import run_experiment
+from trustbench.metrics import REGISTRY
 from trustbench.report import FAMILIES, TrustReport
 
 ARTIFACTS = [
@@ -113,7 +114,9 @@ def test_trust_report_round_trips(heart_run):
     report = TrustReport.from_json((local / "trust_report.json").read_text())
     assert report.values() == result.report.values()
     for metric in report.metrics():
-        assert metric.direction in ("max", "min", "target:0")
+        # a group's selection rate is descriptive ("none"): never ranked, never "higher is better"
+        assert metric.direction in ("max", "min", "target:0", "none")
+        assert metric.direction == REGISTRY.require(metric.key).spec.direction
         if metric.value is not None:
             assert run.data.metrics[metric.key] == pytest.approx(metric.value, abs=0, rel=0)
 
