@@ -7,7 +7,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-FAMILIES = ("performance", "fairness", "generalization", "explainability", "privacy")
+from trustbench.metrics.spec import FAMILIES
+
 SuiteStatus = Literal["ok", "failed", "not_applicable", "disabled"]
 SCHEMA_VERSION = 1
 
