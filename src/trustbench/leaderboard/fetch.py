@@ -10,6 +10,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from trustbench.errors import ConfigError
@@ -158,3 +159,20 @@ def fetch_directions(tracking_uri: str, records: Iterable[RunRecord]) -> dict[st
         for key, value in report_directions(json.loads(text)).items():
             found.setdefault(key, value)
     return found
+
+
+def fetch_artifact(tracking_uri: str, run_id: str, artifact_path: str, destination: Path) -> Path:
+    """Copy one artifact of a run to ``destination`` (a file path) and return it."""
+    import shutil
+    import tempfile
+
+    import mlflow.artifacts
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    with tempfile.TemporaryDirectory(prefix="trustbench-board-") as tmp:
+        local = mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path=artifact_path, dst_path=tmp, tracking_uri=tracking_uri
+        )
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(local, destination)
+    return destination

@@ -11,9 +11,17 @@ from trustbench.metrics.spec import arrow
 from trustbench.reporting.html_base import SCRIPT, e, page
 
 
-
 def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.6g}"
+
+
+def _label(row: dict[str, Any]) -> str:
+    """A row's label, linked to its trust card when the board carries one (``row["card"]``, a
+    relative path the board's builder wrote; the label text is escaped either way)."""
+    card = row.get("card")
+    if not card:
+        return e(row["label"])
+    return f'<a href="{e(card)}">{e(row["label"])}</a>'
 
 
 def _ranking_table(board: dict[str, Any]) -> str:
@@ -47,7 +55,7 @@ def _ranking_table(board: dict[str, Any]) -> str:
         cells = [
             f'<td data-sort="{r["position"]}"{tie} title="rank interval [{r["rank_low"]}, '
             f'{r["rank_high"]}]">{e(r["rank_label"])}</td>',
-            f'<td class="label">{e(row["label"])}</td>',
+            f'<td class="label">{_label(row)}</td>',
             f"<td>{row['n_seeds']}</td>",
             f'<td data-sort="{row["failed"] + row["unfinished"]}">{row["failed"]} / {row["unfinished"]}</td>',
             f'<td data-sort="{_num(r["win_rate"])}">{fmt(r["win_rate"])}</td>',
@@ -75,7 +83,7 @@ def _partial(board: dict[str, Any]) -> str:
     for row in partial:
         missing = ", ".join(row["missing"]) or "no finished run"
         out.append(
-            f'<tr data-config="{e(row["config_id"])}"><td class="label">{e(row["label"])}</td>'
+            f'<tr data-config="{e(row["config_id"])}"><td class="label">{_label(row)}</td>'
             f"<td>{row['n_seeds']}</td><td>{row['failed']} / {row['unfinished']}</td>"
             f'<td class="label">{e(missing)}</td></tr>'
         )
@@ -103,7 +111,7 @@ def _metrics_table(board: dict[str, Any]) -> str:
     out.append("</tr></thead><tbody>")
     for row in board["rows"]:
         out.append(
-            f'<tr data-config="{e(row["config_id"])}"><td class="label">{e(row["label"])}</td>'
+            f'<tr data-config="{e(row["config_id"])}"><td class="label">{_label(row)}</td>'
             f"<td>{row['n_seeds']}</td>"
         )
         for key, meta in metrics.items():

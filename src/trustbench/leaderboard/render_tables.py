@@ -43,6 +43,13 @@ def _rank_fields(row: dict[str, Any]) -> list[str]:
     ]
 
 
+def csv_text(text: str) -> str:
+    """A text cell a spreadsheet will not run: one starting with ``= + - @`` (or a tab or
+    carriage return) is prefixed with ``'`` (OWASP's advice against CSV formula injection)."""
+    text = str(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def to_csv(board: dict[str, Any]) -> str:
     """One line per configuration: rankings, counts, then mean and bounds per metric."""
     keys = list(board["metrics"])
@@ -55,7 +62,8 @@ def to_csv(board: dict[str, Any]) -> str:
     writer.writerow(head)
     for row in board["rows"]:
         line = _rank_fields(row)
-        line += [row["label"], row["config_id"], row["n_seeds"], row["failed"], row["unfinished"]]
+        label = csv_text(row["label"])
+        line += [label, row["config_id"], row["n_seeds"], row["failed"], row["unfinished"]]
         for key in keys:
             cell = row["cells"].get(key)
             if cell is None:
@@ -71,7 +79,10 @@ def to_csv(board: dict[str, Any]) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return str(text).replace("|", "\\|")
+    """Text safe inside a Markdown table cell: pipes escaped, and HTML (which Markdown
+    renderers pass through) turned into entities, so a submitted name stays text."""
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|")
 
 
 def to_markdown(board: dict[str, Any]) -> str:

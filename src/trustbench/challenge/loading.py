@@ -1,0 +1,153 @@
+"""From a checked submission to a model the suites can score, through the sandbox only.
+
+:func:`load_submission` starts the sandboxed worker on the submission's model file, wraps it
+in the model facade (:mod:`trustbench.challenge.remote`: black-box ``predict_proba`` for ONNX,
+plus a differentiable stand-in module for safetensors), and checks that the loaded model
+reproduces the sample predictions the submission carries. The scorer and the participant's
+validator both come through here, so they run the same checks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trustbench.challenge import architectures
+from trustbench.challenge.config import ChallengeConfig
+from trustbench.challenge.data import ChallengeData
+from trustbench.challenge.isolation import SandboxLimits
+from trustbench.challenge.remote import sandboxed_model
+from trustbench.challenge.sandbox import Sandbox, SandboxError
+from trustbench.challenge.submission import ChallengeInput, Submission
+from trustbench.errors import TrustbenchError
+
+__all__ = [
+    "REPRODUCTION_TOLERANCE",
+    "LoadedSubmission",
+    "expected_input",
+    "load_submission",
+    "not_available",
+]
+
+#: Largest difference allowed between the carried and the recomputed sample probabilities.
+REPRODUCTION_TOLERANCE = 1e-4
+
+
+class LoadError(TrustbenchError):
+    """The model could not be loaded or queried in the sandbox, or did not reproduce its
+    sample predictions; the message is the reason the team sees."""
+
+
+@dataclass
+class LoadedSubmission:
+    """A submission's model running in the sandbox, behind the scoring facade."""
+
+    submission: Submission
+    model: Any
+    sandbox: Sandbox
+
+    @property
+    def isolation(self) -> str:
+        return self.sandbox.isolation
+
+
+def dims(cfg: ChallengeConfig, data: ChallengeData, name: str) -> dict[str, int]:
+    """The dimensions of a challenge architecture for this challenge's input."""
+    shape, n_classes = data.schema.shape, len(data.schema.classes)
+    if name.startswith("tabular"):
+        return {"in_features": int(shape[0]), "n_classes": n_classes}
+    return {"in_channels": int(shape[0]), "n_classes": n_classes}
+
+
+def expected_input(cfg: ChallengeConfig, data: ChallengeData) -> ChallengeInput:
+    """What the challenge accepts, for :func:`~trustbench.challenge.submission.check_submission`."""
+    return ChallengeInput(
+        challenge=cfg.name,
+        input_name="X",
+        dtype="float32",
+        shape=tuple(int(s) for s in data.schema.shape),
+        n_classes=len(data.schema.classes),
+        sample_rows=len(data.sample),
+        formats=tuple(cfg.formats),
+        architectures={
+            name: architectures.expected_shapes(name, **dims(cfg, data, name))
+            for name in cfg.architectures
+        },
+        max_mb=float(cfg.limits.max_mb),
+    )
+
+
+def not_available(fmt: str) -> dict[str, str]:
+    """What a format cannot be scored on, by family, and why (shown in every report)."""
+    out = {
+        "explainability": (
+            "the randomisation sanity check needs the model's parameters on the host, which a "
+            "sandboxed submission never offers"
+        ),
+        "privacy": (
+            "LiRA and RMIA need reference models trained by the submission's own recipe, "
+            "which a submitted model does not carry; threshold attacks are scored"
+        ),
+    }
+    if fmt == "onnx":
+        out["explainability"] = (
+            "gradient explainers (saliency, integrated gradients, ...) need gradients, which an "
+            "ONNX black box does not give; submit safetensors weights for a challenge "
+            "architecture to get them. " + out["explainability"]
+        )
+    return out
+
+
+@contextlib.contextmanager
+def load_submission(
+    cfg: ChallengeConfig,
+    data: ChallengeData,
+    folder: Path,
+    submission: Submission,
+    allow_unisolated: bool = False,
+) -> Iterator[LoadedSubmission]:
+    """The submission's model in a started sandbox (closed on exit), its sample reproduced.
+
+    Raises
+    ------
+    LoadError
+        With a one-line reason: the model does not load, a query fails, or the sample
+        predictions are not reproduced.
+    """
+    model_path = Path(folder) / submission.model.name
+    arch = submission.architecture
+    sandbox = Sandbox(
+        model_path,
+        submission.format,
+        architecture=arch,
+        dims=dims(cfg, data, arch) if arch else None,
+        limits=SandboxLimits.from_options(cfg.sandbox),
+        allow_unisolated=allow_unisolated,
+        n_classes=len(data.schema.classes),
+    )
+    try:
+        sandbox.start()
+    except SandboxError as exc:
+        raise LoadError(f"the model did not load in the sandbox: {exc}") from None
+    try:
+        model = sandboxed_model(sandbox, list(data.task.classes), data.schema.encode)
+        try:
+            proba = model.predict_proba(data.sample_inputs())
+        except SandboxError as exc:
+            raise LoadError(f"the model failed on the public sample: {exc}") from None
+        gap = float(np.max(np.abs(proba - submission.sample_probabilities)))
+        if not gap <= REPRODUCTION_TOLERANCE:
+            raise LoadError(
+                f"{submission.sample_predictions.name}: the loaded model does not reproduce the "
+                f"sample predictions the submission carries (largest difference {gap:.3g} > "
+                f"{REPRODUCTION_TOLERANCE:g}); recompute them with the exported model on "
+                "data/sample_X.npy"
+            )
+        yield LoadedSubmission(submission, model, sandbox)
+    finally:
+        sandbox.close()
