@@ -90,6 +90,7 @@ def score(
     seed: int = 0,
     training: TrainingRecord | Mapping[str, Any] | None = None,
     canaries: CanarySet | None = None,
+    reference_recipe: Any = None,
     progress: Callable[[str], None] | None = None,
 ) -> TrustReport:
     """Score a fitted model on every configured suite.
@@ -116,6 +117,9 @@ def score(
         The candidate canaries of a canary audit (:func:`trustbench.privacy.canaries.
         insert_canaries`; the model was trained on ``data`` plus the included ones); the
         privacy suite scores them, and they are never attached to the model.
+    reference_recipe : unfitted model, optional
+        The recipe the privacy audit's reference models follow (LiRA, RMIA); default the
+        target's own. Give one for a model trained outside the harness.
     progress : callable, optional
         Called with each family's name before its suite runs.
 
@@ -147,6 +151,7 @@ def score(
         seed=seed,
         training=record,
         canaries=canaries,
+        reference_recipe=reference_recipe,
     )
     results = run_suites(ctx, SUITES, progress=progress)
     report = TrustReport(

@@ -61,6 +61,10 @@ def heart(tmp_path_factory):
     return tmp
 
 
+def report_keys(report: dict) -> set[str]:
+    return {f"{f}/{m['name']}" for f, s in report["suites"].items() for m in s["metrics"]}
+
+
 def _runs(tmp: Path, name: str = "challenge-heart_trust"):
     client = mlflow.MlflowClient(f"sqlite:///{tmp}/mlflow.db")
     experiment = client.get_experiment_by_name(name)
@@ -125,7 +129,10 @@ def test_report_says_what_a_format_cannot_get(heart):
     report = json.loads(Path(path).read_text())
     notes = " ".join(report["suites"]["explainability"]["notes"])
     assert "not available to a onnx submission" in notes and "gradient" in notes
-    assert "LiRA" in " ".join(report["suites"]["privacy"]["notes"])
+    privacy_notes = " ".join(report["suites"]["privacy"]["notes"])
+    assert "LiRA" in privacy_notes and "declared recipe" in privacy_notes
+    assert "privacy/lira_offline/auc" in report_keys(report)
+    assert "privacy/rmia/auc" in report_keys(report)
 
 
 def test_final_board_ranks_teams_links_cards_and_escapes_names(heart):
@@ -146,6 +153,7 @@ def test_onnx_numbers_equal_the_same_model_scored_in_process(heart):
     import trustbench
     from trustbench.challenge.baselines import sklearn_baseline
     from trustbench.challenge.data import prepare
+    from trustbench.challenge.reference import build_recipe
 
     cfg = load_challenge("heart_trust", [s.removeprefix("challenge.") for s in SHRINK])
     data = prepare(cfg)
@@ -158,8 +166,10 @@ def test_onnx_numbers_equal_the_same_model_scored_in_process(heart):
         def predict_proba(self, X):
             return pipeline.predict_proba(schema.encode(X))
 
+    task = data.phase_task("final")
+    recipe = build_recipe(cfg.reference_recipe, task, cfg.seed)
     expected = trustbench.score(
-        InProcess(), data.phase_task("final"), config=cfg.suites, seed=cfg.seed
+        InProcess(), task, config=cfg.suites, seed=cfg.seed, reference_recipe=recipe
     )
     _, runs = _runs(heart)
     logged = next(r for r in runs if r.data.tags[TEAM_TAG] == "Team A").data.metrics

@@ -101,6 +101,7 @@ class ChallengeConfig:
     suites: dict[str, Any]
     ranking: dict[str, Any]
     phases: dict[str, Phase]
+    reference_recipe: dict[str, Any] | None
     final_selection: Literal["last", "pick"]
     limits: Limits
     sandbox: SandboxOptions
@@ -135,6 +136,10 @@ def _check(cfg: ChallengeConfig) -> ChallengeConfig:
     for fmt in cfg.formats:
         if fmt not in FORMATS:
             raise ConfigError("challenge.formats: " + unknown_name_message("format", fmt, FORMATS))
+    if cfg.reference_recipe is not None:
+        from trustbench.challenge.reference import check_recipe
+
+        check_recipe(cfg.reference_recipe)
     unknown = set(cfg.phases) - set(PHASES)
     if unknown or not cfg.phases:
         raise ConfigError(

@@ -10,7 +10,7 @@ validator both come through here, so they run the same checks.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,23 +82,30 @@ def expected_input(cfg: ChallengeConfig, data: ChallengeData) -> ChallengeInput:
     )
 
 
-def not_available(fmt: str) -> dict[str, str]:
+def not_available(fmt: str, reference_recipe: Mapping[str, Any] | None = None) -> dict[str, str]:
     """What a format cannot be scored on, by family, and why (shown in every report)."""
-    out = {
-        "explainability": (
-            "the randomisation sanity check needs the model's parameters on the host, which a "
-            "sandboxed submission never offers"
-        ),
-        "privacy": (
-            "LiRA and RMIA need reference models trained by the submission's own recipe, "
-            "which a submitted model does not carry; threshold attacks are scored"
-        ),
-    }
+    sanity = (
+        "the randomisation sanity check needs the model's parameters on the host, which a "
+        "sandboxed submission never offers"
+    )
+    out = {"explainability": sanity}
     if fmt == "onnx":
         out["explainability"] = (
             "gradient explainers (saliency, integrated gradients, ...) need gradients, which an "
-            "ONNX black box does not give; submit safetensors weights for a challenge "
-            "architecture to get them. " + out["explainability"]
+            "ONNX black box does not give (submit safetensors weights for a challenge "
+            f"architecture to get them); {sanity}"
+        )
+    if reference_recipe is None:
+        out["privacy"] = (
+            "LiRA and RMIA need reference models of the submission's recipe, which a submitted "
+            "model does not carry and this challenge declares none for; threshold attacks are "
+            "scored"
+        )
+    else:
+        out["privacy"] = (
+            "online LiRA and the canary audit need the submission retrained, which it cannot be; "
+            f"LiRA offline and RMIA use reference models of the declared recipe "
+            f"({reference_recipe.get('model')}), a lower bound on the submission's leakage"
         )
     return out
 

@@ -26,6 +26,7 @@ from trustbench.challenge.loading import (
     load_submission,
     not_available,
 )
+from trustbench.challenge.reference import build_recipe
 from trustbench.challenge.sandbox import SandboxError
 from trustbench.challenge.submission import Submission, SubmissionError, check_submission
 from trustbench.errors import TrustbenchError
@@ -170,15 +171,20 @@ def _score(cfg: ChallengeConfig, data: ChallengeData, phase: str, loaded: Loaded
     import trustbench
 
     task = data.phase_task(phase)
-    report = trustbench.score(loaded.model, task, config=cfg.suites, seed=cfg.seed)
+    recipe = None
+    if cfg.reference_recipe is not None:
+        recipe = build_recipe(cfg.reference_recipe, task, cfg.seed)
+    report = trustbench.score(
+        loaded.model, task, config=cfg.suites, seed=cfg.seed, reference_recipe=recipe
+    )
     report.run["challenge"] = {
         "name": cfg.name,
         "phase": phase,
         "format": loaded.submission.format,
         "isolation": loaded.isolation,
-        "not_available": not_available(loaded.submission.format),
+        "not_available": not_available(loaded.submission.format, cfg.reference_recipe),
     }
-    for family, reason in not_available(loaded.submission.format).items():
+    for family, reason in not_available(loaded.submission.format, cfg.reference_recipe).items():
         suite = report.suites.get(family)
         if suite is not None:
             suite.notes.append(

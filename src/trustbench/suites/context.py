@@ -70,6 +70,10 @@ class ScoringContext:
         The candidate canaries of the privacy suite's canary audit (those inserted into the
         training data and those held back); None when the run inserted none. They travel
         here, never on the model, so that a logged model carries no audit data.
+    reference_recipe : unfitted model or None
+        Whose recipe the privacy audit's reference models follow; None: the target's own (a
+        model the harness trained). A model the harness did not train (a challenge
+        submission) carries no recipe, so its scorer declares one.
     artifacts : dict
         Files the suites produce, by artifact path.
     """
@@ -81,6 +85,7 @@ class ScoringContext:
     seed: int = 0
     training: TrainingRecord = field(default_factory=TrainingRecord)
     canaries: CanarySet | None = None
+    reference_recipe: Any = None
     artifacts: dict[str, Any] = field(default_factory=dict)
     _counts: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, repr=False)
 

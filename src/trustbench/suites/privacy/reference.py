@@ -44,7 +44,7 @@ def _train_reference(
     keys += [f"test:{r}" for r in test.row_id[plan.population]]
     keep = complementary_halves(len(pool_y), k_models, ctx.seed)
     refs = reference_outputs(
-        ctx.model,
+        ctx.model if ctx.reference_recipe is None else ctx.reference_recipe,
         pool_X,
         pool_y,
         take_rows(test.X, plan.population),
@@ -103,7 +103,15 @@ def reference_attack_scores(
             a=cfg.rmia_a,
             gamma=cfg.rmia_gamma,
         )
+    recipe = (
+        "the target's own recipe"
+        if ctx.reference_recipe is None
+        else f"a declared recipe ({type(ctx.reference_recipe).__name__}), not the target's: the "
+        "attack measures how far the target's outputs separate members from what models of "
+        "that recipe give, a lower bound on the target's leakage"
+    )
     notes = [
+        f"reference models follow {recipe}",
         f"reference models: {keep.shape[0]} ({'loaded from cache' if refs.cached else 'trained'}), "
         f"each on a random half of a pool of {n_pool} rows (train + test rows outside the RMIA "
         f"population); every audit row is IN for exactly half of them",
