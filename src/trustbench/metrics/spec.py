@@ -68,28 +68,33 @@ def target_of(direction: str) -> float | None:
     return float(found.group(1)) if found else None
 
 
-def arrow(direction: str | None) -> str:
-    """Short marker: ``↑`` (higher is better), ``↓`` (lower), ``→x`` (x is ideal), ``?``."""
-    if direction == "max":
-        return "↑"
-    if direction == "min":
-        return "↓"
-    if direction == "none":
-        return "·"
+#: Marker and words of each plain direction (``target:x`` is ``→x``, "x is ideal").
+_WORDS = {
+    "max": ("↑", "higher is better"),
+    "min": ("↓", "lower is better"),
+    "none": ("·", "no better direction"),
+}
+
+
+def _marker(direction: str | None) -> tuple[str, str]:
+    if direction in _WORDS:
+        return _WORDS[direction]
     target = target_of(direction or "")
-    return "?" if target is None else f"→{target:g}"
+    return (
+        ("?", "direction unknown") if target is None else (f"→{target:g}", f"{target:g} is ideal")
+    )
+
+
+def arrow(direction: str | None) -> str:
+    """Short marker: ``↑`` (higher is better), ``↓`` (lower), ``→x`` (x is ideal), ``·``
+    (descriptive), ``?`` (unknown)."""
+    return _marker(direction)[0]
 
 
 def direction_text(direction: str | None) -> str:
-    """Marker and words, as the trust card shows them."""
-    if direction == "max":
-        return "↑ higher is better"
-    if direction == "min":
-        return "↓ lower is better"
-    if direction == "none":
-        return "· no better direction"
-    target = target_of(direction or "")
-    return "? direction unknown" if target is None else f"→ {target:g} is ideal"
+    """Marker and words, as the trust card shows them (``↑ higher is better``)."""
+    mark, words = _marker(direction)
+    return f"{mark[0]} {words}"  # the target's value is in the words
 
 
 def oriented(value: Any, direction: str) -> Any:
