@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from trustbench.errors import TrustbenchError
 
-__all__ = ["bootstrap_counts", "percentile_interval"]
+__all__ = ["bootstrap_counts", "percentile_interval", "stacked"]
 
 
 def bootstrap_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
@@ -55,6 +55,11 @@ def bootstrap_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarra
     idx += (np.arange(n_boot, dtype=idx.dtype) * n)[:, None]
     counts = np.bincount(idx.ravel(), minlength=n_boot * n)
     return counts.reshape(n_boot, n)
+
+
+def stacked(counts: np.ndarray) -> np.ndarray:
+    """``[ones; counts]``: row 0 evaluates the point value, rows 1.. the bootstrap replicates."""
+    return np.vstack([np.ones((1, counts.shape[1])), counts])
 
 
 def percentile_interval(replicates: np.ndarray, level: float = 0.95) -> tuple[float, float]:

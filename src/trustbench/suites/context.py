@@ -10,6 +10,7 @@ import numpy as np
 
 from trustbench.data.task import Split, TaskData
 from trustbench.metrics import REGISTRY, bootstrap_counts, percentile_interval
+from trustbench.metrics.weights import stacked
 from trustbench.report import MetricResult
 from trustbench.training.record import TrainingRecord
 
@@ -40,11 +41,6 @@ def registered_result(
     return MetricResult(
         family, name, value, ci_low, ci_high, direction=spec.direction, definition=definition, **fields
     )
-
-
-def stacked(counts: np.ndarray) -> np.ndarray:
-    """``[ones; counts]``: row 0 evaluates the point value, rows 1.. the bootstrap replicates."""
-    return np.vstack([np.ones((1, counts.shape[1])), counts])
 
 
 class NotApplicable(Exception):

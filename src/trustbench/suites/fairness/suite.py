@@ -32,19 +32,13 @@ import pandas as pd
 
 from trustbench import metrics as M
 from trustbench.metrics.fairness_rates import GAP_TABLE
+from trustbench.metrics.group_stats import GROUP_METRICS, GroupStats, group_stats, worst
 from trustbench.metrics.specs.fairness import GROUP_SPECS
 from trustbench.plots import group_panels
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import NotApplicable, ScoringContext, stacked
 from trustbench.suites.fairness.config import FairnessConfig
-from trustbench.suites.fairness.groups import (
-    GAPS,
-    GROUP_METRICS,
-    GroupStats,
-    gap_note,
-    group_stats,
-    worst,
-)
+from trustbench.suites.fairness.groups import GAPS, gap_note
 from trustbench.suites.fairness.sensitive import Attribute, attributes
 from trustbench.suites.naming import safe_name
 

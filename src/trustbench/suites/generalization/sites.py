@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from trustbench.metrics.group_stats import worst
 from trustbench.metrics.specs.generalization import SITE_METRICS, split_metric
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext, stacked
-from trustbench.suites.fairness.groups import worst
 from trustbench.suites.generalization.config import GeneralizationConfig
 from trustbench.suites.naming import safe_name
 

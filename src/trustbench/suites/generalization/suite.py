@@ -27,18 +27,13 @@ from typing import Any
 import numpy as np
 
 from trustbench import metrics as M
+from trustbench.metrics.group_stats import GroupStats, group_stats, worst
 from trustbench.metrics.specs.generalization import SPLIT_METRICS, split_metric
 from trustbench.metrics.specs.performance import CALIBRATION as CALIBRATION_SPECS
 from trustbench.plots import reliability_diagram
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import ScoringContext, stacked
-from trustbench.suites.fairness.groups import (
-    GAPS,
-    GroupStats,
-    gap_note,
-    group_stats,
-    worst,
-)
+from trustbench.suites.fairness.groups import GAPS, gap_note
 from trustbench.suites.fairness.sensitive import attributes
 from trustbench.suites.generalization.config import GeneralizationConfig
 from trustbench.suites.generalization.shifts import shift_results
