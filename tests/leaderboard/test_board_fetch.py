@@ -117,3 +117,27 @@ def test_bad_options_fail_before_reading_runs():
         options_from_config({**base, "ci_level": 95})
     with pytest.raises(ConfigError, match=r"tradeoffs\[0\] needs keys"):
         options_from_config({**base, "tradeoffs": [{"name": "a"}]})
+
+
+def test_board_config_typos_and_types_are_one_line_errors():
+    import pytest as _pytest
+
+    from trustbench.errors import ConfigError
+    from trustbench.leaderboard.config import load_board_config
+
+    assert load_board_config({}).ranking.primary == "win_rate"  # defaults from the YAML
+    with _pytest.raises(ConfigError, match="Did you mean 'min_coverage'"):
+        load_board_config({"ranking": {"min_covrage": 0.5}})
+    with _pytest.raises(ConfigError, match="page_size"):
+        load_board_config({"page_size": "many"})
+
+
+def test_board_command_line_typo_is_one_line():
+    import pytest as _pytest
+
+    from trustbench.errors import ConfigError
+    from trustbench.leaderboard.config import check_override_keys
+
+    check_override_keys(["ranking.primary=average_rank", "experiments=[a,b]", "+x=1"])
+    with _pytest.raises(ConfigError, match=r"Unknown key 'ranking\.primar'\. Did you mean 'primary'"):
+        check_override_keys(["ranking.primar=x"])

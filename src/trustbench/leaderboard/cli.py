@@ -13,60 +13,39 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from trustbench.errors import ConfigError, TrustbenchError
+from trustbench.errors import TrustbenchError
 from trustbench.leaderboard.build import BoardOptions, build_board
+from trustbench.leaderboard.config import LeaderboardConfig, load_board_config
 from trustbench.leaderboard.render_html import to_html
 from trustbench.leaderboard.render_tables import to_csv, to_json, to_markdown
 
 log = logging.getLogger("trustbench.leaderboard")
 
 
-def check_config(cfg: Mapping[str, Any]) -> None:
+def check_config(cfg: Mapping[str, Any]) -> LeaderboardConfig:
     """Fail before reading any run on values the board cannot use (ConfigError naming the key)."""
-    from trustbench.leaderboard.rank import PRIMARY
-
-    ranking = cfg.get("ranking", {}) or {}
-    primary = ranking.get("primary", "win_rate")
-    if primary not in PRIMARY:
-        raise ConfigError(f"ranking.primary must be one of {PRIMARY}; received {primary!r}")
-    level = cfg.get("ci_level", 0.95)
-    if not 0 < float(level) < 1:
-        raise ConfigError(f"ci_level must be in (0, 1); received {level!r}")
-    coverage = ranking.get("min_coverage", 0.75)
-    if not 0 <= float(coverage) <= 1:
-        raise ConfigError(f"ranking.min_coverage must be in [0, 1]; received {coverage!r}")
-    if int(ranking.get("n_bootstrap", 1000)) < 1:
-        raise ConfigError(
-            f"ranking.n_bootstrap must be at least 1; received {ranking.get('n_bootstrap')!r}"
-        )
-    if not cfg.get("experiments"):
-        raise ConfigError("experiments must name at least one MLflow experiment; received none")
-    for i, spec in enumerate(cfg.get("tradeoffs", []) or []):
-        missing = [k for k in ("name", "title", "x", "y") if k not in spec]
-        if missing:
-            raise ConfigError(f"tradeoffs[{i}] needs keys name, title, x, y; missing {missing}")
+    return load_board_config(cfg)
 
 
-def options_from_config(cfg: Mapping[str, Any]) -> BoardOptions:
-    """The computation options of a resolved ``leaderboard.yaml`` (checked by :func:`check_config`)."""
-    check_config(cfg)
-    ranking = cfg.get("ranking", {}) or {}
-    group_by = cfg.get("group_by")
+def options_from_config(cfg: Mapping[str, Any] | LeaderboardConfig) -> BoardOptions:
+    """The computation options of a resolved ``leaderboard.yaml`` (checked on load)."""
+    board = load_board_config(cfg)
+    ranking = board.ranking
     return BoardOptions(
-        group_by=None if group_by is None else [str(k) for k in group_by],
-        columns=list(cfg.get("columns", ["*"])),
-        exclude_columns=list(cfg.get("exclude_columns", [])),
-        ranking_metrics=None if ranking.get("metrics") is None else list(ranking["metrics"]),
-        ranking_exclude=list(ranking.get("exclude", [])),
-        min_coverage=float(ranking.get("min_coverage", 0.75)),
-        primary=str(ranking.get("primary", "win_rate")),
-        ci_level=float(cfg.get("ci_level", 0.95)),
-        n_bootstrap=int(ranking.get("n_bootstrap", 1000)),
-        seed=int(ranking.get("seed", 0)),
-        tradeoffs=list(cfg.get("tradeoffs", [])),
+        group_by=None if board.group_by is None else [str(k) for k in board.group_by],
+        columns=list(board.columns),
+        exclude_columns=list(board.exclude_columns),
+        ranking_metrics=None if ranking.metrics is None else list(ranking.metrics),
+        ranking_exclude=list(ranking.exclude),
+        min_coverage=ranking.min_coverage,
+        primary=ranking.primary,
+        ci_level=board.ci_level,
+        n_bootstrap=ranking.n_bootstrap,
+        seed=ranking.seed,
+        tradeoffs=list(board.tradeoffs),
         selection={
-            "experiments": ", ".join(str(x) for x in cfg.get("experiments", [])),
-            "filter": str(cfg.get("filter", "")),
+            "experiments": ", ".join(str(x) for x in board.experiments),
+            "filter": board.filter,
         },
     )
 
@@ -93,19 +72,20 @@ def build_from_store(cfg: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     from trustbench.leaderboard.fetch import fetch_directions, fetch_runs
     from trustbench.tracking.store import resolve_tracking_uri
 
-    options = options_from_config(cfg)
-    uri = resolve_tracking_uri(str(cfg["tracking_uri"]))
+    board_cfg = load_board_config(cfg)
+    options = options_from_config(board_cfg)
+    uri = resolve_tracking_uri(board_cfg.tracking_uri)
     clock = time.perf_counter()
     records = fetch_runs(
         uri,
-        [str(x) for x in cfg["experiments"]],
-        str(cfg.get("filter", "")),
-        int(cfg.get("page_size", 1000)),
-        bool(cfg.get("fast_sql", True)),
+        [str(x) for x in board_cfg.experiments],
+        board_cfg.filter,
+        board_cfg.page_size,
+        board_cfg.fast_sql,
     )
     timings = {"fetch": time.perf_counter() - clock}
     clock = time.perf_counter()
-    directions = fetch_directions(uri, records) if cfg.get("read_reports", True) else {}
+    directions = fetch_directions(uri, records) if board_cfg.read_reports else {}
     timings["reports"] = time.perf_counter() - clock
     clock = time.perf_counter()
     board = build_board(records, directions, options)
@@ -124,7 +104,8 @@ def app(cfg: DictConfig) -> None:
         print(f"trustbench-leaderboard: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     clock = time.perf_counter()
-    written = write_site(board, Path(resolved["output_dir"]), str(resolved.get("title", "")))
+    board_cfg = load_board_config(resolved)
+    written = write_site(board, Path(board_cfg.output_dir), board_cfg.title)
     timings["render"] = time.perf_counter() - clock
     c = board["counts"]
     log.info(
@@ -151,6 +132,13 @@ def app(cfg: DictConfig) -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    from trustbench.leaderboard.config import check_override_keys
+
+    try:
+        check_override_keys(sys.argv[1:])
+    except TrustbenchError as exc:
+        print(f"trustbench-leaderboard: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     app()
 
 
