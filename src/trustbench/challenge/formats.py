@@ -120,7 +120,7 @@ def _describe_zip(data: bytes) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
-    except Exception:
+    except Exception:  # hostile bytes: any parse error leaves the plain description
         return "a zip archive"
     bases = [name.rsplit("/", 1)[-1] for name in names]
     if "archive_format" in bases or any(name.endswith(".pt2") for name in names):
@@ -143,7 +143,7 @@ def _is_old_pickle(data: bytes) -> bool:
         last = None
         for opcode, _, pos in pickletools.genops(io.BytesIO(data)):
             last = (opcode.name, pos)
-    except Exception:
+    except Exception:  # hostile bytes: any disassembly error means "not an old pickle"
         return False
     return last is not None and last[0] == "STOP" and data[last[1] + 1 :].strip() == b""
 

@@ -150,7 +150,7 @@ def _dtype_name(value_info: Any) -> str:
         return value_info.type.WhichOneof("value") or "unknown"
     try:
         return np.dtype(helper.tensor_dtype_to_np_dtype(value_info.type.tensor_type.elem_type)).name
-    except Exception:
+    except Exception:  # an element type numpy has no dtype for: named by its number
         return f"elem_type {value_info.type.tensor_type.elem_type}"
 
 
