@@ -441,3 +441,22 @@ def test_safetensors_cnn_logits_and_saliency_match_in_process(tmp_path):
         ours = SaliencyExplainer(remote).attribute(X, target)
         np.testing.assert_allclose(ours, SaliencyExplainer(local).attribute(X, target), atol=1e-5)
         assert ours.shape == (6, 12, 12)
+
+
+@needs_isolation
+def test_binds_below_tmp_are_visible(tmp_path, monkeypatch, dummy):
+    """A virtual environment in a temporary folder (a CI checkout under /tmp) stays bound:
+    the private /tmp is mounted before the binds, not over them."""
+    site_dir = tmp_path / "venv" / "site-packages"
+    site_dir.mkdir(parents=True)
+    (site_dir / "marker.txt").write_text("bound")
+    assert str(site_dir).startswith("/tmp/")
+    real = isolation.python_paths
+
+    def with_tmp_site():
+        python, roots, sites = real()
+        return python, roots, [*sites, str(site_dir)]
+
+    monkeypatch.setattr(isolation, "python_paths", with_tmp_site)
+    with ProbeSandbox(dummy, "probe") as sandbox:
+        assert bytes(sandbox.call("read", arg(str(site_dir / "marker.txt")))) == b"bound"

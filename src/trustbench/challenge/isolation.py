@@ -16,10 +16,11 @@ One launch is ``python -I -S -c LAUNCHER <spec> bwrap <options> -- python -I -S 
      --cap-drop ALL --uid 65534 --gid 65534 --hostname sandbox
      --clearenv --setenv HOME /tmp --setenv TMPDIR /tmp --setenv LANG C.UTF-8
        --setenv {OMP,MKL,OPENBLAS}_NUM_THREADS 1
+     --size <tmp_mb> --tmpfs /tmp     first, so that binds below /tmp land on top of it
      --ro-bind /usr/lib /usr/lib (and /usr/lib64; /lib, /lib64 bound or --symlink'ed as on
        the host), --ro-bind <python installation>, --ro-bind <site-packages>
      --ro-bind <staging>/code /opt/trustbench --ro-bind <staging>/model /model
-     --size <tmp_mb> --tmpfs /tmp --proc /proc --dev /dev --remount-ro / --chdir /tmp
+     --proc /proc --dev /dev --remount-ro / --chdir /tmp
 3. *boot* puts the bound site-packages and the worker's staged modules on ``sys.path`` (``-I
    -S``: no environment, no ``site``, no user directory) and runs the worker module.
 
@@ -244,6 +245,9 @@ class Launch:
         args.append("--clearenv")
         for key, value in ENVIRONMENT.items():
             args += ["--setenv", key, value]
+        # the private /tmp first: a bind whose host path lies under /tmp (a virtual environment
+        # in a temporary folder) must land on top of it, not be hidden by it
+        args += ["--size", str(int(self.limits.tmp_mb) << 20), "--tmpfs", "/tmp"]
         libraries = [p for p in SYSTEM_LIBRARIES if os.path.isdir(p) and not os.path.islink(p)]
         for path in _outermost(libraries + self.roots + self.sites):
             args += ["--ro-bind", self._source(path), path]
@@ -254,7 +258,6 @@ class Launch:
             args += ["--ro-bind", str(self.code), CODE_MOUNT]
         if self.model_dir is not None:
             args += ["--ro-bind", str(self.model_dir), MODEL_MOUNT]
-        args += ["--size", str(int(self.limits.tmp_mb) << 20), "--tmpfs", "/tmp"]
         args += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/", "--chdir", "/tmp"]
         return args
 
