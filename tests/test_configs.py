@@ -53,6 +53,7 @@ def test_every_group_of_the_defaults_list_is_checked_and_has_options():
         "performance",
         "fairness",
         "generalization",
+        "uncertainty",
         "explainability",
         "privacy",
     }

@@ -103,7 +103,7 @@ def score(
     data : TaskData
         From :func:`trustbench.data.load`; the model must accept ``data.train.X``.
     suites : sequence of str, optional
-        Families to run (default: all five); the others are recorded as disabled.
+        Families to run (default: all of them); the others are recorded as disabled.
     config : mapping, optional
         Overrides of the suite config (``configs/suite/<section>/default.yaml``), e.g.
         ``{"bootstrap": {"n_resamples": 200}}``. An unknown key or a wrong type is a

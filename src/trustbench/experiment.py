@@ -84,9 +84,11 @@ def validate_config(cfg: Mapping[str, Any]) -> SuiteConfig:
         check_fair_config(trainer_cfg, cfg["model"])
     from trustbench.suites.fairness.suite import check_config as check_fairness_config
     from trustbench.suites.generalization.suite import check_config as check_generalization_config
+    from trustbench.suites.uncertainty.suite import check_config as check_uncertainty_config
 
     check_fairness_config(suite.fairness)
     check_generalization_config(suite.generalization)
+    check_uncertainty_config(suite.uncertainty)
     for name in suite.performance.metrics:
         if name not in PERFORMANCE_METRICS:
             raise ConfigError(unknown_name_message("metric", name, list(PERFORMANCE_METRICS)))

@@ -190,3 +190,31 @@ def shift_curves(
         ax.legend(fontsize=7)
     fig.suptitle("Synthetic shifts of the test split (95% bootstrap CI)", fontsize=10)
     return fig
+
+
+def risk_coverage(
+    panels: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]],
+    coverages: Sequence[float] = (),
+) -> Figure:
+    """Selective risk against coverage, one panel per entry of ``panels`` and one line per
+    curve (``panels[title][label] = (coverage, risk)`` from
+    :func:`trustbench.metrics.uncertainty_selective.risk_coverage_curve`); dotted verticals mark
+    the reported coverage levels."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.9 * len(panels), 3.6), squeeze=False)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.84, wspace=0.3)
+    for ax, (title, curves) in zip(axes[0], panels.items(), strict=True):
+        for label, (coverage, risk) in curves.items():
+            ax.plot(coverage, risk, linewidth=1.2, label=label)
+        for level in coverages:
+            ax.axvline(level, color="grey", linestyle=":", linewidth=0.8)
+        ax.set(
+            xlim=(0, 1),
+            ylim=(0, None),
+            xlabel="coverage (share answered)",
+            ylabel="risk (error rate)",
+        )
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=7, loc="upper left")
+    fig.suptitle("Risk-coverage curves (most confident first)", fontsize=10)
+    return fig

@@ -1,6 +1,6 @@
 """End to end: the real config, shrunk, run into a temporary MLflow store; then every logged
-performance, fairness, calibration and privacy number is recomputed from the artifacts with
-scikit-learn / fairlearn."""
+performance, fairness, calibration, uncertainty and privacy number is recomputed from the
+artifacts with scikit-learn / fairlearn."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ ARTIFACTS = [
     "predictions.parquet",
     "privacy/mia_scores.parquet",
     "explainability/attributions.npz",
+    "uncertainty/groups.parquet",
+    "uncertainty/calibration_rows.parquet",
+    "plots/risk_coverage.png",
 ]
 
 
@@ -49,7 +52,7 @@ def test_every_logged_key_of_the_default_run_is_registered(heart_run):
     assert_every_key_registered(heart_run[1].data.metrics)
 
 
-def test_run_holds_all_five_families_and_every_artifact(heart_run):
+def test_run_holds_every_family_and_every_artifact(heart_run):
     _, run, local = heart_run
     families = {key.split("/")[0] for key in run.data.metrics}
     assert families == set(FAMILIES)
@@ -352,3 +355,32 @@ def test_generalization_in_depth_recomputed_from_the_artifacts(heart_run):
     assert set(shifts["row_id"]) == set(test["row_id"])
     for plot in ("plots/reliability_diagram.png", "plots/shift_curves.png"):
         assert (local / plot).is_file()
+
+
+def test_uncertainty_recomputed_from_the_artifacts(heart_run):
+    """Split conformal LAC sets by hand (the k-th smallest calibration score, k = ceil(0.9 (n +
+    1))) on the logged calibration rows, and the OOD AUROC of the top-label probability."""
+    _, run, local = heart_run
+    metrics = run.data.metrics
+    predictions = pd.read_parquet(local / "predictions.parquet")
+    parts = pd.read_parquet(local / "uncertainty/calibration_rows.parquet")
+    test = predictions[predictions["split"] == "test"].merge(parts, on="row_id")
+    cal, scored = test[test["part"] == "calibration"], test[test["part"] == "scored"]
+
+    def true_score(frame):  # LAC: 1 - p_y
+        proba = frame[["proba_0", "proba_1"]].to_numpy()
+        return 1 - proba[np.arange(len(frame)), frame["y_true"].to_numpy()]
+
+    s = np.sort(true_score(cal))
+    q = s[int(np.ceil(0.9 * (len(s) + 1))) - 1]
+    ood = predictions[predictions["split"] == "ood"]
+    for split, frame in (("test", scored), ("ood", ood)):
+        covered = true_score(frame) <= q + 1e-8
+        in_set = 1 - frame[["proba_0", "proba_1"]].to_numpy() <= q + 1e-8
+        assert metrics[f"uncertainty/lac/{split}/coverage"] == pytest.approx(covered.mean())
+        assert metrics[f"uncertainty/lac/{split}/set_size"] == pytest.approx(in_set.sum(1).mean())
+    both = pd.concat([predictions[predictions["split"] == "test"], ood])
+    assert metrics["uncertainty/ood_detection/msp/auroc"] == pytest.approx(
+        skm.roc_auc_score(both["split"] == "ood", -both[["proba_0", "proba_1"]].max(axis=1)),
+        abs=1e-12,
+    )

@@ -95,6 +95,10 @@ def not_available(fmt: str, reference_recipe: Mapping[str, Any] | None = None) -
             "ONNX black box does not give (submit safetensors weights for a challenge "
             f"architecture to get them); {sanity}"
         )
+        out["uncertainty"] = (
+            "the energy OOD score needs logits, which an ONNX black box does not give (its "
+            "probabilities lose their scale); the probability-based scores are computed"
+        )
     if reference_recipe is None:
         out["privacy"] = (
             "LiRA and RMIA need reference models of the submission's recipe, which a submitted "

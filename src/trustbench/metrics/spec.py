@@ -26,7 +26,7 @@ __all__ = [
     "target_of",
 ]
 
-FAMILIES = ("performance", "fairness", "generalization", "explainability", "privacy")
+FAMILIES = ("performance", "fairness", "generalization", "uncertainty", "explainability", "privacy")
 
 #: What computing a metric can need; a black-box model offers only ``model_queries``.
 NEEDS = {

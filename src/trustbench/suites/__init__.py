@@ -10,11 +10,13 @@ from trustbench.suites.generalization.suite import generalization_suite
 from trustbench.suites.performance import PERFORMANCE_METRICS, performance_suite
 from trustbench.suites.privacy.suite import PRIVACY_ATTACKS, privacy_suite
 from trustbench.suites.runner import run_suites
+from trustbench.suites.uncertainty.suite import uncertainty_suite
 
 SUITES = {
     "performance": performance_suite,
     "fairness": fairness_suite,
     "generalization": generalization_suite,
+    "uncertainty": uncertainty_suite,
     "explainability": explainability_suite,
     "privacy": privacy_suite,
 }

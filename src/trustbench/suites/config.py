@@ -31,6 +31,7 @@ from trustbench.suites.fairness.config import FairnessConfig
 from trustbench.suites.generalization.config import GeneralizationConfig, ShiftsConfig
 from trustbench.suites.performance.config import PerformanceConfig
 from trustbench.suites.privacy.config import PrivacyConfig
+from trustbench.suites.uncertainty.config import UncertaintyConfig
 
 __all__ = [
     "SECTIONS",
@@ -42,6 +43,7 @@ __all__ = [
     "PrivacyConfig",
     "ShiftsConfig",
     "SuiteConfig",
+    "UncertaintyConfig",
     "default_config",
     "load_suite_config",
     "section_config",
@@ -66,6 +68,7 @@ class SuiteConfig:
     performance: PerformanceConfig
     fairness: FairnessConfig
     generalization: GeneralizationConfig
+    uncertainty: UncertaintyConfig
     explainability: ExplainabilityConfig
     privacy: PrivacyConfig
 
@@ -76,6 +79,7 @@ SECTIONS: dict[str, type] = {
     "performance": PerformanceConfig,
     "fairness": FairnessConfig,
     "generalization": GeneralizationConfig,
+    "uncertainty": UncertaintyConfig,
     "explainability": ExplainabilityConfig,
     "privacy": PrivacyConfig,
 }

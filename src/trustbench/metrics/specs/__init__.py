@@ -11,7 +11,8 @@ from trustbench.metrics.specs.fairness import SPECS as FAIRNESS
 from trustbench.metrics.specs.generalization import SPECS as GENERALIZATION
 from trustbench.metrics.specs.performance import SPECS as PERFORMANCE
 from trustbench.metrics.specs.privacy import SPECS as PRIVACY
+from trustbench.metrics.specs.uncertainty import SPECS as UNCERTAINTY
 
-ALL_SPECS = (*PERFORMANCE, *FAIRNESS, *GENERALIZATION, *EXPLAINABILITY, *PRIVACY)
+ALL_SPECS = (*PERFORMANCE, *FAIRNESS, *GENERALIZATION, *UNCERTAINTY, *EXPLAINABILITY, *PRIVACY)
 
 __all__ = ["ALL_SPECS", "LEGACY_KEYS"]

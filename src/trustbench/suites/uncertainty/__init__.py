@@ -1,0 +1,5 @@
+"""The uncertainty suite."""
+
+from trustbench.suites.uncertainty.suite import uncertainty_suite
+
+__all__ = ["uncertainty_suite"]
