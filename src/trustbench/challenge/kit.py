@@ -112,7 +112,7 @@ def _readme(cfg: ChallengeConfig, data: ChallengeData) -> str:
     scoring = (
         "Every submission is scored by trustbench's suites (performance, fairness across "
         f"{', '.join(data.task.sensitive_names)}, generalization to the held-out site, "
-        "explainability, privacy). The boards rank on: "
+        "uncertainty, explainability, privacy). The boards rank on: "
         + ", ".join(f"`{m}`" for m in ranking)
         + " (see the metric catalogue for each one's definition and direction)."
     )
