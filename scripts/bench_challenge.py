@@ -56,7 +56,8 @@ def main() -> None:
     from trustbench.challenge.config import load_challenge
     from trustbench.challenge.data import prepare
     from trustbench.challenge.kit import build_kit
-    from trustbench.challenge.loading import expected_input, load_submission
+    from trustbench.challenge.loading import load_submission
+    from trustbench.challenge.public import PublicChallenge
     from trustbench.challenge.reference import build_recipe
     from trustbench.challenge.score import score_submission
     from trustbench.challenge.submission import check_submission
@@ -68,7 +69,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-challenge-"))
     build_kit(cfg, tmp / "kit", tmp / "root")
     folder = tmp / "kit" / "examples" / "onnx_baseline"
-    submission = check_submission(folder, expected_input(cfg, data))
+    public = PublicChallenge.from_config(cfg, data)
+    submission = check_submission(folder, public.expected)
 
     def score(model):
         recipe = build_recipe(cfg.reference_recipe, task, cfg.seed)
@@ -80,7 +82,7 @@ def main() -> None:
         return score(InProcessOnnx(folder / "model.onnx", data.schema.encode)), ""
 
     def run_sandboxed():
-        with load_submission(cfg, data, folder, submission) as loaded:
+        with load_submission(public, folder, submission) as loaded:
             return score(loaded.model), loaded.isolation
 
     runs = {"in_process": run_in_process, "sandboxed": run_sandboxed}

@@ -271,6 +271,27 @@ def test_validate_lists_every_problem(heart, tmp_path, capsys):
     manifest = yaml.safe_load((folder / "submission.yaml").read_text())
     manifest["licenc"] = manifest.pop("licence")
     (folder / "submission.yaml").write_text(yaml.safe_dump(manifest))
-    assert run(["validate", str(folder)]) == 2
+    assert run(["validate", str(folder)]) == 2  # outside the kit, and no kit= given
+    assert "pass kit=" in capsys.readouterr().out
+    assert run(["validate", str(folder), f"kit={heart / 'kit'}"]) == 2
     out = capsys.readouterr().out
     assert out.startswith("NOT OK") and "licence" in out and "pickle" in out
+
+
+def test_validation_needs_the_kit_only(heart, monkeypatch, capsys):
+    """A participant has the kit, not the challenge's data: validation never derives them."""
+    import trustbench.challenge.data as challenge_data
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("the validator must not load the challenge's data")
+
+    monkeypatch.setattr(challenge_data, "prepare", no_data)
+    monkeypatch.setattr(challenge_data.data_module, "load", no_data)
+    for example in ("onnx_baseline", "safetensors_baseline"):
+        assert run(["validate", str(heart / "kit" / "examples" / example)]) == 0
+    assert capsys.readouterr().out.count("OK ") == 2
+    facts = json.loads((heart / "kit" / "challenge.json").read_text())
+    assert facts["input"] == {"name": "X", "dtype": "float32", "shape": [13]}
+    assert facts["architectures"] == {
+        "tabular_mlp_v1": {"dims": {"in_features": 13, "n_classes": 2}}
+    }

@@ -3,7 +3,7 @@
 Usage (``key=value`` arguments, as in the other trustbench commands)::
 
     trustbench-challenge kit challenge=heart_trust output=kit
-    trustbench-challenge validate kit/examples/onnx_baseline
+    trustbench-challenge validate kit/examples/onnx_baseline   (kit=<dir> if not inside the kit)
     trustbench-challenge score challenge=heart_trust submissions=inbox phase=final
     trustbench-challenge board challenge=heart_trust phase=final
 
@@ -26,7 +26,7 @@ log = logging.getLogger("trustbench.challenge")
 
 COMMANDS = {
     "kit": ("challenge", "output", "root"),
-    "validate": ("challenge", "allow_unisolated"),
+    "validate": ("kit", "allow_unisolated"),
     "score": (
         "challenge",
         "submissions",
@@ -119,10 +119,14 @@ def run(argv: Sequence[str]) -> int:
     if command == "validate":
         from trustbench.challenge.validate import print_validation, validate
 
+        if overrides:
+            raise UsageError(
+                "'validate' reads the challenge from its kit (kit=<dir>); challenge.<key> "
+                f"overrides are the organizer's; received {overrides}"
+            )
         result = validate(
             Path(positional[0]),
-            options.get("challenge"),
-            overrides,
+            options.get("kit"),
             allow_unisolated=_flag(options.get("allow_unisolated"), "allow_unisolated"),
         )
         print_validation(result)

@@ -19,6 +19,7 @@ from trustbench.challenge import export
 from trustbench.challenge.baselines import sklearn_baseline, torch_baseline
 from trustbench.challenge.config import ChallengeConfig
 from trustbench.challenge.data import ChallengeData, prepare, public_frame, write_manifest
+from trustbench.challenge.public import KIT_FILE, PublicChallenge
 from trustbench.errors import ConfigError
 
 log = logging.getLogger("trustbench.challenge")
@@ -150,6 +151,8 @@ def build_kit(cfg: ChallengeConfig, output: Path, root: Path) -> list[Path]:
     write_manifest(data, root)
     _write_data(data, output / "data")
     (output / "schema.json").write_text(json.dumps(data.schema.to_dict(), indent=1))
+    public = PublicChallenge.from_config(cfg, data).to_json()
+    (output / KIT_FILE).write_text(json.dumps(public, indent=1))
     (output / "submission.yaml").write_text(
         "# Submission manifest: copy next to your model and fill in.\n"
         + yaml.safe_dump(_template(cfg, data), sort_keys=False)

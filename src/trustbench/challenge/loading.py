@@ -4,7 +4,9 @@
 in the model facade (:mod:`trustbench.challenge.remote`: black-box ``predict_proba`` for ONNX,
 plus a differentiable stand-in module for safetensors), and checks that the loaded model
 reproduces the sample predictions the submission carries. The scorer and the participant's
-validator both come through here, so they run the same checks.
+validator both come through here, with the same :class:`~trustbench.challenge.public.
+PublicChallenge` (the scorer's from the config, the validator's from the kit), so they run the
+same checks.
 """
 
 from __future__ import annotations
@@ -17,19 +19,16 @@ from typing import Any
 
 import numpy as np
 
-from trustbench.challenge import architectures
-from trustbench.challenge.config import ChallengeConfig
-from trustbench.challenge.data import ChallengeData
 from trustbench.challenge.isolation import SandboxLimits
+from trustbench.challenge.public import PublicChallenge
 from trustbench.challenge.remote import sandboxed_model
 from trustbench.challenge.sandbox import Sandbox, SandboxError
-from trustbench.challenge.submission import ChallengeInput, Submission
+from trustbench.challenge.submission import Submission
 from trustbench.errors import TrustbenchError
 
 __all__ = [
     "REPRODUCTION_TOLERANCE",
     "LoadedSubmission",
-    "expected_input",
     "load_submission",
     "not_available",
 ]
@@ -54,32 +53,6 @@ class LoadedSubmission:
     @property
     def isolation(self) -> str:
         return self.sandbox.isolation
-
-
-def dims(cfg: ChallengeConfig, data: ChallengeData, name: str) -> dict[str, int]:
-    """The dimensions of a challenge architecture for this challenge's input."""
-    shape, n_classes = data.schema.shape, len(data.schema.classes)
-    if name.startswith("tabular"):
-        return {"in_features": int(shape[0]), "n_classes": n_classes}
-    return {"in_channels": int(shape[0]), "n_classes": n_classes}
-
-
-def expected_input(cfg: ChallengeConfig, data: ChallengeData) -> ChallengeInput:
-    """What the challenge accepts, for :func:`~trustbench.challenge.submission.check_submission`."""
-    return ChallengeInput(
-        challenge=cfg.name,
-        input_name="X",
-        dtype="float32",
-        shape=tuple(int(s) for s in data.schema.shape),
-        n_classes=len(data.schema.classes),
-        sample_rows=len(data.sample),
-        formats=tuple(cfg.formats),
-        architectures={
-            name: architectures.expected_shapes(name, **dims(cfg, data, name))
-            for name in cfg.architectures
-        },
-        max_mb=float(cfg.limits.max_mb),
-    )
 
 
 def not_available(fmt: str, reference_recipe: Mapping[str, Any] | None = None) -> dict[str, str]:
@@ -116,8 +89,7 @@ def not_available(fmt: str, reference_recipe: Mapping[str, Any] | None = None) -
 
 @contextlib.contextmanager
 def load_submission(
-    cfg: ChallengeConfig,
-    data: ChallengeData,
+    public: PublicChallenge,
     folder: Path,
     submission: Submission,
     allow_unisolated: bool = False,
@@ -136,19 +108,19 @@ def load_submission(
         model_path,
         submission.format,
         architecture=arch,
-        dims=dims(cfg, data, arch) if arch else None,
-        limits=SandboxLimits.from_options(cfg.sandbox),
+        dims=public.dims[arch] if arch else None,
+        limits=SandboxLimits.from_options(public.sandbox),
         allow_unisolated=allow_unisolated,
-        n_classes=len(data.schema.classes),
+        n_classes=len(public.classes),
     )
     try:
         sandbox.start()
     except SandboxError as exc:
         raise LoadError(f"the model did not load in the sandbox: {exc}") from None
     try:
-        model = sandboxed_model(sandbox, list(data.task.classes), data.schema.encode)
+        model = sandboxed_model(sandbox, list(public.classes), public.encode)
         try:
-            proba = model.predict_proba(data.sample_inputs())
+            proba = model.predict_proba(public.sample)
         except SandboxError as exc:
             raise LoadError(f"the model failed on the public sample: {exc}") from None
         gap = float(np.max(np.abs(proba - submission.sample_probabilities)))

@@ -20,12 +20,8 @@ from typing import Any
 from trustbench.challenge import records as R
 from trustbench.challenge.config import ChallengeConfig
 from trustbench.challenge.data import ChallengeData, check_manifest, prepare
-from trustbench.challenge.loading import (
-    LoadedSubmission,
-    expected_input,
-    load_submission,
-    not_available,
-)
+from trustbench.challenge.loading import LoadedSubmission, load_submission, not_available
+from trustbench.challenge.public import PublicChallenge
 from trustbench.challenge.reference import build_recipe
 from trustbench.challenge.sandbox import SandboxError
 from trustbench.challenge.submission import Submission, SubmissionError, check_submission
@@ -132,7 +128,8 @@ def score_submission(
                 if not cfg.phase(phase).is_open(today):
                     p = cfg.phase(phase)
                     raise Refused(f"phase '{phase}' accepts submissions {p.opens} to {p.closes}")
-                submission = check_submission(folder, expected_input(cfg, data))
+                public = PublicChallenge.from_config(cfg, data)
+                submission = check_submission(folder, public.expected)
                 tags.update({R.SHA_TAG: submission.sha256, R.FORMAT_TAG: submission.format})
                 tags[R.SELECTED_TAG] = "true" if submission.selected else "false"
                 set_tags(run_id, tags, tracking_uri=uri)
@@ -140,7 +137,7 @@ def score_submission(
                 tags[R.COUNTED_TAG] = "true"
                 set_tags(run_id, tags, tracking_uri=uri)
                 stored = _store(submission, root)
-                with load_submission(cfg, data, stored, submission, allow_unisolated) as loaded:
+                with load_submission(public, stored, submission, allow_unisolated) as loaded:
                     set_tags(run_id, {R.ISOLATION_TAG: loaded.isolation}, tracking_uri=uri)
                     report = _score(cfg, data, phase, loaded)
             except SubmissionError as exc:
