@@ -68,3 +68,19 @@ def assert_every_key_registered(keys) -> None:
             outside.append((key, value, (found.spec.lower, found.spec.upper)))
     assert not unresolved, f"keys matching no registered template: {unresolved[:10]}"
     assert not outside, f"values outside their registered range: {outside[:10]}"
+
+
+def trustbench_error_lines(args: list[str], cwd: Path) -> list[str]:
+    """Run ``trustbench <args>`` in a subprocess; assert exit code 2 and return its stderr lines."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "trustbench.run", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+    assert out.returncode == 2, out.stderr
+    return out.stderr.strip().splitlines()

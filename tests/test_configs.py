@@ -4,12 +4,10 @@ validates; option typos in any group are one-line errors with a did-you-mean, be
 from __future__ import annotations
 
 import inspect
-import subprocess
-import sys
 
 import pytest
 from omegaconf import OmegaConf
-from tests.conftest import compose_config
+from tests.conftest import compose_config, trustbench_error_lines
 
 from trustbench import experiment
 from trustbench.data import DATASETS, IMAGE_DATASETS
@@ -143,15 +141,7 @@ def test_command_line_explainer_option_is_passed_on_as_an_addition():
 
 
 def test_cli_option_typo_is_one_line_and_exit_code_2(tmp_path):
-    out = subprocess.run(
-        [sys.executable, "-m", "trustbench.run", "suite.privacy.reference_model=16"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-    )
-    assert out.returncode == 2
-    lines = out.stderr.strip().splitlines()
+    lines = trustbench_error_lines(["suite.privacy.reference_model=16"], tmp_path)
     assert len(lines) == 1
     assert lines[0].startswith(
         "trustbench: error: Unknown key 'suite.privacy.reference_model'. "

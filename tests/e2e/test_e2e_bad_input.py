@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import compose_config
+from tests.conftest import compose_config, trustbench_error_lines
 
 from trustbench import experiment
 from trustbench.errors import ConfigError, DataError, TrustbenchError
@@ -43,15 +40,7 @@ def test_unknown_group_option_names_choices(override, expected):
 
 
 def test_cli_unknown_name_is_one_line_and_exit_code_2(tmp_path):
-    out = subprocess.run(
-        [sys.executable, "-m", "trustbench.run", "model=mpl"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-    )
-    assert out.returncode == 2
-    lines = out.stderr.strip().splitlines()
+    lines = trustbench_error_lines(["model=mpl"], tmp_path)
     assert lines == [
         "trustbench: error: Unknown model 'mpl'. Did you mean 'mlp'? Valid choices: cnn, gbdt, logreg, mlp."
     ]
