@@ -583,3 +583,24 @@ def test_checks_import_no_model_runtime(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_billion_laughs_manifest_is_refused_at_once(tmp_path):
+    """Nested aliases expand to 9**12 values: refused when the YAML is composed, in a blink."""
+    import time
+
+    from trustbench.challenge.submission import read_team
+
+    folder = _write(tmp_path / "laughs")
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 12):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [{', '.join([f'*{prev}'] * 9)}]")
+    manifest = folder / "submission.yaml"
+    kept = [line for line in manifest.read_text().splitlines() if not line.startswith("team")]
+    manifest.write_text("\n".join([*lines, "team: *l", *kept]) + "\n")
+    start = time.perf_counter()
+    problems = _problems(folder)
+    assert time.perf_counter() - start < 5
+    assert any("aliases (*name) are not accepted" in p for p in problems)
+    assert read_team(folder) is None

@@ -54,7 +54,16 @@ _HELP = {
 
 
 class _ManifestLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses duplicate keys instead of keeping the last."""
+    """``yaml.SafeLoader`` that refuses duplicate keys instead of keeping the last, and aliases
+    (``*name``): a few hundred bytes of nested aliases expand to billions of values ("billion
+    laughs"), which would hang whatever reads or prints them."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not accepted", self.peek_event().start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
