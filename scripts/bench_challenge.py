@@ -16,7 +16,6 @@ Writes ``results/bench/challenge.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -25,6 +24,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from bench_io import write_result
 
 OUT = Path(__file__).resolve().parent.parent / "results" / "bench" / "challenge.json"
 
@@ -132,9 +133,7 @@ def main() -> None:
         "one_submission_end_to_end_s": statistics.median(end_to_end),
         "one_submission_end_to_end_all_s": end_to_end,
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_result(OUT, result)
 
 
 if __name__ == "__main__":

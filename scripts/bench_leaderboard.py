@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench_io import write_result
+
 OUT = Path(__file__).resolve().parent.parent / "results" / "bench" / "leaderboard.json"
 FAMILIES = ("performance", "fairness", "generalization", "explainability", "privacy")
 
@@ -251,9 +253,7 @@ def main() -> None:
             "cpus": os.cpu_count(),
         },
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

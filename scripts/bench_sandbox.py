@@ -15,7 +15,6 @@ Writes ``results/bench/sandbox.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -24,6 +23,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from bench_io import write_result
 
 OUT = Path(__file__).resolve().parent.parent / "results" / "bench" / "sandbox.json"
 
@@ -166,9 +167,7 @@ def main() -> None:
             for op in remote
         },
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_result(OUT, result)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ same default config (after one warm-up run that creates the store).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -20,6 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_io import write_result
 
 OUT = Path(__file__).resolve().parent.parent / "results" / "bench" / "sweep.json"
 
@@ -112,9 +113,7 @@ def main() -> None:
         "fixed_cost_share": round(fixed / total, 3),
         "sweeps": sweeps,
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_result(OUT, result)
 
 
 if __name__ == "__main__":

@@ -520,15 +520,21 @@ def test_torch_module_exported_to_onnx_and_checked(tmp_path):
     assert check_submission(folder, EXPECTED).model == folder.resolve() / "model.onnx"
 
 
-def test_safetensors_checked_against_an_expected_state_dict(tmp_path):
-    module = _toy_module()
-    folder = tmp_path / "sub"
-    export.save_safetensors(module, folder / "model.safetensors", expected=TOY_STATE)
+def _safetensors_submission(folder, module, architecture, shapes, expected) -> Path:
+    """A safetensors submission of ``module`` for ``architecture``, written by the export helpers."""
+    export.save_safetensors(module, folder / "model.safetensors", expected=shapes)
     export.write_submission(
         folder, team="white box", format="safetensors", model_file="model.safetensors",
-        architecture="toy_mlp", sample_inputs=_sample(), sample_predictions=_proba(),
-        challenge="toy", expected=EXPECTED,
+        architecture=architecture, sample_inputs=_sample(), sample_predictions=_proba(),
+        challenge="toy", expected=expected,
     )  # fmt: skip
+    return folder
+
+
+def test_safetensors_checked_against_an_expected_state_dict(tmp_path):
+    folder = _safetensors_submission(
+        tmp_path / "sub", _toy_module(), "toy_mlp", TOY_STATE, EXPECTED
+    )
     assert check_submission(folder, EXPECTED).architecture == "toy_mlp"
 
 
@@ -555,14 +561,8 @@ def test_safetensors_checked_against_tabular_mlp_v1(tmp_path):
         challenge="toy", input_name="X", dtype="float32", shape=(N_FEATURES,),
         n_classes=N_CLASSES, sample_rows=ROWS, architectures={"tabular_mlp_v1": shapes},
     )  # fmt: skip
-    folder = tmp_path / "sub"
     module = architectures.build("tabular_mlp_v1", **dims)
-    export.save_safetensors(module, folder / "model.safetensors", expected=shapes)
-    export.write_submission(
-        folder, team="mlp", format="safetensors", model_file="model.safetensors",
-        architecture="tabular_mlp_v1", sample_inputs=_sample(), sample_predictions=_proba(),
-        challenge="toy", expected=expected,
-    )  # fmt: skip
+    folder = _safetensors_submission(tmp_path / "sub", module, "tabular_mlp_v1", shapes, expected)
     assert check_submission(folder, expected).format == "safetensors"
 
 

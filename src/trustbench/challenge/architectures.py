@@ -47,6 +47,7 @@ __all__ = [
     "build",
     "check_tensors",
     "check_values",
+    "dims_for",
     "expected_shapes",
 ]
 
@@ -126,6 +127,13 @@ def _check_dims(name: str, dims: Mapping[str, Any]) -> dict[str, int]:
             )
         out[key] = int(value)
     return out
+
+
+def dims_for(name: str, input_shape: tuple[int, ...], n_classes: int) -> dict[str, int]:
+    """The dimensions of architecture ``name`` for a challenge input of ``input_shape`` (one
+    row: ``(d,)`` tabular, ``(C, H, W)`` images) and ``n_classes`` classes."""
+    first = DIMENSIONS[name][0] if name in DIMENSIONS else None
+    return _check_dims(name, {first: int(input_shape[0]), "n_classes": int(n_classes)})
 
 
 def build(name: str, **dims: int) -> nn.Module:

@@ -52,13 +52,6 @@ def sklearn_baseline(schema: InputSchema, X: np.ndarray, y: np.ndarray, seed: in
     return model.fit(X.astype(np.float32), y)
 
 
-def _dims(schema: InputSchema, name: str) -> dict[str, int]:
-    n_classes = len(schema.classes)
-    if name == "tabular_mlp_v1":
-        return {"in_features": schema.shape[0], "n_classes": n_classes}
-    return {"in_channels": schema.shape[0], "n_classes": n_classes}
-
-
 def torch_baseline(
     schema: InputSchema,
     name: str,
@@ -68,7 +61,7 @@ def torch_baseline(
     recipe: TorchRecipe | None = None,
 ) -> tuple[nn.Module, dict[str, int]]:
     """The challenge architecture ``name`` trained on ``(X, y)``; returns it and its dims."""
-    dims = _dims(schema, name)
+    dims = architectures.dims_for(name, schema.shape, len(schema.classes))
     module = seeded_module(lambda: architectures.build(name, **dims), seed)
     inputs = torch.as_tensor(np.asarray(X, dtype=np.float32))
     targets = torch.as_tensor(np.asarray(y, dtype=np.int64))

@@ -51,7 +51,7 @@ class PublicChallenge:
 
         schema = data.schema
         shape, n_classes = tuple(int(s) for s in schema.shape), len(schema.classes)
-        dims = {name: _dims(name, shape, n_classes) for name in cfg.architectures}
+        dims = {name: architectures.dims_for(name, shape, n_classes) for name in cfg.architectures}
         expected = ChallengeInput(
             challenge=cfg.name,
             input_name="X",
@@ -118,12 +118,6 @@ class PublicChallenge:
             facts["name"], facts["title"], list(facts["classes"]), expected, dims,
             dict(facts["sandbox"]), sample, dev,
         )  # fmt: skip
-
-
-def _dims(name: str, shape: tuple[int, ...], n_classes: int) -> dict[str, int]:
-    if name.startswith("tabular"):
-        return {"in_features": shape[0], "n_classes": n_classes}
-    return {"in_channels": shape[0], "n_classes": n_classes}
 
 
 def find_kit(folder: Path, given: str | None = None) -> Path | None:
