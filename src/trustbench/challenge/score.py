@@ -108,8 +108,13 @@ def score_submission(
     experiment_id: str,
     allow_unisolated: bool = False,
     today: dt.date | None = None,
+    public: PublicChallenge | None = None,
 ) -> Outcome:
-    """Score one submission folder; never raises for a bad submission (it is recorded)."""
+    """Score one submission folder; never raises for a bad submission (it is recorded).
+
+    ``public`` (the challenge's public facts and sample) is built from ``cfg`` and ``data``
+    when not given; :func:`score_inbox` builds it once for all its folders.
+    """
     today = today or dt.datetime.now(dt.timezone.utc).date()
     team = _team_of(folder)
     tags = {
@@ -128,7 +133,7 @@ def score_submission(
                 if not cfg.phase(phase).is_open(today):
                     p = cfg.phase(phase)
                     raise Refused(f"phase '{phase}' accepts submissions {p.opens} to {p.closes}")
-                public = PublicChallenge.from_config(cfg, data)
+                public = public or PublicChallenge.from_config(cfg, data)
                 submission = check_submission(folder, public.expected)
                 tags.update({R.SHA_TAG: submission.sha256, R.FORMAT_TAG: submission.format})
                 tags[R.SELECTED_TAG] = "true" if submission.selected else "false"
@@ -209,6 +214,7 @@ def score_inbox(
     check_manifest(data, root)
     uri = resolve_tracking_uri(tracking_uri or cfg.tracking_uri)
     experiment_id = prepare_experiment(uri, cfg.experiment)
+    public = PublicChallenge.from_config(cfg, data)
     outcomes = []
     for folder in sorted(inbox.iterdir()):
         if folder.is_symlink() or not folder.is_dir() or folder.name.startswith("."):
@@ -218,6 +224,7 @@ def score_inbox(
             score_submission(
                 cfg, data, folder, phase, root=Path(root), uri=uri,
                 experiment_id=experiment_id, allow_unisolated=allow_unisolated, today=today,
+                public=public,
             )
         )  # fmt: skip
     return outcomes
