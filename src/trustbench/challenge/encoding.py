@@ -77,9 +77,9 @@ class InputSchema:
             column = X[name]
             if kind == "categorical":
                 index = pd.Index(self.categories[name])
-                text = column.astype(object).where(column.notna(), None)
-                codes = index.get_indexer([None if v is None else str(v) for v in text])
-                out[:, j] = np.where(codes >= 0, codes, np.nan)
+                codes = index.get_indexer(column.astype(str).to_numpy()).astype(np.float64)
+                codes[(codes < 0) | column.isna().to_numpy()] = np.nan  # unseen or missing
+                out[:, j] = codes
             else:
                 out[:, j] = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
         return out
