@@ -367,6 +367,24 @@ def test_noise_ood_split():
     pd.testing.assert_frame_equal(again.ood.X, ood.X)
 
 
+def test_noise_ood_is_a_paired_copy_with_valid_codes_and_counts():
+    frame = make_frame(n=300)
+    rng = np.random.default_rng(4)
+    frame["female"] = rng.integers(0, 2, 300).astype(float)  # a 0/1 code stored as numbers
+    frame["cigs"] = np.where(rng.random(300) < 0.5, 0, rng.integers(1, 30, 300))  # a count
+    task = build(frame, ood_shift={"kind": "noise", "severity": 1.0}, seed=2)
+    ood, test, train = task.ood, task.test, task.train
+    assert ood.paired_with == "test" and task.paired_split("ood") == "test"
+    assert ood.X["female"].equals(test.X["female"])
+    cigs = ood.X["cigs"]
+    assert (cigs >= 0).all() and (cigs == cigs.round()).all() and not cigs.equals(test.X["cigs"])
+    assert ood.X["age"].between(min(train.X["age"].min(), test.X["age"].min()), 79).all()
+    task.splits["test"] = test.subset(np.arange(10))  # cut: no longer the same rows
+    assert task.paired_split("ood") is None
+    site = build(frame, site="hospital", ood_sites=["H2"])
+    assert site.ood.paired_with is None and site.paired_split("ood") is None
+
+
 def test_ood_frame_rows_continue_ids():
     frame = make_frame()
     extra = make_frame(n=30, seed=5)

@@ -76,8 +76,8 @@ def test_weighted_sample_is_a_selection_with_those_probabilities():
 
 
 def test_gaussian_noise_only_on_continuous_features():
-    X = pd.DataFrame({"a": [1.0, 2.0, np.nan, 4.0], "c": ["u", "v", "u", "v"]})
-    train = pd.DataFrame({"a": [0.0, 2.0, 4.0, 6.0], "c": ["u"] * 4})
+    X = pd.DataFrame({"a": [1.5, 2.25, np.nan, 4.0], "c": ["u", "v", "u", "v"]})
+    train = pd.DataFrame({"a": [0.5, 2.0, 4.5, 6.0], "c": ["u"] * 4})
     features = [FeatureSpec("a", "continuous"), FeatureSpec("c", "categorical")]
     noisy = S.gaussian_noise(X, train, features, 0.5, seed=3)
     again = S.gaussian_noise(X, train, features, 0.5, seed=3)
@@ -85,5 +85,53 @@ def test_gaussian_noise_only_on_continuous_features():
     assert noisy["c"].tolist() == X["c"].tolist()
     assert np.isnan(noisy["a"][2])
     expected = np.random.default_rng([3, 7919]).normal(size=4) * 0.5 * train["a"].std()
-    np.testing.assert_allclose((noisy["a"] - X["a"])[[0, 1, 3]], expected[[0, 1, 3]])
+    clipped = np.clip(X["a"] + expected, 0.5, 6.0)  # the range seen in train and X
+    np.testing.assert_allclose(noisy["a"][[0, 1, 3]], clipped[[0, 1, 3]])
     pd.testing.assert_frame_equal(S.gaussian_noise(X, train, features, 0.0, 3), X)
+
+
+@pytest.mark.parametrize(
+    ("values", "scale"),
+    [
+        ([0.0, 1.0, 1.0, np.nan], "levels"),  # a 0/1 code stored as numbers
+        (np.arange(10.0), "levels"),  # 10 integer values: still coded levels
+        (np.arange(11.0), "count"),  # 11: a count
+        ([0.5, 1.0, 1.0], "continuous"),
+        ([np.nan, np.nan], "levels"),  # no value: nothing to perturb
+    ],
+)
+def test_numeric_scale_rule(values, scale):
+    assert S.numeric_scale(values) == scale
+
+
+def test_noise_leaves_coded_levels_and_keeps_counts_and_ranges_valid():
+    rng = np.random.default_rng(0)
+    n = 400
+
+    def table(k):
+        return pd.DataFrame(
+            {
+                "sex": rng.integers(0, 2, k).astype(float),
+                "grade": rng.integers(1, 6, k).astype(float),
+                "cigs": np.where(rng.random(k) < 0.6, 0, rng.integers(1, 41, k)).astype(float),
+                "bmi": rng.gamma(20.0, 1.3, k),
+            }
+        )
+
+    train, X = table(n), table(200)
+    features = [FeatureSpec(c, "continuous") for c in train.columns]
+    assert S.noise_scales(train, features) == {
+        "sex": "levels",
+        "grade": "levels",
+        "cigs": "count",
+        "bmi": "continuous",
+    }
+    noisy = S.gaussian_noise(X, train, features, 2.0, seed=1)
+    assert noisy["sex"].equals(X["sex"]) and set(noisy["sex"]) <= {0.0, 1.0}
+    assert noisy["grade"].equals(X["grade"])
+    cigs = noisy["cigs"].to_numpy()
+    assert np.array_equal(cigs, np.round(cigs)) and (cigs != X["cigs"]).mean() > 0.5
+    assert cigs.min() >= 0 and cigs.max() <= max(train["cigs"].max(), X["cigs"].max())
+    low = min(train["bmi"].min(), X["bmi"].min())
+    high = max(train["bmi"].max(), X["bmi"].max())
+    assert noisy["bmi"].between(low, high).all() and (noisy["bmi"] != X["bmi"]).all()

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import fairlearn.metrics as flm
 import numpy as np
+import pandas as pd
 import pytest
 import sklearn.metrics as skm
 from tests.metrics.test_metrics_calibration import _loop_adaptive_ece, _loop_ece
 from tests.suites.test_suite_fairness import fit, make_task
 
 import trustbench
+from trustbench.api import merged_suite_config
+from trustbench.data import build_task
 from trustbench.data import shifts as S
 from trustbench.errors import ConfigError
+from trustbench.models import wrap
+from trustbench.suites import load_suite_config
+from trustbench.suites.context import ScoringContext
 from trustbench.suites.generalization.suite import check_config
 
 FAST = {"bootstrap": {"n_resamples": 200}, "generalization": {"plots": False}}
@@ -214,3 +220,103 @@ def test_options_switch_parts_off_and_bad_names_are_refused():
         check_config({"ood_fairness": ["equalised_odds_difference"]})
     with pytest.raises(ConfigError, match="severities: expected finite numbers"):
         check_config({"shifts": {"kinds": ["noise"], "severities": ["high"]}})
+
+
+def _context(task, model, config=FAST):
+    """A scoring context with the suite's config and seed: the same bootstrap counts."""
+    proba = {name: model.predict_proba(split.X) for name, split in task.splits.items()}
+    cfg = load_suite_config(merged_suite_config(config))
+    return ScoringContext(model=wrap(model), task=task, proba=proba, config=cfg, seed=0)
+
+
+def _auc_drop_row(y_te, p_te, y_ood, p_ood, counts_test, counts_ood):
+    """roc_auc(test) - roc_auc(ood): the point value, then one value per bootstrap replicate."""
+    auc = SKLEARN["roc_auc"]
+    row = [auc(y_te, p_te) - auc(y_ood, p_ood)]
+    for c_test, c_ood in zip(counts_test, counts_ood, strict=True):
+        row.append(auc(y_te, p_te, c_test) - auc(y_ood, p_ood, c_ood))
+    return np.asarray(row)
+
+
+def test_noise_copy_drop_is_a_paired_bootstrap_over_the_same_patients():
+    task = make_task(seed=3, ood_sites=None, ood_shift={"kind": "noise", "severity": 0.5})
+    assert task.paired_split("ood") == "test"
+    model = fit(task)
+    report = score(task, model)
+    _, y_te, p_te = split_arrays(report, "test")
+    _, y_ood, p_ood = split_arrays(report, "ood")
+    ctx = _context(task, model)
+    counts = ctx.counts("test")
+    paired = ctx.from_row(
+        "generalization",
+        "roc_auc_drop",
+        _auc_drop_row(y_te, p_te, y_ood, p_ood, counts, counts),
+        n=len(y_te),
+        split="test,ood",
+    )
+    independent = ctx.from_row(
+        "generalization",
+        "roc_auc_drop",
+        _auc_drop_row(y_te, p_te, y_ood, p_ood, counts, ctx.counts("ood")),
+        n=len(y_te),
+        split="test,ood",
+    )
+    drop = report["generalization/roc_auc_drop"]
+    assert drop.value == pytest.approx(paired.value, abs=1e-12)
+    assert drop.ci_low == pytest.approx(paired.ci_low, abs=1e-9)
+    assert drop.ci_high == pytest.approx(paired.ci_high, abs=1e-9)
+    width = drop.ci_high - drop.ci_low
+    assert width < 0.6 * (independent.ci_high - independent.ci_low)
+    assert "paired bootstrap over the same patients" in drop.definition
+    notes = report.suites["generalization"].notes
+    assert any("robustness to measurement noise, not a shift" in n for n in notes)
+    # the test patients are not counted twice (clean and noisy) in the per-site breakdown
+    assert report["generalization/site/H3/accuracy"].split == "test"
+    assert any("per-site breakdown on the test patients only" in n for n in notes)
+
+
+def test_site_drop_resamples_test_and_ood_independently(scored):
+    task, _, report = scored
+    assert task.paired_split("ood") is None
+    drop = report["generalization/accuracy_drop"]
+    assert "independent resamples of test and ood" in drop.definition
+    notes = report.suites["generalization"].notes
+    assert not any("measurement noise" in n for n in notes)
+
+
+def _coded_task(with_measurement: bool):
+    """A cohort whose first numeric feature is a 0/1 code stored as numbers."""
+    rng = np.random.default_rng(5)
+    n = 600
+    frame = pd.DataFrame(
+        {
+            "smoker": rng.integers(0, 2, n).astype(float),
+            "stage": rng.integers(0, 4, n),
+            "sex": rng.choice(np.array(["F", "M"]), n),
+        }
+    )
+    logit = frame["smoker"] - 0.5 * frame["stage"] + 0.5
+    if with_measurement:
+        frame["x1"] = rng.normal(size=n)
+        logit = logit + 1.5 * frame["x1"]
+    frame["label"] = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
+    return build_task(
+        frame, name="coded", target="label", positive_label="yes", sensitive=["sex"], seed=5
+    )
+
+
+def test_default_covariate_feature_is_a_continuous_measurement():
+    shifts = {"shifts": {"kinds": ["covariate", "noise"], "severities": [1.0]}}
+    report = score(task := _coded_task(True), generalization=shifts)
+    assert task.features_of_kind("continuous")[0] == "smoker"
+    notes = report.suites["generalization"].notes
+    assert "covariate shift on feature 'x1'" in notes
+    assert "feature 'x1'" in report["generalization/shift/covariate/1/accuracy"].definition
+    report = score(_coded_task(False), generalization=shifts)
+    notes = report.suites["generalization"].notes
+    for kind in ("covariate", "noise"):
+        assert (
+            f"{kind} shift skipped: dataset 'coded' has no truly continuous feature (every "
+            "numeric feature is integer-coded with at most 10 levels: smoker, stage)" in notes
+        )
+    assert not any("/shift/covariate/" in k for k in report.values())

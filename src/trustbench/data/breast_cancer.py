@@ -33,7 +33,8 @@ def load_breast_cancer(
 
     There is no sensitive attribute (``sensitive_names == []``) and no site. ``ood`` is
     the test split with Gaussian noise of ``ood_severity * train std`` added to every
-    feature; ``ood_severity=None`` gives no ``ood`` split.
+    feature (all are continuous measurements), row for row: it measures robustness to
+    measurement noise, not a population shift. ``ood_severity=None`` gives no ``ood`` split.
 
     Parameters
     ----------

@@ -88,8 +88,12 @@ def build_task(
         Site values whose rows form the ``ood`` split (needs ``site``).
     ood_shift : dict, optional
         Without ``ood_sites``: ``{"kind": "noise", "severity": s}`` makes ``ood`` a copy of
-        ``test`` with Gaussian noise of ``s * train std`` added to every continuous feature;
-        ``{"kind": "none"}`` or ``None``: no ``ood`` split.
+        ``test``, row for row (``Split.paired_with == "test"``), with Gaussian noise of
+        ``s * train std`` added to every continuous measurement
+        (:func:`~trustbench.data.shifts.gaussian_noise`: integer-coded columns with at most 10
+        values unchanged, counts rounded, values clipped to the observed range); it measures
+        robustness to measurement noise, not a population shift. ``{"kind": "none"}`` or
+        ``None``: no ``ood`` split.
     categorical : list of column names, optional
         Numeric feature columns to treat as categorical.
     drop : list of column names

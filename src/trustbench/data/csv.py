@@ -41,8 +41,9 @@ def load_csv(
 
     The arguments are those of :func:`trustbench.data.build_task`. When neither
     ``ood_sites`` nor ``ood_shift`` is given, ``ood`` is the test split plus Gaussian noise
-    of severity 0.5 (``DEFAULT_OOD_SHIFT``); pass ``ood_shift={"kind": "none"}`` for no
-    ``ood`` split.
+    of severity 0.5 (``DEFAULT_OOD_SHIFT``; the same patients: robustness to measurement
+    noise, not a population shift); pass ``ood_shift={"kind": "none"}`` for no ``ood``
+    split.
 
     Raises
     ------

@@ -61,7 +61,9 @@ def load_heart(
     feature. The hospital (``dataset`` column) is the site: the patients of ``ood_sites``
     form the ``ood`` split and the other hospitals are split into train/test (stratified).
     With ``ood_sites=None`` or ``()`` no hospital is held out and ``ood`` is the test split
-    plus Gaussian noise (severity 0.5).
+    plus Gaussian noise (severity 0.5): the same patients, so it measures robustness to
+    measurement noise, not a shift to another hospital (``ca``, integer-coded 0-3, gets no
+    noise; ``age``, ``trestbps``, ``chol`` and ``thalch`` stay integers).
 
     Sensitive attributes: ``sex`` and ``age_group`` (``<50``, ``50-59``, ``60+``, from
     ``age``). ``sensitive_as_features=False`` removes ``sex`` from the features; ``age``

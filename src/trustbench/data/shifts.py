@@ -19,8 +19,19 @@ Three kinds (:data:`SHIFT_KINDS`):
     row of class ``k`` (:func:`label_shift_weights`). With ``K > 2`` classes the prior becomes
     ``pi'_k ∝ pi_k exp(s k / (K - 1))``, which is the same rule for ``K = 2``.
 ``noise``
-    Additive Gaussian noise ``s * std_train(x)`` on every continuous feature
-    (:func:`gaussian_noise`); the model is run again on the noisy rows.
+    Additive Gaussian noise ``s * std_train(x)`` on every continuous feature that is a
+    measurement (:func:`gaussian_noise`); the model is run again on the noisy rows. It
+    measures robustness to measurement noise on the same patients, not a population shift.
+
+Noise and numeric columns that only look continuous (:func:`numeric_scale`, decided on the
+training values): a numeric column whose values are all integers and take at most
+:data:`MAX_INTEGER_LEVELS` (10) distinct values is a set of coded levels (a 0/1 indicator,
+a 0-3 vessel count, a 1-5 grade) and is treated as categorical by every shift: it gets no
+noise and is never the default covariate-shift feature. An integer column with more values
+is a count (cigarettes per day, age in years): its noisy values are rounded to integers.
+Every noisy value is clipped to the range of the column observed in training and in the
+rows being perturbed, so noise never produces a value no patient has (a negative count, a
+sex code of 1.88).
 """
 
 from __future__ import annotations
@@ -34,16 +45,22 @@ from trustbench.data.task import FeatureSpec
 from trustbench.errors import DataError
 
 __all__ = [
+    "MAX_INTEGER_LEVELS",
     "SHIFT_KINDS",
     "covariate_shift_weights",
     "effective_sample_size",
     "gaussian_noise",
     "label_shift_weights",
+    "noise_scales",
+    "numeric_scale",
     "shifted_prior",
     "weighted_sample",
 ]
 
 SHIFT_KINDS = ("covariate", "label_prior", "noise")
+#: An integer-valued numeric column with at most this many distinct values is a set of coded
+#: levels, not a measurement (the same bound as a numeric sensitive column's groups).
+MAX_INTEGER_LEVELS = 10
 
 
 def _severity(severity: float, name: str) -> float:
@@ -149,6 +166,39 @@ def weighted_sample(weights, size: int, rng: np.random.Generator) -> np.ndarray:
     return rng.choice(w.shape[0], size=int(size), replace=True, p=w / w.sum())
 
 
+def numeric_scale(values) -> str:
+    """How a numeric column behaves under a shift, from its (training) values.
+
+    Parameters
+    ----------
+    values : array-like of shape (n,)
+        The column's values (NaN and infinite values are ignored).
+
+    Returns
+    -------
+    str
+        ``"levels"`` when every value is an integer and there are at most
+        :data:`MAX_INTEGER_LEVELS` distinct values (also for a column with no value):
+        coded categories, left unchanged by noise and never the default covariate-shift
+        feature; ``"count"`` when every value is an integer and there are more; otherwise
+        ``"continuous"``.
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    if not np.all(v == np.round(v)):
+        return "continuous"
+    return "levels" if np.unique(v).shape[0] <= MAX_INTEGER_LEVELS else "count"
+
+
+def noise_scales(X_train: pd.DataFrame, features: Sequence[FeatureSpec]) -> dict[str, str]:
+    """:func:`numeric_scale` of every continuous feature on the training rows, in order."""
+    return {
+        spec.name: numeric_scale(X_train[spec.name].to_numpy(dtype=np.float64))
+        for spec in features
+        if spec.kind == "continuous"
+    }
+
+
 def gaussian_noise(
     X: pd.DataFrame,
     X_train: pd.DataFrame,
@@ -156,20 +206,33 @@ def gaussian_noise(
     severity: float,
     seed: int,
 ) -> pd.DataFrame:
-    """A copy of ``X`` with ``N(0, (s * std_train)^2)`` noise on every continuous feature.
+    """A copy of ``X`` with ``N(0, (s * std_train)^2)`` noise on every continuous measurement.
 
-    ``std_train`` is each feature's standard deviation on ``X_train`` (missing values skipped);
-    missing values stay missing and categorical features are unchanged. The noise is drawn
-    from ``numpy.random.default_rng([seed, 7919])``, one column after another in feature order.
+    ``std_train`` is each feature's standard deviation on ``X_train`` (missing values
+    skipped). Per :func:`noise_scales`: a ``"levels"`` column (integer codes, at most
+    :data:`MAX_INTEGER_LEVELS` values) is left unchanged, a ``"count"`` column's noisy values
+    are rounded to integers, and every noisy value is clipped to ``[lo, hi]``, the smallest and
+    largest value of the column in ``X_train`` and ``X`` together. Missing values stay missing
+    and categorical features are unchanged. The noise is drawn from
+    ``numpy.random.default_rng([seed, 7919])``, ``len(X)`` values per continuous feature in
+    feature order (a column left unchanged still consumes its draws, so that the noise of one
+    column does not depend on how the others are typed).
     """
     s = _severity(severity, "noise shift")
     rng = np.random.default_rng([int(seed), 7919])
     out = X.copy()
-    for spec in features:
-        if spec.kind != "continuous":
+    scales = noise_scales(X_train, features)
+    for name, scale in scales.items():
+        draw = rng.normal(0.0, 1.0, size=len(out))
+        if scale == "levels" or s == 0:
             continue
-        std = float(X_train[spec.name].std(skipna=True))
-        std = std if np.isfinite(std) else 0.0
-        noise = rng.normal(0.0, 1.0, size=len(out)) * s * std
-        out[spec.name] = out[spec.name].to_numpy(dtype=np.float64) + noise
+        train = X_train[name].to_numpy(dtype=np.float64)
+        values = out[name].to_numpy(dtype=np.float64)
+        std = float(np.nanstd(train, ddof=1)) if np.isfinite(train).sum() > 1 else 0.0
+        seen = np.concatenate([train, values])
+        seen = seen[np.isfinite(seen)]
+        if seen.size == 0 or not std > 0:
+            continue
+        noisy = np.clip(values + draw * s * std, seen.min(), seen.max())
+        out[name] = np.round(noisy) if scale == "count" else noisy
     return out

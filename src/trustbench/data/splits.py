@@ -2,7 +2,11 @@
 
 The ``ood`` split comes from one of three sources: the rows of held-out sites
 (``ood_sites``), a separate table (``ood_frame``), or a noisy copy of ``test``
-(``ood_shift={"kind": "noise", ...}``).
+(``ood_shift={"kind": "noise", ...}``). The noisy copy holds the test patients again, row
+for row (``Split.paired_with == "test"``), with Gaussian noise on the continuous measurements
+(:func:`trustbench.data.shifts.gaussian_noise`: coded integer levels untouched, counts kept
+integer, every value inside the observed range): it measures robustness to measurement noise,
+not a shift to another population.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from trustbench.data.labels import fmt_number, quote_names, to_label, to_labels
+from trustbench.data.shifts import gaussian_noise
 from trustbench.data.task import FeatureSpec, Split
 from trustbench.errors import DataError
 
@@ -196,27 +201,6 @@ def plan_split(
     return SplitPlan(pool=pool, ood_rows=ood_rows, ood_text=ood_text)
 
 
-def _add_noise(
-    X: pd.DataFrame,
-    X_train: pd.DataFrame,
-    features: list[FeatureSpec],
-    severity: float,
-    seed: int,
-) -> pd.DataFrame:
-    """A copy of ``X`` with ``severity * train std`` Gaussian noise on continuous columns."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 7919]))
-    X_ood = X.copy()
-    for spec in features:
-        if spec.kind != "continuous":
-            continue
-        std = float(X_train[spec.name].std(skipna=True))
-        if not math.isfinite(std):
-            std = 0.0
-        noise = rng.normal(0.0, 1.0, size=len(X_ood)) * severity * std
-        X_ood[spec.name] = X_ood[spec.name].to_numpy(dtype="float64") + noise
-    return X_ood
-
-
 def make_splits(
     *,
     X_all: pd.DataFrame,
@@ -246,7 +230,9 @@ def make_splits(
     features : list of FeatureSpec
         The features; continuous ones get noise under ``shift``.
     shift : dict or None
-        ``{"kind": "noise", "severity": s}`` makes ``ood`` a noisy copy of ``test``.
+        ``{"kind": "noise", "severity": s}`` makes ``ood`` a noisy copy of ``test``
+        (:func:`~trustbench.data.shifts.gaussian_noise`), row-aligned with it
+        (``paired_with="test"``).
     test_size : float
         Fraction of the pool in ``test`` (stratified on ``y``).
     seed : int
@@ -282,7 +268,8 @@ def make_splits(
         split_rows["ood"] = plan.ood_rows
     elif shift is not None:
         ood = make_split(test_rows)
-        ood.X = _add_noise(ood.X, splits["train"].X, features, shift["severity"], seed)
+        ood.X = gaussian_noise(ood.X, splits["train"].X, features, shift["severity"], seed)
+        ood.paired_with = "test"
         splits["ood"] = ood
         split_rows["ood"] = test_rows
     return splits, split_rows

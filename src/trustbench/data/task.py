@@ -42,6 +42,12 @@ class Split:
         Image tasks with localisation ground truth: boolean pixel masks of shape
         ``(n, height, width)``, ``True`` on the evidence for the positive class (e.g. the
         lesion); all ``False`` where the image has none.
+    paired_with : str or None
+        Name of the split this one is a row-aligned copy of: row ``i`` here is the same
+        patient as row ``i`` there, with perturbed inputs (the ``ood`` split made as ``test``
+        plus Gaussian noise has ``paired_with="test"``). ``None``: other patients (a held-out
+        site or scanner, a separate table). A difference of the two splits is then a paired
+        comparison (:meth:`TaskData.paired_split`).
     """
 
     X: pd.DataFrame | np.ndarray
@@ -50,6 +56,7 @@ class Split:
     row_id: np.ndarray
     site: np.ndarray | None = None
     masks: np.ndarray | None = None
+    paired_with: str | None = None
 
     def __len__(self) -> int:
         return len(self.y)
@@ -65,6 +72,7 @@ class Split:
             row_id=self.row_id[index],
             site=None if self.site is None else self.site[index],
             masks=None if self.masks is None else self.masks[index],
+            paired_with=self.paired_with,
         )
 
 
@@ -142,6 +150,21 @@ class TaskData:
     def is_image(self) -> bool:
         """True for image tasks (``Split.X`` is an ``(n, C, H, W)`` array)."""
         return any(f.kind == "image" for f in self.features)
+
+    def paired_split(self, name: str) -> str | None:
+        """The split whose rows are the rows of split ``name`` (same patients, same order).
+
+        That is ``splits[name].paired_with`` when that split exists and holds the same row
+        ids in the same order; otherwise (no partner declared, or the partner was cut or
+        reordered since, e.g. a challenge phase scoring part of ``test``) ``None``: the two
+        splits are then compared as independent samples.
+        """
+        split = self.splits.get(name)
+        partner = None if split is None else split.paired_with
+        if partner is None or partner == name or partner not in self.splits:
+            return None
+        same = np.array_equal(np.asarray(self.splits[partner].row_id), np.asarray(split.row_id))
+        return partner if same else None
 
     def features_of_kind(self, kind: FeatureKind) -> list[str]:
         """Names of the features of one kind, in column order."""

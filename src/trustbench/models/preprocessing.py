@@ -48,6 +48,14 @@ def make_preprocessor(
     standardisation. Categorical columns: missing becomes its own level, then one-hot
     encoding (levels unseen in training encode as all zeros).
 
+    A numeric column holding integer codes (a 0/1 indicator, a 0-3 score; see
+    :func:`trustbench.data.shifts.numeric_scale`) stays a continuous input here, although the
+    shifts treat it as categorical: standardising a 0/1 column is an affine map of its one-hot
+    encoding, so a linear model, an MLP or a tree can represent exactly the same functions
+    either way; a code with a few ordered levels keeps its order (one weight, not one per
+    level), which is the dataset's own encoding. Pass ``categorical=[...]`` to the loader
+    (:func:`trustbench.data.build.build_task`) to one-hot encode such a column instead.
+
     Parameters
     ----------
     features : sequence of FeatureSpec

@@ -18,6 +18,11 @@ from trustbench.metrics.specs.performance import SPECS as PERFORMANCE
 _F = "generalization"
 _LABELS = frozenset({"labels", "probabilities"})
 _OOD = _LABELS | {"ood"}
+#: How the interval of a test-vs-ood difference resamples the patients.
+_PAIRING = (
+    "CI: a paired bootstrap (the same resample of patients in both splits) when ood is a "
+    "row-aligned copy of test (test + noise), else independent resamples of test and ood"
+)
 
 
 def _span(lower: float, upper: float) -> float:
@@ -124,7 +129,8 @@ def _derived() -> list[MetricSpec]:
                 -span,
                 span,
                 f"how much worse {m} is on ood than on test (> 0: worse on ood): "
-                f"{m}(test) - {m}(ood) if higher is better, else {m}(ood) - {m}(test)",
+                f"{m}(test) - {m}(ood) if higher is better, else {m}(ood) - {m}(test); "
+                f"{_PAIRING}",
                 top,
                 _OOD,
             )
@@ -176,7 +182,7 @@ def _derived() -> list[MetricSpec]:
                 "target:0",
                 -span,
                 span,
-                f"{gap.name}(ood) - {gap.name}(test)",
+                f"{gap.name}(ood) - {gap.name}(test); {_PAIRING}",
                 fair,
                 _OOD | {"sensitive"},
             )

@@ -28,7 +28,7 @@ class ShiftsConfig:
 
     kinds: list[str]  # covariate, label_prior, noise, blur, contrast
     severities: list[Any] = field(metadata={"check": _finite_numbers})
-    feature: str | None  # the covariate-shift feature; null = the first continuous one
+    feature: str | None  # covariate-shift feature; null = first continuous measurement
     metrics: list[str]
 
 

@@ -10,7 +10,17 @@ proba_<k>``) so that each number can be recomputed without the model.
 ``covariate`` and ``label_prior`` reweight the test rows (:mod:`trustbench.data.shifts`): the
 metric is the weighted metric, and its replicates use ``counts * weights``; the reported ``n``
 is Kish's effective sample size of the weights. ``noise`` runs the model again on the test
-rows with Gaussian noise added to the continuous features.
+rows with Gaussian noise added to the continuous measurements
+(:func:`trustbench.data.shifts.gaussian_noise`: integer-coded columns with at most
+:data:`~trustbench.data.shifts.MAX_INTEGER_LEVELS` values unchanged, counts rounded, values
+clipped to the observed range); it measures robustness to measurement noise on the same
+patients, not a population shift.
+
+The default covariate-shift feature (``feature: null``) is the first continuous feature that
+is a measurement, not a set of coded levels (:func:`trustbench.data.shifts.numeric_scale` on
+the training rows): a 0/1 column stored as numbers is never chosen, since tilting it would
+only change the mix of its two groups. Without such a feature the covariate shift is skipped
+with a note; naming a coded column in ``feature`` reweights its levels (with a note).
 
 On image tasks ``noise``, ``blur`` and ``contrast`` corrupt the test images
 (:mod:`trustbench.data.image_shifts`) and run the model again (corruption robustness);
@@ -42,7 +52,8 @@ SHIFT_METRICS = tuple(SPLIT_METRICS)
 MEANING = {
     "covariate": "rows reweighted by exp(s z) on feature '{feature}' (mean shift of s SDs)",
     "label_prior": "rows reweighted so that the positive-class log-odds move by s",
-    "noise": "Gaussian noise of s x train SD added to every continuous feature",
+    "noise": "Gaussian noise of s x train SD added to every continuous measurement (coded "
+    "integer levels unchanged, counts rounded, values clipped to the observed range)",
     "image_noise": "Gaussian noise of s x train pixel SD added to every pixel (clipped to [0, 1])",
     "blur": "Gaussian blur of sigma s pixels on every image",
     "contrast": "image contrast reduced to x' = m + (x - m) / (1 + s), m the image mean",
@@ -77,16 +88,29 @@ def check_shift_config(cfg: ShiftsConfig) -> None:
             )
 
 
-def _feature(ctx: ScoringContext, name: str | None) -> str | None:
+def _feature(ctx: ScoringContext, name: str | None, scales: dict[str, str]) -> str | None:
+    """The covariate-shift feature: ``name``, or the first continuous measurement."""
     continuous = ctx.task.features_of_kind("continuous")
     if name is None:
-        return continuous[0] if continuous else None
+        measured = [c for c in continuous if scales.get(c) != "levels"]
+        return measured[0] if measured else None
     if name not in continuous:
         raise DataError(
             f"suite.generalization.shifts.feature: expected a continuous feature of dataset "
             f"'{ctx.task.name}' ({', '.join(continuous) or 'none'}), got '{name}'"
         )
     return name
+
+
+def _no_feature_note(kind: str, dataset: str, scales: dict[str, str]) -> str:
+    coded = [c for c, scale in scales.items() if scale == "levels"]
+    if not coded:
+        return f"{kind} shift skipped: dataset '{dataset}' has no continuous feature"
+    return (
+        f"{kind} shift skipped: dataset '{dataset}' has no truly continuous feature (every "
+        f"numeric feature is integer-coded with at most {S.MAX_INTEGER_LEVELS} levels: "
+        f"{', '.join(coded)})"
+    )
 
 
 def _meaning(kind: str, is_image: bool, feature: str | None) -> str:
@@ -107,20 +131,22 @@ def shift_results(
     test, train = ctx.split("test"), ctx.split("train")
     y, proba = test.y, ctx.proba["test"]
     weights = stacked(ctx.counts("test"))
-    feature = _feature(ctx, cfg.feature)
+    is_image = ctx.task.is_image
+    scales = {} if is_image else S.noise_scales(train.X, ctx.task.features)
+    measured = [c for c, scale in scales.items() if scale != "levels"]
+    feature = _feature(ctx, cfg.feature, scales)
     notes: list[str] = []
     results: list[MetricResult] = []
     curves: dict[str, dict[str, tuple[list, list, list]]] = {m: {} for m in metrics}
     tables: list[pd.DataFrame] = []
-    is_image = ctx.task.is_image
     for kind in kinds:
         if kind in IMAGE_ONLY_KINDS and not is_image:
             notes.append(f"{kind} shift skipped: dataset '{ctx.task.name}' is not an image task")
             continue
-        if (kind == "covariate" or (kind == "noise" and not is_image)) and feature is None:
-            notes.append(
-                f"{kind} shift skipped: dataset '{ctx.task.name}' has no continuous feature"
-            )
+        if (kind == "covariate" and feature is None) or (
+            kind == "noise" and not is_image and not measured
+        ):
+            notes.append(_no_feature_note(kind, ctx.task.name, scales))
             continue
         points = {m: ([], [], []) for m in metrics}
         try:
@@ -177,4 +203,10 @@ def shift_results(
         ctx.artifacts["plots/shift_curves.png"] = shift_curves(curves, severities, baseline)
     if feature is not None and "covariate" in kinds:
         notes.append(f"covariate shift on feature '{feature}'")
+        if scales.get(feature) == "levels":
+            notes.append(
+                f"covariate shift feature '{feature}' is integer-coded with at most "
+                f"{S.MAX_INTEGER_LEVELS} levels: the shift reweights its levels (changes their "
+                "mix), it does not move a continuous measurement"
+            )
     return results, notes

@@ -4,7 +4,9 @@ Rows of ``test`` (sites seen in training) and ``ood`` (held-out sites) are group
 site; for each site ``s``: ``generalization/site/<s>/accuracy``, ``.../roc_auc`` and
 ``.../ece``, and over sites ``generalization/worst_site_accuracy`` (the WILDS-style
 worst-domain accuracy). Each split is resampled on its own, with the replicates every other
-metric of that split uses.
+metric of that split uses. An ``ood`` split that is a row-aligned noisy copy of ``test``
+(``TaskData.paired_split("ood") == "test"``) holds the test patients a second time, so it is
+left out: each site is scored on its test patients only (and a note says so).
 
 Leave-one-site-out: each site in turn held out of training is a sweep over
 ``dataset.ood_sites``, e.g.
@@ -34,15 +36,24 @@ def site_results(
     """Per-site metrics on test + ood, and the worst site's accuracy."""
     if not cfg.per_site:
         return [], []
+    copy = ctx.task.paired_split("ood") == "test"
     parts = [
         name
         for name in ("test", "ood")
-        if name in ctx.proba and ctx.task.splits[name].site is not None
+        if name in ctx.proba
+        and ctx.task.splits[name].site is not None
+        and not (name == "ood" and copy)
     ]
     if not parts:
         return [], [
             f"dataset '{ctx.task.name}' has no site column: per-site breakdown not computed"
         ]
+    notes = []
+    if copy and ctx.task.splits["test"].site is not None:
+        notes.append(
+            "per-site breakdown on the test patients only: the ood split is a noisy copy of "
+            "the same patients, not another site"
+        )
     y = np.concatenate([ctx.split(p).y for p in parts])
     proba = np.concatenate([ctx.proba[p] for p in parts])
     site = np.concatenate([np.asarray(ctx.split(p).site).astype(str) for p in parts])
@@ -84,4 +95,4 @@ def site_results(
                 split=",".join(parts),
             )
         )
-    return results, []
+    return results, notes

@@ -1,7 +1,11 @@
 """Generalization suite: calibration, ID vs OOD, overfitting, sites, fairness under shift, shifts.
 
-Keys (``generalization/...``), each with a bootstrap CI (patients resampled; a difference of
-two splits resamples each split on its own, since they hold different patients):
+Keys (``generalization/...``), each with a bootstrap CI (patients resampled). A difference of
+two splits that hold different patients (test and a held-out site, train and test) resamples
+each split on its own; when ``ood`` is a row-aligned copy of ``test`` (the test patients plus
+Gaussian noise, ``TaskData.paired_split("ood") == "test"``) both splits use the same
+resample counts in every replicate: a paired bootstrap over the same patients. Each
+difference's definition says which bootstrap it used.
 
 - calibration on test: ``ece`` (``n_bins`` equal-width bins, top-label) and ``adaptive_ece``
   (equal-mass bins); Brier and NLL on test are ``performance/brier`` and ``performance/log_loss``;
@@ -50,6 +54,32 @@ def bins_detail(name: str, n_bins: int) -> str | None:
     return f"{n_bins} bins" if name in CALIBRATION else None
 
 
+def split_counts(ctx: ScoringContext, split: str) -> np.ndarray:
+    """Bootstrap counts of ``split``: those of the split it is a row-aligned copy of, if any
+    (so that a difference of the two is a paired bootstrap), else its own."""
+    return ctx.counts(ctx.task.paired_split(split) or split)
+
+
+def bootstrap_text(ctx: ScoringContext, first: str, second: str) -> str:
+    """Which bootstrap a difference of splits ``first`` and ``second`` uses, in words."""
+    task = ctx.task
+    if task.paired_split(first) == second or task.paired_split(second) == first:
+        return "paired bootstrap over the same patients (the same resample in both splits)"
+    return f"independent resamples of {first} and {second}"
+
+
+def noise_copy_note(ctx: ScoringContext) -> str | None:
+    """The suite note for an ``ood`` split that is a noisy copy of ``test``, else None."""
+    if ctx.task.paired_split("ood") != "test":
+        return None
+    return (
+        "ood split is the test patients again with Gaussian noise on their measurements (a "
+        "row-aligned noise copy, not new patients): the ood metrics and drops measure "
+        "robustness to measurement noise, not a shift to another population; drops and "
+        "ood_fairness changes use a paired bootstrap over the same patients"
+    )
+
+
 def undefined_note(name: str, y: np.ndarray, classes: list[str], split: str) -> str:
     present = np.unique(y)
     if present.shape[0] < len(classes) and name == "roc_auc":
@@ -68,7 +98,7 @@ class _Rows:
         if (name, split) not in self.cache:
             data = self.ctx.split(split)
             fn = split_metric(name, self.n_bins)
-            weights = stacked(self.ctx.counts(split))
+            weights = stacked(split_counts(self.ctx, split))
             self.cache[(name, split)] = np.asarray(
                 fn(data.y, self.ctx.proba[split], weights=weights)
             )
@@ -101,7 +131,8 @@ class _Rows:
             FAMILY,
             key,
             row,
-            detail=f"{text}: {name}({first}) - {name}({second})",
+            detail=f"{text}: {name}({first}) - {name}({second}); "
+            + bootstrap_text(self.ctx, better, worse),
             n=len(self.ctx.split(worse)),
             split=f"{better},{worse}",
             note=None if np.isfinite(row[0]) else f"undefined: {name} is undefined on a split",
@@ -139,6 +170,8 @@ def generalization_suite(ctx: ScoringContext, cfg: GeneralizationConfig) -> Suit
             results.append(rows.difference(f"{name}_drop", name, "ood", "test", "drop under shift"))
         if "ood" in ctx.task.metadata:
             notes.append(f"ood split: {ctx.task.metadata['ood']}")
+        if (note := noise_copy_note(ctx)) is not None:
+            notes.append(note)
         ood_fair, fair_notes = ood_fairness(ctx, cfg, n_bins)
         results += ood_fair
         notes += fair_notes
@@ -171,11 +204,12 @@ def ood_fairness(
         data = ctx.split(split)
         for attribute in attributes(data.sensitive, task.sensitive_names, split, False):
             stats[split][attribute.key] = group_stats(
-                data.y, ctx.proba[split], attribute.groups, ctx.counts(split), n_bins
+                data.y, ctx.proba[split], attribute.groups, split_counts(ctx, split), n_bins
             )
     results = []
     keys = list(stats["test"])
     n_ood = len(ctx.split("ood"))
+    paired = bootstrap_text(ctx, "test", "ood")
     for name in names:
         direction = M.REGISTRY.get("fairness", name).direction
         entries = [
@@ -198,7 +232,7 @@ def ood_fairness(
                 note = "undefined for every attribute on split 'ood'"
             for suffix, row, text in (
                 ("", ood_row, f"over {where}"),
-                ("_change", ood_row - test_row, f"over {where}"),
+                ("_change", ood_row - test_row, f"over {where}; {paired}"),
             ):
                 if suffix and note is None and not np.isfinite(row[0]):
                     note = f"undefined: {name} is undefined on split 'test' for {where}"
