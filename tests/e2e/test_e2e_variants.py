@@ -72,7 +72,7 @@ def test_synthetic_mlp_scores_ground_truth_and_gradient_explainer():
             values[f"explainability/{explainer}/gt_feature_agreement"]
             > values["explainability/random/gt_feature_agreement"] + 0.1
         )
-        assert values[f"explainability/{explainer}/gt_rank_correlation"] > 0.6
+        assert values[f"explainability/{explainer}/gt_global_rank_correlation"] > 0.6
     assert values["performance/roc_auc"] > 0.8
 
 

@@ -29,7 +29,8 @@ A = np.array(
 def test_ground_truth_agreements_hand_computed():
     assert gt.feature_agreement(A, TRUTH, k=2) == pytest.approx((1 + 0.5 + 0.5) / 3)
     assert gt.rank_agreement(A, TRUTH, k=2) == pytest.approx((1 + 0 + 0.5) / 3)
-    assert gt.sign_agreement(A, TRUTH, k=2) == pytest.approx((1 + 0 + 0) / 3)
+    positive = np.ones(3, dtype=int)
+    assert gt.sign_agreement(A, TRUTH, k=2, explained_class=positive) == pytest.approx(1 / 3)
     # PRA over the 6 pairs (all |g| distinct):
     # |a0| = .9 .8 .1 0 vs |g| = 3 2 1 0 -> all 6 agree
     row0 = 1.0
@@ -38,8 +39,97 @@ def test_ground_truth_agreements_hand_computed():
     # |a2| = 0 .5 0 .9: (0,1)- (0,2) tie=no (0,3)- (1,2)+ (1,3)- (2,3)- -> 1/6
     row2 = 1 / 6
     assert gt.pairwise_rank_agreement(A, TRUTH) == pytest.approx((row0 + row1 + row2) / 3)
+    assert gt.pairwise_rank_agreement_untied(A, TRUTH) == pytest.approx((row0 + row1 + row2) / 3)
     with pytest.raises(ValueError, match="k must be in"):
         gt.rank_agreement(A, TRUTH, k=0)
+
+
+def test_sign_agreement_negates_the_truth_on_rows_explaining_class_0():
+    # truth top-2 = {0, 1}; on class-0 rows the truth reads (-3, 2, -1, 0)
+    # row 0, class 1: features 0, 1 shared, signs (+, -) as g -> 1
+    # row 1, class 0: top-2 {2, 0}, shared {0}: a = -0.8, -g = -3 -> 1/2
+    # row 2, class 0: top-2 {3, 1}, shared {1}: a = 0.5, -g = 2 -> 1/2
+    classes = np.array([1, 0, 0])
+    assert gt.sign_agreement(A, TRUTH, 2, explained_class=classes) == pytest.approx(
+        (1 + 0.5 + 0.5) / 3
+    )
+    # the same attributions negated explain the other class equally well
+    assert gt.sign_agreement(-A, TRUTH, 2, explained_class=1 - classes) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match=r"explained_class must be 0 .* received \[2\]"):
+        gt.sign_agreement(A, TRUTH, 2, explained_class=np.array([1, 2, 0]))
+    with pytest.raises(ValueError, match=r"one class per explained row, shape \(3,\)"):
+        gt.sign_agreement(A, TRUTH, 2, explained_class=np.array([1, 0]))
+    with pytest.raises(ValueError, match=r"truth must have shape \(d,\) = \(4,\)"):
+        gt.sign_agreement(A, TRUTH[:3], 2, explained_class=classes)
+
+
+def test_rank_agreement_asks_a_tie_of_the_truth_to_be_matched_by_a_tie():
+    truth = np.array([3.0, 1.0, 1.0, 0.0])  # dense ranks 1 2 2 3; top-3 order 0 1 2
+    a = np.array(
+        [
+            [0.9, 0.5, 0.4, 0.0],  # order 0 1 2, ranks 1 2 3: position 3 has rank 3 != 2
+            [0.9, 0.5, 0.5, 0.0],  # the same tie: 3/3
+            [0.9, 0.4, 0.5, 0.0],  # order 0 2 1: only position 1 -> 1/3
+        ]
+    )
+    assert gt.rank_agreement(a, truth, k=3) == pytest.approx((2 / 3 + 1 + 1 / 3) / 3)
+    assert gt.rank_agreement(a, truth, k=2) == pytest.approx((1 + 1 + 0.5) / 3)
+
+
+def test_pairwise_rank_agreement_counts_tied_pairs_as_openxai():
+    truth = np.array([3.0, 1.0, 1.0, 0.0])  # pair (1, 2) ties in |g|
+    a = np.array(
+        [
+            [0.9, 0.4, 0.5, 0.0],  # (1,2): |a1| > |a2| False = |g1| > |g2| False: 6/6
+            [0.9, 0.5, 0.4, 0.0],  # (1,2): True vs False: 5/6
+            [0.9, 0.5, 0.5, 0.0],  # tied in both: 6/6
+        ]
+    )
+    assert gt.pairwise_rank_agreement(a, truth) == pytest.approx((1 + 5 / 6 + 1) / 3)
+    # the untied variant leaves pair (1, 2) out: every row orders the other 5 pairs right
+    assert gt.pairwise_rank_agreement_untied(a, truth) == pytest.approx(1.0)
+    # a tie in |a| where |g| orders the pair disagrees in both
+    distinct = np.array([3.0, 2.0, 1.0, 0.0])
+    tied = np.array([[1.0, 1.0, 0.5, 0.0]])
+    assert gt.pairwise_rank_agreement(tied, distinct) == pytest.approx(5 / 6)
+    assert gt.pairwise_rank_agreement_untied(tied, distinct) == pytest.approx(5 / 6)
+    assert np.isnan(gt.pairwise_rank_agreement(np.ones((2, 1)), np.ones(1)))
+
+
+def test_rank_correlation_is_per_row_on_dense_ranks():
+    truth = np.array([3.0, 2.0, 1.0, 0.0])
+    a = np.array([[4.0, 3.0, 2.0, 1.0], [1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 1.0, 1.0]])
+    # +1, -1 and an undefined (constant) row, left out of the mean
+    assert gt.rank_correlation(a, truth) == pytest.approx(0.0)
+    assert gt.rank_correlation(a, truth, weights=np.array([3, 1, 5])) == pytest.approx(0.5)
+    # dense ranks of |g| = (3, 3, 1, 0): 1 1 2 3 against 1 2 3 4: cov 3.5, var 2.75 and 5
+    tied = np.array([3.0, 3.0, 1.0, 0.0])
+    expected = 3.5 / np.sqrt(2.75 * 5)
+    assert gt.rank_correlation(a[:1], tied) == pytest.approx(expected)
+    assert expected != pytest.approx(spearmanr(a[0], tied).statistic)  # not average ranks
+    # the per-row mean is not the correlation of the mean attribution
+    rows = np.array([[3.0, 2.0, 1.0], [1.0, 3.0, 2.0]])
+    assert gt.rank_correlation(rows, np.array([3.0, 2.0, 1.0])) == pytest.approx((1 - 0.5) / 2)
+    assert gt.global_rank_correlation(rows, np.array([3.0, 2.0, 1.0])) == pytest.approx(0.5)
+
+
+def test_untied_k_moves_k_off_ties_of_the_truth():
+    synthetic = np.array([2.0, -1.5, 1.0, -0.5, 0.0, 0.0, 1.0, 0.5, 0.0])  # load_synthetic's g
+    assert gt.untied_k(synthetic, 3) == 2  # x2 and c0 tie at 1.0 across position 3
+    assert gt.untied_k(synthetic, 4) == 4
+    assert gt.untied_k(synthetic, 5) == 4
+    assert gt.untied_k(synthetic, 9) == 9
+    assert gt.untied_k(np.array([1.0, -1.0, 1.0, 0.0]), 2) == 3  # raised: top group of 3
+    with pytest.raises(ValueError, match="k must be in"):
+        gt.untied_k(synthetic, 10)
+    # with the moved k the truth's top-k set no longer depends on column order
+    a = np.array([[2.0, 1.5, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0]])  # ranks c0 third
+    assert gt.feature_agreement(a, synthetic, 3) == pytest.approx(2 / 3)  # x2 by column order
+    swapped = synthetic[[0, 1, 6, 3, 4, 5, 2, 7, 8]]  # c0 and x2 exchange columns
+    assert gt.feature_agreement(a[:, [0, 1, 6, 3, 4, 5, 2, 7, 8]], swapped, 3) == 1.0
+    k = gt.untied_k(synthetic, 3)
+    assert gt.feature_agreement(a, synthetic, k) == 1.0
+    assert gt.feature_agreement(a[:, [0, 1, 6, 3, 4, 5, 2, 7, 8]], swapped, k) == 1.0
 
 
 def test_removal_and_insertion_masks_with_fewer_steps_than_features():

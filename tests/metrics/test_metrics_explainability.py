@@ -9,7 +9,7 @@ from trustbench.metrics.explainability import (
     deletion_masks,
     deletion_order,
     feature_agreement,
-    rank_correlation,
+    global_rank_correlation,
 )
 
 
@@ -62,14 +62,14 @@ def test_feature_agreement_hand_computed():
         feature_agreement(attributions, truth, k=5)
 
 
-def test_rank_correlation_matches_scipy_spearman():
+def test_global_rank_correlation_matches_scipy_spearman():
     rng = np.random.default_rng(3)
     attributions = rng.normal(size=(40, 6))
     truth = np.array([2.0, -1.5, 1.0, -1.0, 0.0, 0.0])  # ties in |truth|
     expected = spearmanr(np.abs(attributions).mean(0), np.abs(truth)).statistic
-    assert rank_correlation(attributions, truth) == pytest.approx(expected, abs=1e-12)
+    assert global_rank_correlation(attributions, truth) == pytest.approx(expected, abs=1e-12)
     counts = bootstrap_counts(40, 10, rng)
-    replicates = rank_correlation(attributions, truth, weights=counts)
+    replicates = global_rank_correlation(attributions, truth, weights=counts)
     for b in range(10):
         resampled = np.repeat(attributions, counts[b], axis=0)
         assert replicates[b] == pytest.approx(

@@ -3,13 +3,18 @@ metric ranks a gradient explainer (integrated gradients) clearly above the rando
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from tests.explain.toy import fit_logreg, toy_image_task, trained_toy_cnn
 
 from trustbench.api import score
 from trustbench.data import load
+from trustbench.metrics.weights import stacked
 from trustbench.models import build_model
+from trustbench.suites.explainability.scores import Scorer
+from trustbench.suites.explainability.suite import agreement_k
 
 MLP_CFG = {
     "name": "mlp",
@@ -107,9 +112,13 @@ def test_tabular_gradient_explainer_beats_random_on_every_metric(tabular_report)
         "gt_rank_agreement",
         "gt_sign_agreement",
         "gt_pairwise_rank_agreement",
+        "gt_pairwise_rank_agreement_untied",
         "gt_rank_correlation",
+        "gt_global_rank_correlation",
     }
     _assert_random_worse(suite, FAMILIES | gt)
+    # the synthetic truth ties x2 and c0 at |g| = 1 across the requested k = 3
+    assert any("ground-truth agreement uses k=2, not 3" in note for note in suite.notes)
 
 
 def test_image_gradient_explainer_beats_random_on_every_metric(image_report):
@@ -191,3 +200,43 @@ def test_robustness_is_skipped_with_a_note_without_continuous_features():
     assert suite.status == "ok"
     assert not any("stability" in m.name or "sensitivity" in m.name for m in suite.metrics)
     assert any("no continuous feature" in note for note in suite.notes)
+
+
+def test_agreement_k_never_splits_a_tie_of_the_truth():
+    synthetic = load("synthetic", seed=0, n_samples=100).ground_truth.feature_importance
+    k, note = agreement_k(None, synthetic)  # ceil(9 / 4) = 3 asked; x2 and c0 tie at 1
+    assert k == 2 and "uses k=2, not 3" in note
+    assert agreement_k(4, synthetic) == (4, None)
+    assert agreement_k(None, np.array([1.0, 1.0, 1.0, 1.0, 0.0]))[0] == 4  # raised to the tie
+
+
+class _Context:
+    """The part of ScoringContext that Scorer.ground_truth uses: the task and estimate()."""
+
+    def __init__(self, n_classes):
+        self.task = SimpleNamespace(n_classes=n_classes)
+
+    def estimate(self, family, name, fn, *args, split, counts, detail=None, **kwargs):
+        value = float(np.asarray(fn(*args, weights=stacked(counts), **kwargs))[0])
+        return SimpleNamespace(name=name, value=value)
+
+
+def _scorer(n_classes, target):
+    return Scorer(_Context(n_classes), None, SimpleNamespace(target=target), None,
+                  np.ones((3, len(target))), None, None)  # fmt: skip
+
+
+def test_sign_agreement_is_scored_on_the_explained_class_and_only_for_binary_tasks():
+    truth = np.array([2.0, -1.5, 0.0])
+    target = np.array([1, 0, 1, 0])
+    a = (2 * target - 1)[:, None] * truth[None, :]  # a gradient of each row's predicted class
+    scorer = _scorer(2, target)
+    scorer.ground_truth("gradient", a, truth, 2)
+    values = {r.name: r.value for r in scorer.results}
+    assert values["gradient/gt_sign_agreement"] == 1.0
+    assert values["gradient/gt_feature_agreement"] == 1.0
+    multiclass = _scorer(3, np.array([2, 0, 1, 0]))
+    multiclass.ground_truth("gradient", a, truth, 2)
+    names = {r.name for r in multiclass.results}
+    assert "gradient/gt_feature_agreement" in names and "gradient/gt_sign_agreement" not in names
+    assert any("gt_sign_agreement not computed" in note for note in multiclass.notes)

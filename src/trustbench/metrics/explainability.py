@@ -2,7 +2,8 @@
 
 - :mod:`~trustbench.metrics.explain_faithfulness`: deletion/insertion AUC, PGI/PGU,
   faithfulness correlation, infidelity;
-- :mod:`~trustbench.metrics.explain_groundtruth`: FA, RA, SA, PRA, rank correlation;
+- :mod:`~trustbench.metrics.explain_groundtruth`: FA, RA, SA, PRA, RC (OpenXAI) and the
+  tie-free PRA and global rank correlation variants;
 - :mod:`~trustbench.metrics.explain_localisation`: pointing game, relevance mass/rank accuracy;
 - :mod:`~trustbench.metrics.explain_robustness`: max-sensitivity, RIS, ROS;
 - :mod:`~trustbench.metrics.explain_complexity`: sparseness, entropy;
@@ -31,10 +32,13 @@ from trustbench.metrics.explain_faithfulness import (
 )
 from trustbench.metrics.explain_groundtruth import (
     feature_agreement,
+    global_rank_correlation,
     pairwise_rank_agreement,
+    pairwise_rank_agreement_untied,
     rank_agreement,
     rank_correlation,
     sign_agreement,
+    untied_k,
 )
 from trustbench.metrics.explain_localisation import (
     pointing_game,
@@ -56,12 +60,14 @@ __all__ = [
     "entropy",
     "faithfulness_correlation",
     "feature_agreement",
+    "global_rank_correlation",
     "group_gap",
     "infidelity",
     "insertion_auc",
     "insertion_masks",
     "max_sensitivity",
     "pairwise_rank_agreement",
+    "pairwise_rank_agreement_untied",
     "pgi_removal",
     "pgu_removal",
     "pointing_game",
@@ -79,4 +85,5 @@ __all__ = [
     "sparseness",
     "subset_sums",
     "top_k_mask",
+    "untied_k",
 ]

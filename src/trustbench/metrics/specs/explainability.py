@@ -87,7 +87,7 @@ _TABLE = (
         "max",
         0.0,
         1.0,
-        "|topk(|a|) ∩ topk(|g|)| / k against the ground-truth importances g (OpenXAI FA)",
+        "|topk(|a_i|) ∩ topk(|g|)| / k against the ground-truth importances g; k moved off ties of |g| (OpenXAI FA)",
         ("ground_truth",),
     ),
     (
@@ -95,7 +95,7 @@ _TABLE = (
         "max",
         0.0,
         1.0,
-        "top-k features at the same rank / k (OpenXAI RA)",
+        "top-k positions holding the same feature with the same dense rank of |a_i| as of |g|, / k (OpenXAI RA)",
         ("ground_truth",),
     ),
     (
@@ -103,7 +103,7 @@ _TABLE = (
         "max",
         0.0,
         1.0,
-        "shared top-k features with the sign of g / k (OpenXAI SA)",
+        "shared top-k features with the sign of g, negated on rows explaining class 0, / k (OpenXAI SA)",
         ("ground_truth",),
     ),
     (
@@ -111,7 +111,15 @@ _TABLE = (
         "max",
         0.0,
         1.0,
-        "fraction of feature pairs ordered by |a| as by |g| (OpenXAI PRA)",
+        "mean over all pairs j < l of 1[(|a_ij| > |a_il|) = (|g_j| > |g_l|)], ties count as not greater (OpenXAI PRA)",
+        ("ground_truth",),
+    ),
+    (
+        "gt_pairwise_rank_agreement_untied",
+        "max",
+        0.0,
+        1.0,
+        "fraction of the pairs with |g_j| != |g_l| that |a_i| orders strictly as |g|",
         ("ground_truth",),
     ),
     (
@@ -119,7 +127,15 @@ _TABLE = (
         "max",
         -1.0,
         1.0,
-        "Spearman(mean_i |a_i|, |g|) (OpenXAI RC)",
+        "mean over rows of Pearson(dense ranks of |a_i|, dense ranks of |g|), all features (OpenXAI RC)",
+        ("ground_truth",),
+    ),
+    (
+        "gt_global_rank_correlation",
+        "max",
+        -1.0,
+        1.0,
+        "Spearman(mean_i |a_i|, |g|), average ranks for ties",
         ("ground_truth",),
     ),
     (
@@ -202,6 +218,16 @@ _GAPS = (
         "max - min over sensitive groups of the mean per-row max-sensitivity",
     ),
 )
+#: Definitions changed since version 1: the OpenXAI ground-truth metrics now follow OpenXAI
+#: (SA flips g by the explained class, RA compares dense ranks, PRA counts tied pairs, RC is
+#: per row) and the suite's k never splits a tie of |g| (FA, RA, SA).
+VERSIONS = {
+    "gt_feature_agreement": 2,
+    "gt_rank_agreement": 2,
+    "gt_sign_agreement": 2,
+    "gt_pairwise_rank_agreement": 2,
+    "gt_rank_correlation": 2,
+}
 HEADLINES = (
     "deletion_auc",
     "insertion_auc",
@@ -217,6 +243,7 @@ SPECS = (
             needs=_Q | set(needs),
             headline=name in HEADLINES,
             rank=(f"{_F}/*/{name}",) if name == "deletion_auc" else (),
+            version=VERSIONS.get(name, 1),
         )
         for name, direction, lower, upper, definition, needs in _TABLE
     ),

@@ -39,6 +39,10 @@ IMAGE_PGI_NOTE = (
     "level they do not tell a gradient explainer from the random control; pgi_removal and "
     "pgu_removal are"
 )
+SIGN_NOTE = (
+    "gt_sign_agreement not computed: the ground truth's sign is the direction of effect on the "
+    "positive class of a binary task, and this task has more than two classes"
+)
 
 
 @dataclass
@@ -150,24 +154,32 @@ class Scorer:
 
     # -- ground truth / localisation / complexity -----------------------------------------
     def ground_truth(self, e: str, a: np.ndarray, truth: np.ndarray, k: int) -> None:
+        """OpenXAI FA, RA, SA, PRA, RC and the tie-free PRA and global rank correlation; SA
+        compares signs on the class each row explains (the predicted one), binary tasks only."""
         for metric, fn in (
             ("gt_feature_agreement", gt.feature_agreement),
             ("gt_rank_agreement", gt.rank_agreement),
-            ("gt_sign_agreement", gt.sign_agreement),
         ):
             self.add(f"{e}/{metric}", fn, a, truth, k=k, detail=f"k={k}")
-        self.add(
-            f"{e}/gt_pairwise_rank_agreement",
-            gt.pairwise_rank_agreement,
-            a,
-            truth,
-        )
-        self.add(
-            f"{e}/gt_rank_correlation",
-            gt.rank_correlation,
-            a,
-            truth,
-        )
+        if self.ctx.task.n_classes == 2:
+            self.add(
+                f"{e}/gt_sign_agreement",
+                gt.sign_agreement,
+                a,
+                truth,
+                k=k,
+                explained_class=self.rows.target,
+                detail=f"k={k}",
+            )
+        elif SIGN_NOTE not in self.notes:
+            self.notes.append(SIGN_NOTE)
+        for metric, fn in (
+            ("gt_pairwise_rank_agreement", gt.pairwise_rank_agreement),
+            ("gt_pairwise_rank_agreement_untied", gt.pairwise_rank_agreement_untied),
+            ("gt_rank_correlation", gt.rank_correlation),
+            ("gt_global_rank_correlation", gt.global_rank_correlation),
+        ):
+            self.add(f"{e}/{metric}", fn, a, truth)
 
     def localisation(self, e: str, a: np.ndarray) -> None:
         masks = self.rows.masks

@@ -7,8 +7,9 @@ For each configured explainer ``e`` (``suite.explainability.explainers`` plus th
   removal forms ``pgi_removal``, ``pgu_removal``),
   ``faithfulness_correlation``, ``infidelity``;
 - ground truth (tabular tasks with importances): ``e/gt_feature_agreement``,
-  ``gt_rank_agreement``, ``gt_sign_agreement``, ``gt_pairwise_rank_agreement``,
-  ``gt_rank_correlation``;
+  ``gt_rank_agreement``, ``gt_sign_agreement`` (binary tasks), ``gt_pairwise_rank_agreement``,
+  ``gt_pairwise_rank_agreement_untied``, ``gt_rank_correlation``,
+  ``gt_global_rank_correlation``;
 - localisation (image tasks with masks): ``e/pointing_game``, ``relevance_mass_accuracy``,
   ``relevance_rank_accuracy``;
 - robustness: ``e/max_sensitivity``, ``relative_input_stability``,
@@ -31,6 +32,7 @@ import numpy as np
 from trustbench.errors import ConfigError
 from trustbench.explain import EXPLAINERS, MaskedForward
 from trustbench.explain.neighbours import feature_scales
+from trustbench.metrics.explain_groundtruth import untied_k
 from trustbench.models import is_torch_model
 from trustbench.report import SuiteResult
 from trustbench.suites.context import NotApplicable, ScoringContext
@@ -39,13 +41,27 @@ from trustbench.suites.explainability.inputs import chunk_rows, continuous_stds,
 from trustbench.suites.explainability.scores import FAMILY, Scorer
 
 
-def agreement_k(top_k: int | None, truth: np.ndarray) -> int:
-    """k for ground-truth agreement: ``top_k`` if set, else ``ceil(d / 4)`` capped at the number
-    of truly important (non-zero) features, so that chance agreement (``k / d``) stays low."""
+def agreement_k(top_k: int | None, truth: np.ndarray) -> tuple[int, str | None]:
+    """k for ground-truth agreement, and a note when it is not the one asked for.
+
+    The requested k is ``top_k`` if set, else ``ceil(d / 4)`` capped at the number of truly
+    important (non-zero) features, so that chance agreement (``k / d``) stays low. It is then
+    moved to :func:`~trustbench.metrics.explain_groundtruth.untied_k` (down, else up), so
+    that no tie of ``|g|`` straddles the top-k boundary and the truth's top-k set does not
+    depend on column order.
+    """
     d = len(truth)
     if top_k:
-        return min(int(top_k), d)
-    return max(1, min(int(np.ceil(d / 4)), int(np.count_nonzero(truth))))
+        requested = min(int(top_k), d)
+    else:
+        requested = max(1, min(int(np.ceil(d / 4)), int(np.count_nonzero(truth))))
+    k = untied_k(truth, requested)
+    if k == requested:
+        return k, None
+    return k, (
+        f"ground-truth agreement uses k={k}, not {requested}: features tie in |g| across "
+        f"position {requested}, so the truth's top-{requested} set would depend on column order"
+    )
 
 
 def explainer_names(cfg: ExplainabilityConfig, torch_model: bool = False) -> list[str]:
@@ -92,9 +108,12 @@ def explainability_suite(ctx: ScoringContext, cfg: ExplainabilityConfig) -> Suit
         feature_scales(task),
     )
     truth = None
+    notes: list[str] = []
     if task.ground_truth is not None and not rows.image:
         truth = task.ground_truth.feature_importance
-    notes: list[str] = []
+    if truth is not None:
+        k, k_note = agreement_k(cfg.top_k, truth)
+        notes += [k_note] if k_note else []
     attributions_out: dict[str, np.ndarray] = {"row_id": rows.row_id, "target": rows.target}
     maps: dict[str, np.ndarray] = {}
 
@@ -123,7 +142,7 @@ def explainability_suite(ctx: ScoringContext, cfg: ExplainabilityConfig) -> Suit
         maps[name] = a
         deletion_rows = scorer.faithfulness(name, a)
         if truth is not None:
-            scorer.ground_truth(name, a, truth, agreement_k(cfg.top_k, truth))
+            scorer.ground_truth(name, a, truth, k)
         if rows.image:
             scorer.localisation(name, a)
         sensitivity_rows = None
