@@ -54,7 +54,7 @@ def test_equalized_odds_constraint_lowers_the_gap_on_the_same_split(runs):
 
 
 def test_mitigated_run_records_constraint_and_tolerance(runs):
-    _, _, run, local = runs
+    _, fair, run, local = runs
     params = run.data.params
     assert params["trainer.name"] == "fair"
     assert params["training.method"] == "exponentiated_gradient"
@@ -62,16 +62,24 @@ def test_mitigated_run_records_constraint_and_tolerance(runs):
     assert params["training.tolerance"] == "0.01"
     assert params["training.sensitive"] == "group"
     assert params["training.randomized"] == "True"
-    # the logged equalized-odds gap is fairlearn's on the logged predictions
+    assert 0 < float(params["training.changed_fraction"]) <= 1
+    assert "training.warning" not in params  # the mitigation changed predictions
+    # the logged equalized-odds gap is the randomized classifier's expected one: group TPR and
+    # FPR of q = P(yhat = 1) = proba_1 (fairlearn's rates averaged over its draws)
     test = pd.read_parquet(local / "predictions.parquet").query("split == 'test'")
+    q, y, group = test["proba_1"], test["y_true"], test["sensitive_group"]
+    tpr = [q[(group == g) & (y == 1)].mean() for g in ("A", "B")]
+    fpr = [q[(group == g) & (y == 0)].mean() for g in ("A", "B")]
+    expected = max(abs(tpr[0] - tpr[1]), abs(fpr[0] - fpr[1]))
     assert run.data.metrics["fairness/group/equalized_odds_difference"] == pytest.approx(
-        equalized_odds_difference(
-            test["y_true"], test["y_pred"], sensitive_features=test["sensitive_group"]
-        ),
-        abs=1e-12,
+        expected, abs=1e-12
     )
-    # y_pred is the argmax of the randomized classifier's P(yhat = 1 | x)
+    # y_pred is the argmax of the randomized classifier's P(yhat = 1 | x); its gap (fairlearn's
+    # on y_pred) is the deterministic form, given in the suite's note
     np.testing.assert_array_equal(test["y_pred"], (test["proba_1"] > 0.5).astype(int))
+    argmax = equalized_odds_difference(y, test["y_pred"], sensitive_features=group)
+    note = next(n for n in fair.suites["fairness"].notes if n.startswith("randomized"))
+    assert f"equalized_odds_difference {argmax:.4f} (argmax) vs {expected:.4f} (expected)" in note
     assert run.info.status == "FINISHED"
 
 

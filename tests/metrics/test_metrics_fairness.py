@@ -520,3 +520,62 @@ def test_gaps_at_operating_point_match_fairlearn_on_resampled_rows():
             flm.equalized_odds_difference, y[idx], (score[idx] >= t).astype(int), groups[idx]
         )
         np.testing.assert_allclose(values[b], expected, atol=ATOL)
+
+
+def test_soft_rates_are_fairlearn_rates_averaged_over_the_randomized_draws():
+    """q = P(yhat = 1) of a randomized classifier: group_rates(soft=True) equals fairlearn's
+    MetricFrame averaged over predictions drawn from q (Monte Carlo, within 5 standard errors)."""
+    rng = np.random.default_rng(5)
+    y, _, groups = _data(21, n=240)
+    q = np.clip(rng.beta(0.6, 0.6, y.shape[0]) + 0.2 * y, 0.0, 1.0)
+    w = rng.integers(1, 4, y.shape[0]).astype(float)
+    rates = tm.group_rates(y, q, groups, w, soft=True)
+    metrics = {
+        "selection_rate": flm.selection_rate,
+        "tpr": flm.true_positive_rate,
+        "fpr": flm.false_positive_rate,
+        "accuracy": skm.accuracy_score,
+    }
+    draws = []
+    for _ in range(120):
+        frame = flm.MetricFrame(
+            metrics=metrics,
+            y_true=y,
+            y_pred=(rng.random(y.shape[0]) < q).astype(int),
+            sensitive_features=groups,
+            sample_params={key: {"sample_weight": w} for key in metrics},
+        )
+        draws.append(frame.by_group.loc[list(rates.labels), list(metrics)].to_numpy(float))
+    draws = np.stack(draws)  # (draws, G, metrics)
+    mean, se = draws.mean(axis=0), draws.std(axis=0) / np.sqrt(draws.shape[0])
+    for k, field in enumerate(metrics):
+        ours = getattr(rates, field)
+        assert np.all(np.abs(ours - mean[:, k]) <= 5 * se[:, k] + 1e-12), field
+    # the hard path is the soft path at q in {0, 1}
+    hard = (q > 0.5).astype(int)
+    for field in metrics:
+        np.testing.assert_allclose(
+            getattr(tm.group_rates(y, hard, groups, w, soft=True), field),
+            getattr(tm.group_rates(y, hard, groups, w), field),
+            atol=1e-15,
+        )
+
+
+def test_soft_rates_and_gaps_hand_computed():
+    y = np.array([1, 1, 0, 1, 0])
+    q = np.array([0.5, 1.0, 0.25, 0.2, 0.6])
+    groups = np.array(["a", "a", "a", "b", "b"])
+    rates = tm.group_rates(y, q, groups, np.ones((1, 5)), soft=True)
+    np.testing.assert_allclose(rates.selection_rate[0], [1.75 / 3, 0.4])
+    np.testing.assert_allclose(rates.tpr[0], [0.75, 0.2])
+    np.testing.assert_allclose(rates.fpr[0], [0.25, 0.6])
+    np.testing.assert_allclose(rates.fnr[0], [0.25, 0.8])
+    np.testing.assert_allclose(rates.accuracy[0], [(0.5 + 1.0 + 0.75) / 3, (0.2 + 0.4) / 2])
+    np.testing.assert_allclose(rates.precision[0], [1.5 / 1.75, 0.2 / 0.8])  # ratio of sums
+    gaps = tm.rate_gaps(rates)
+    assert gaps["equalized_odds_difference"][0] == pytest.approx(0.55)
+    assert gaps["demographic_parity_difference"][0] == pytest.approx(1.75 / 3 - 0.4)
+    with pytest.raises(TrustbenchError, match=r"must lie in \[0, 1\]; received 1 value"):
+        tm.group_rates(y, np.array([0.5, 1.2, 0, 0, 0]), groups, soft=True)
+    with pytest.raises(TrustbenchError, match="must hold only 0 and 1"):
+        tm.group_rates(y, q, groups)  # soft predictions need soft=True

@@ -311,3 +311,48 @@ def test_plots_and_bad_config(make_config):
 
     with pytest.raises(ConfigError, match="target_sensitivity: expected null or a number in"):
         validate_config(OmegaConf.to_container(cfg, resolve=True))
+
+
+class Mixture:
+    """A randomized classifier (as ``FairClassifier.randomized``): with probability 0.6 the
+    fitted ``base``'s prediction, else the group-blind rule ``x1 > 0``. Its argmax equals the
+    base's prediction on every row, its expected rates do not."""
+
+    randomized = True
+    method = "mixture"
+
+    def __init__(self, base):
+        self.base = base
+
+    def predict_proba(self, X):
+        q = 0.6 * self.base.predict(X) + 0.4 * (X["x1"].to_numpy() > 0)
+        return np.column_stack([1.0 - q, q])
+
+
+def test_randomized_model_is_scored_by_its_expected_rates_with_the_argmax_in_a_note():
+    task = make_task(seed=6, bias=2.0)
+    base = fit(task)
+    report = score(task, Mixture(base))
+    values = report.values()
+    test = _test_frame(report)
+    y, q, sex = test["y_true"].to_numpy(), test["proba_1"].to_numpy(), test["sensitive_sex"]
+    np.testing.assert_array_equal(test["y_pred"], base.predict(task.test.X))  # argmax = base
+    tpr = {g: q[(sex == g) & (y == 1)].mean() for g in "FM"}
+    fpr = {g: q[(sex == g) & (y == 0)].mean() for g in "FM"}
+    expected = max(abs(tpr["F"] - tpr["M"]), abs(fpr["F"] - fpr["M"]))
+    argmax = fl("equalized_odds_difference", y, test["y_pred"], sex)
+    assert values["fairness/sex/equalized_odds_difference"] == pytest.approx(expected, abs=1e-12)
+    assert values["fairness/sex/F/true_positive_rate"] == pytest.approx(tpr["F"], abs=1e-12)
+    assert argmax - expected > 0.05  # the argmax (the unmitigated model) is the less fair form
+    metric = report["fairness/equalized_odds_difference"]  # worst of sex and age_group
+    assert "expected over the randomized classifier's draws" in metric.definition
+    assert metric.value == max(expected, values["fairness/age_group/equalized_odds_difference"])
+    age = test["sensitive_age_group"]
+    argmax_headline = max(argmax, fl("equalized_odds_difference", y, test["y_pred"], age))
+    note = next(n for n in report.suites["fairness"].notes if n.startswith("randomized"))
+    assert (
+        f"equalized_odds_difference {argmax_headline:.4f} (argmax) vs {metric.value:.4f} "
+        "(expected)" in note
+    )
+    table = report.artifacts["fairness/groups.parquet"]
+    assert set(table["operating_point"]) == {"expected", "sensitivity>=0.9"}

@@ -75,7 +75,7 @@ def _doc(fn):
 
 
 @_doc
-def group_rates(y_true, y_pred, groups, weights=None) -> GroupRates:
+def group_rates(y_true, y_pred, groups, weights=None, *, soft: bool = False) -> GroupRates:
     """Per-group weighted selection rate, TPR, FPR, FNR, precision, accuracy and size.
 
     For group ``g`` with weights ``w_i``: ``size_g = sum_{i in g} w_i``,
@@ -87,6 +87,12 @@ def group_rates(y_true, y_pred, groups, weights=None) -> GroupRates:
     (fairlearn gives 0 for TPR/FPR/FNR and, with a warning, for precision).
 
     {params}
+    soft : bool, default False
+        ``y_pred`` holds ``q_i = P(yhat_i = 1)`` in ``[0, 1]`` of a randomized classifier
+        rather than hard predictions: the same sums with ``q_i`` for ``yhat_i`` give its
+        *expected* rates over the draws, e.g. ``tpr_g = sum_{i in g} w_i y_i q_i /
+        sum_{i in g} w_i y_i`` (``accuracy_g`` counts ``y_i q_i + (1 - y_i)(1 - q_i)``);
+        precision is the ratio of expected counts ``sum w y q / sum w q``.
 
     Returns
     -------
@@ -98,9 +104,10 @@ def group_rates(y_true, y_pred, groups, weights=None) -> GroupRates:
     -----
     Tested against fairlearn's ``MetricFrame`` with ``selection_rate``,
     ``true_positive_rate``, ``false_positive_rate``, ``false_negative_rate``, and
-    scikit-learn's ``precision_score`` and ``accuracy_score`` per group.
+    scikit-learn's ``precision_score`` and ``accuracy_score`` per group; the soft rates
+    against the average of fairlearn's ``MetricFrame`` over predictions drawn from ``q``.
     """
-    rates, squeeze = _rates(y_true, y_pred, groups, weights, "group_rates")
+    rates, squeeze = _rates(y_true, y_pred, groups, weights, "group_rates", soft=soft)
     return rates.row(0) if squeeze else rates
 
 

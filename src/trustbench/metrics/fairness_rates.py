@@ -48,6 +48,14 @@ class GroupRates:
         ``P(y_true = 1 | y_pred = 1, group)``; NaN where the group has no predicted positive.
     accuracy : numpy.ndarray
         ``P(y_pred = y_true | group)``; NaN where ``size == 0``.
+
+    Notes
+    -----
+    Built from soft predictions ``q_i = P(yhat_i = 1)`` of a randomized classifier
+    (``group_rates(..., soft=True)``), every rate but precision is the expectation of the rate
+    over the classifier's draws (its denominator does not depend on ``yhat``), e.g.
+    ``tpr_g = sum w y q / sum w y``; precision is the ratio of the expected counts
+    ``sum w y q / sum w q``.
     """
 
     labels: np.ndarray
@@ -80,21 +88,39 @@ _RATE_FIELDS = (
 )
 
 
-def _check_binary(values, name: str, arg: str, n: int | None, matrix: bool = False) -> np.ndarray:
+def _check_binary(
+    values, name: str, arg: str, n: int | None, matrix: bool = False, soft: bool = False
+) -> np.ndarray:
     arr = np.asarray(values)
     ok_shape = arr.ndim == 1 or (matrix and arr.ndim == 2)
     if not ok_shape or (n is not None and arr.shape[-1] != n):
         want = "(n,)" if n is None else f"({n},)" + (f" or (B, {n})" if matrix else "")
         raise TrustbenchError(f"{name}: {arg} must have shape {want}, got {arr.shape}")
-    if arr.dtype.kind not in "biuf" or not np.all((arr == 0) | (arr == 1)):
+    if soft:
+        if arr.dtype.kind not in "biuf":
+            raise TrustbenchError(
+                f"{name}: {arg} (soft predictions P(yhat = 1)) must be numeric; got {arr.dtype}"
+            )
+        outside = arr[~((arr >= 0) & (arr <= 1))]
+        if outside.size:
+            raise TrustbenchError(
+                f"{name}: {arg} (soft predictions P(yhat = 1)) must lie in [0, 1]; "
+                f"received {outside.size} value(s) outside it, e.g. {float(outside[0])!r}"
+            )
+    elif arr.dtype.kind not in "biuf" or not np.all((arr == 0) | (arr == 1)):
         raise TrustbenchError(f"{name}: {arg} must hold only 0 and 1")
     return arr.astype(np.float64)
 
 
-def _rates(y_true, y_pred, groups, weights, name: str) -> tuple[GroupRates, bool]:
+def _rates(
+    y_true, y_pred, groups, weights, name: str, soft: bool = False
+) -> tuple[GroupRates, bool]:
+    """Group rates of hard predictions, or with ``soft`` the expected rates of a randomized
+    classifier whose ``y_pred[i] = P(yhat_i = 1)``: every count is linear in ``yhat``, so the
+    same sums with ``q_i`` in place of ``yhat_i`` are its expectations over the draws."""
     yt = _check_binary(y_true, name, "y_true", None)
     n = yt.shape[0]
-    yp = _check_binary(y_pred, name, "y_pred", n, matrix=True)
+    yp = _check_binary(y_pred, name, "y_pred", n, matrix=True, soft=soft)
     g = np.asarray(groups)
     if g.shape != (n,):
         raise TrustbenchError(f"{name}: groups must have shape ({n},), got {g.shape}")

@@ -75,16 +75,20 @@ def group_stats(
     n_bins: int,
     y_pred: np.ndarray | None = None,
     calibration: bool = True,
+    soft: bool = False,
 ) -> GroupStats:
     """Per-group rates (and AUC, ECE when ``calibration``) and every gap of the gap table.
 
     ``y_pred`` defaults to the argmax prediction; a ``(1 + B, n)`` matrix gives one prediction
-    vector per row of the stacked weights (an operating point re-chosen per replicate).
+    vector per row of the stacked weights (an operating point re-chosen per replicate). With
+    ``soft``, ``y_pred`` holds ``P(yhat = 1)`` of a randomized classifier and the rates and
+    gaps are its expected ones (:func:`~trustbench.metrics.fairness.group_rates`); a group's
+    ``predicted`` is then its expected count of predicted positives.
     """
     weights = stacked(counts)
     if y_pred is None:
         y_pred = np.argmax(proba, axis=1)
-    rates = group_rates(y, y_pred, groups, weights)
+    rates = group_rates(y, y_pred, groups, weights, soft=soft)
     values = {name: getattr(rates, field) for name, field in RATE_FIELDS.items()}
     gaps = rate_gaps(rates)
     if calibration:
@@ -98,7 +102,8 @@ def group_stats(
         positives=np.asarray(rates.positives[0], dtype=np.int64),
         negatives=np.asarray(rates.negatives[0], dtype=np.int64),
         predicted=np.asarray(
-            [int(np.sum(point_pred[groups == label])) for label in rates.labels], dtype=np.int64
+            [np.sum(point_pred[groups == label]) for label in rates.labels],
+            dtype=np.float64 if soft else np.int64,
         ),
         values=values,
         gaps=gaps,

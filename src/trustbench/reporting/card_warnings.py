@@ -8,7 +8,9 @@ Derived rules (thresholds documented in ``docs/leaderboard.md``):
 * an empirical privacy bound above the guarantee: any ``privacy/<attack>/epsilon_lower_bound``
   above ``privacy/dp/epsilon``;
 * an explainer no more faithful than random attributions: its ``deletion_auc`` (lower is
-  better) at or above the ``random`` baseline's.
+  better) at or above the ``random`` baseline's;
+* a fairness mitigation that changed nothing: the training record's ``warning``
+  (``report.run["training"]["warning"]``, set by ``trainer=fair``).
 """
 
 from __future__ import annotations
@@ -92,6 +94,9 @@ def derived_warnings(report: TrustReport) -> list[CardWarning]:
                         "(lower is better)",
                     )
                 )
+    mitigation = (report.run.get("training") or {}).get("warning")
+    if mitigation:
+        found.append(CardWarning("fairness", "warning", str(mitigation)))
     return found
 
 

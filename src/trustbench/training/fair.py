@@ -13,11 +13,22 @@
     ``fairlearn.reductions.GridSearch(estimator, constraint(difference_bound=tolerance),
     grid_size)``: one deterministic estimator, the best of a grid of Lagrange multipliers.
 ``threshold_optimizer`` (post-processing; any model, torch included)
-    The model is trained as by ``trainer=standard``, then
+    ``task.train`` is split, stratified by label and group and seeded with ``random_state``
+    (:func:`~trustbench.training.fair_checks.postprocess_split`): the model is trained as by
+    ``trainer=standard`` on a ``1 - postprocess_fraction`` part (default 0.7), then
     ``fairlearn.postprocessing.ThresholdOptimizer(prefit=True, predict_method="predict_proba",
     constraints=constraint, objective=objective, tol=tolerance)`` (Hardt et al. 2016) picks
-    group-specific thresholds on ``proba_1``, randomizing between two thresholds per group. It
+    group-specific thresholds on ``proba_1`` on the held-out ``postprocess_fraction``,
+    randomizing between two thresholds per group. Fitted on the model's own training rows, the
+    thresholds of a model that memorised them (an MLP, a deep tree) would change nothing. It
     needs each row's sensitive group at prediction time.
+
+After fitting, the mitigated classifier's ``P(yhat = 1)`` is compared with the unmitigated
+model's predictions on the rows the mitigator was fitted on (the held-out part; for the
+reductions, train, against the estimator fitted once without the constraint):
+``record.fair.changed_fraction`` is the fraction of rows it changed, and
+``record.fair.warning`` says so when it changed none (or no group's selection rate, TPR or
+FPR); the trust card shows that warning.
 
 Constraints (``trainer.constraint``): ``demographic_parity``, ``equalized_odds``,
 ``true_positive_rate_parity``. The sensitive features given to fairlearn are
@@ -34,7 +45,9 @@ attribute); they need not be model inputs.
     deterministic classifier that predicts 1 where the randomized one would with probability
     at least 1/2; fairlearn's constraints hold in expectation for the randomized classifier,
     which :meth:`FairClassifier.predict` draws, seeded with ``random_state`` (equal to
-    fairlearn's ``predict(X, random_state=random_state)``).
+    fairlearn's ``predict(X, random_state=random_state)``). The fairness suite therefore scores
+    a randomized model by its expected group rates (rates of ``proba[:, 1]``), and gives the
+    argmax form in a note.
 
 A model whose sensitive attribute is not a model input and that needs it (the threshold
 optimizer) sets ``requires_sensitive = True``; :func:`trustbench.score` then calls
@@ -45,6 +58,7 @@ optimizer) sets ``requires_sensitive = True``; :func:`trustbench.score` then cal
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -57,9 +71,11 @@ from trustbench.data.labels import to_labels
 from trustbench.data.task import TaskData
 from trustbench.errors import DataError, ModelOutputError
 from trustbench.models import build_model
+from trustbench.training.fair_checks import check_mitigation, postprocess_split
 from trustbench.training.fair_config import (
     CONSTRAINTS,
     DEFAULT_EPS,
+    DEFAULT_POSTPROCESS_FRACTION,
     METHODS,
     OBJECTIVES,
     check_fair_config,
@@ -75,6 +91,8 @@ __all__ = [
     "check_fair_config",
     "train_fair",
 ]
+
+log = logging.getLogger(__name__)
 
 
 def _moment(constraint: str, difference_bound: float | None):
@@ -323,7 +341,9 @@ def train_fair(
     """Train the configured model under a fairness constraint (see the module docstring).
 
     The record's ``fair`` holds the method, constraint, the effective tolerance, the sensitive
-    attribute(s), whether predictions are randomized and their seed, and the fit time.
+    attribute(s), whether predictions are randomized and their seed, the share of rows the
+    mitigation changed (and a warning when none), for the threshold optimizer the held-out
+    fraction and row count, and the fit time.
     """
     check_fair_config(trainer_cfg, model_cfg)
     names = _attributes(trainer_cfg, task)
@@ -333,8 +353,13 @@ def train_fair(
     random_state = int(seed if trainer_cfg.get("seed") is None else trainer_cfg["seed"])
     model = build_model(model_cfg, task.features, seed=seed, recipe=trainer_cfg, device=device)
     start = time.perf_counter()
-    if method == "threshold_optimizer":
-        model.fit(task.train.X, task.train.y)
+    fraction = float(trainer_cfg.get("postprocess_fraction", DEFAULT_POSTPROCESS_FRACTION))
+    rows = task.train
+    if method == "threshold_optimizer":  # the model on one part, the thresholds on the other
+        keys = rows.sensitive[names].astype(str).agg(" x ".join, axis=1).tolist()
+        fit_rows, held_out = postprocess_split(rows.y, keys, fraction, random_state)
+        model.fit(rows.subset(fit_rows).X, rows.y[fit_rows])
+        rows = rows.subset(held_out)
     fair = FairClassifier(
         model,
         method=method,
@@ -345,7 +370,11 @@ def train_fair(
         grid_size=int(trainer_cfg["grid_size"]),
         max_iter=int(trainer_cfg["max_iter"]),
         random_state=random_state,
-    ).fit(task.train.X, task.train.y, sensitive_features=task.train.sensitive)
+    ).fit(rows.X, rows.y, sensitive_features=rows.sensitive)
+    seconds = round(time.perf_counter() - start, 3)
+    changed, warning = check_mitigation(fair, model, rows, method)
+    if warning:
+        log.warning("%s", warning)
     if method == "exponentiated_gradient":
         effective = DEFAULT_EPS if tolerance is None else float(tolerance)
         extra = {
@@ -358,7 +387,11 @@ def train_fair(
     else:
         exact = constraint == "equalized_odds" or tolerance is None
         effective = 0.0 if exact else float(tolerance)
-        extra = {"objective": str(trainer_cfg["objective"])}
+        extra = {
+            "objective": str(trainer_cfg["objective"]),
+            "postprocess_fraction": fraction,
+            "postprocess_rows": len(rows),
+        }
     settings = FairRecord(
         method=method,
         constraint=constraint,
@@ -367,7 +400,8 @@ def train_fair(
         randomized=fair.randomized,
         random_state=random_state,
         predict_proba="P(yhat=1|x) of the mitigated classifier; y_pred = argmax",
+        changed_fraction=round(changed, 6),
+        warning=warning,
         **extra,
     )
-    seconds = round(time.perf_counter() - start, 3)
     return TrainingResult(model=fair, record=TrainingRecord("fair", seconds, fair=settings))

@@ -15,7 +15,14 @@ import hydra.utils
 from trustbench.errors import ConfigError
 from trustbench.registry import unknown_name_message
 
-__all__ = ["CONSTRAINTS", "METHODS", "OBJECTIVES", "REDUCTIONS", "check_fair_config"]
+__all__ = [
+    "CONSTRAINTS",
+    "DEFAULT_POSTPROCESS_FRACTION",
+    "METHODS",
+    "OBJECTIVES",
+    "REDUCTIONS",
+    "check_fair_config",
+]
 
 METHODS = ("exponentiated_gradient", "grid_search", "threshold_optimizer")
 REDUCTIONS = ("exponentiated_gradient", "grid_search")
@@ -29,6 +36,8 @@ OBJECTIVES = (
 )
 EQUALIZED_ODDS_OBJECTIVES = ("accuracy_score", "balanced_accuracy_score")
 DEFAULT_EPS = 0.01  # fairlearn's ExponentiatedGradient default
+#: Share of train the threshold optimizer is fitted on (the model trains on the rest).
+DEFAULT_POSTPROCESS_FRACTION = 0.3
 
 
 def _number(value: Any) -> bool:
@@ -41,8 +50,8 @@ def check_fair_config(trainer_cfg: Mapping[str, Any], model_cfg: Mapping[str, An
     Raises
     ------
     ConfigError
-        For an unknown method, constraint or objective, a bad tolerance, grid size or
-        iteration count, or a reductions method with a model it cannot train (reductions
+        For an unknown method, constraint or objective, a bad tolerance, grid size,
+        iteration count or ``postprocess_fraction``, or a reductions method with a model it cannot train (reductions
         refit the estimator with sample weights: a scikit-learn estimator whose ``fit``
         accepts ``sample_weight``; the threshold optimizer post-processes any model).
     """
@@ -60,6 +69,12 @@ def check_fair_config(trainer_cfg: Mapping[str, Any], model_cfg: Mapping[str, An
     if tolerance is not None and (not _number(tolerance) or not 0 < float(tolerance) < 1):
         raise ConfigError(
             f"trainer.tolerance: expected null or a number in (0, 1), got {tolerance!r}"
+        )
+    fraction = trainer_cfg.get("postprocess_fraction", DEFAULT_POSTPROCESS_FRACTION)
+    if not _number(fraction) or not 0 < float(fraction) < 1:
+        raise ConfigError(
+            "trainer.postprocess_fraction: expected a number in (0, 1), the share of train "
+            f"the threshold optimizer is fitted on; received {fraction!r}"
         )
     for key in ("grid_size", "max_iter"):
         value = trainer_cfg.get(key)

@@ -59,6 +59,7 @@ class FairOptions(StandardOptions):
     grid_size: int
     max_iter: int
     seed: int | None
+    postprocess_fraction: float
 
 
 #: Trainer name -> its options.

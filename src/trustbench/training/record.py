@@ -82,6 +82,11 @@ class FairRecord:
     max_iter, n_predictors : exponentiated gradient's iterations and predictors kept.
     grid_size : grid search's grid points.
     objective : threshold optimizer's objective.
+    postprocess_fraction, postprocess_rows : the threshold optimizer's held-out share of
+        ``train`` (the model trains on the rest) and its row count.
+    changed_fraction : share of the rows the mitigator was fitted on whose ``P(yhat = 1)``
+        differs from the unmitigated model's prediction.
+    warning : set when the mitigation changed nothing (no row, or no group rate it constrains).
     """
 
     method: str
@@ -95,6 +100,10 @@ class FairRecord:
     n_predictors: int | None = None
     grid_size: int | None = None
     objective: str | None = None
+    postprocess_fraction: float | None = None
+    postprocess_rows: int | None = None
+    changed_fraction: float | None = None
+    warning: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {

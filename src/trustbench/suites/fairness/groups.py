@@ -1,17 +1,23 @@
-"""Why a fairness gap is undefined or unstable: the notes the fairness suites attach to gaps.
+"""Why a fairness gap is undefined or unstable, and how a randomized model's gaps are read: the
+notes the fairness suites attach to gaps.
 
 The per-group statistics themselves are pure math in :mod:`trustbench.metrics.group_stats`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
+from trustbench import metrics as M
 from trustbench.metrics.fairness_rates import GAP_TABLE
-from trustbench.metrics.group_stats import GroupStats
+from trustbench.metrics.group_stats import GroupStats, worst
 from trustbench.metrics.specs.fairness import GAP_SPECS
+from trustbench.suites.fairness.sensitive import Attribute
 
-__all__ = ["GAPS", "gap_note"]
+__all__ = ["ARGMAX_NOTE_GAPS", "EXPECTED", "GAPS", "argmax_note", "gap_note"]
 
 #: Between-group scalars (fairlearn's names), in the order of the metric registry.
 GAPS = tuple(spec.name for spec in GAP_SPECS)
@@ -62,3 +68,42 @@ def gap_note(
     if small:
         parts.append(small_text)
     return "; ".join(parts) or None
+
+
+#: Appended to the definitions of a randomized model's gaps (``FairClassifier.randomized``).
+EXPECTED = (
+    ", expected over the randomized classifier's draws (group rates of q = P(yhat = 1) = "
+    "proba_1, not of its argmax)"
+)
+#: Headline gaps the note on a randomized model compares in both forms.
+ARGMAX_NOTE_GAPS = ("equalized_odds_difference", "demographic_parity_difference")
+
+
+def argmax_note(
+    model: Any,
+    y: np.ndarray,
+    proba: np.ndarray,
+    declared: list[Attribute],
+    per_attribute: Mapping[str, GroupStats],
+    split: str,
+) -> str:
+    """How far the deterministic argmax form of a randomized model's headline gaps is from the
+    expected form the suite reports (point values, worst declared attribute)."""
+    hard = np.argmax(proba, axis=1)
+    ones = np.ones((1, len(y)))
+    parts = []
+    for name in ARGMAX_NOTE_GAPS:
+        direction = M.REGISTRY.get("fairness", name).direction
+        expected = worst([per_attribute[a.name].gaps[name] for a in declared], direction)[0]
+        argmax = worst(
+            [M.rate_gaps(M.group_rates(y, hard, a.groups, ones))[name] for a in declared],
+            direction,
+        )[0]
+        parts.append(f"{name} {argmax:.4f} (argmax) vs {expected:.4f} (expected)")
+    mixed = float(np.mean((proba[:, 1] > 0) & (proba[:, 1] < 1)))
+    return (
+        f"randomized classifier ({getattr(model, 'method', type(model).__name__)}): the gaps and "
+        f"group rates are expected over its draws (rates of P(yhat = 1) = proba_1); the "
+        f"deterministic argmax classifier (the report's y_pred, 1 where proba_1 > 1/2) gives on "
+        f"'{split}' (worst declared attribute): {'; '.join(parts)}; {mixed:.1%} of rows have 0 < P(yhat = 1) < 1"
+    )

@@ -38,7 +38,7 @@ from trustbench.plots import group_panels
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import NotApplicable, ScoringContext, stacked
 from trustbench.suites.fairness.config import FairnessConfig
-from trustbench.suites.fairness.groups import GAPS, gap_note
+from trustbench.suites.fairness.groups import EXPECTED, GAPS, argmax_note, gap_note
 from trustbench.suites.fairness.sensitive import Attribute, attributes
 from trustbench.suites.naming import safe_name
 
@@ -98,12 +98,16 @@ def fairness_suite(ctx: ScoringContext, cfg: FairnessConfig) -> SuiteResult:
     headline: list[MetricResult] = []
     rows: list[dict[str, Any]] = []
     per_attribute: dict[str, GroupStats] = {}
+    randomized = bool(getattr(ctx.model, "randomized", False))
+    soft = np.clip(proba[:, 1], 0.0, 1.0) if randomized else None
+    extra = EXPECTED if randomized else ""
     for attribute in attrs:
-        stats = group_stats(y, proba, attribute.groups, counts, n_bins)
+        stats = group_stats(y, proba, attribute.groups, counts, n_bins, soft, soft=randomized)
         per_attribute[attribute.name] = stats
-        results += gap_results(ctx, stats, attribute, split, GAPS, "", min_group=min_group)
+        results += gap_results(ctx, stats, attribute, split, GAPS, "", extra, min_group)
         flags = group_flags(stats, attribute, split, min_group, notes)
-        rows += table_rows(ctx, stats, attribute, split, flags, "argmax", GROUP_METRICS)
+        form = "expected" if randomized else "argmax"
+        rows += table_rows(ctx, stats, attribute, split, flags, form, GROUP_METRICS)
         if not attribute.is_intersection:
             results += group_results(ctx, stats, attribute, split, flags)
         if cfg.plots:
@@ -111,7 +115,9 @@ def fairness_suite(ctx: ScoringContext, cfg: FairnessConfig) -> SuiteResult:
                 attribute.name, stats.labels, stats.sizes, plot_values(ctx, stats), min_group
             )
     declared = [a for a in attrs if not a.is_intersection]
-    headline += worst_results(ctx, declared, per_attribute, split, GAPS, prefix="")
+    headline += worst_results(ctx, declared, per_attribute, split, GAPS, prefix="", extra=extra)
+    if randomized and declared:
+        notes.append(argmax_note(ctx.model, y, proba, declared, per_attribute, split))
     target = cfg.target_sensitivity
     if target is not None:
         op_results, op_rows, op_notes = operating_point(
