@@ -45,6 +45,12 @@ class MetricResult:
         Formula or reference the value follows.
     note : str or None
         Why a value is missing, or a caveat (e.g. a tiny group).
+    ci_level : float or None
+        The interval's nominal coverage.
+    ci_method : str or None
+        How the interval was computed (a key of
+        :data:`trustbench.metrics.intervals.INTERVAL_METHODS`: ``jeffreys``, ``bc``,
+        ``percentile``, ...); None without an interval.
     """
 
     family: str
@@ -58,6 +64,7 @@ class MetricResult:
     definition: str = ""
     note: str | None = None
     ci_level: float | None = None
+    ci_method: str | None = None
 
     def __post_init__(self) -> None:
         self.value = _finite_or_none(self.value)

@@ -3,6 +3,7 @@ table, the operating point, and the bad-input cases of issue 3."""
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import fairlearn.metrics as flm
@@ -12,10 +13,12 @@ import pytest
 import sklearn.metrics as skm
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from statsmodels.stats.proportion import proportion_confint
 
 import trustbench
 from trustbench.data import build_task
 from trustbench.errors import ConfigError, DataError
+from trustbench.metrics.intervals import INTERVAL_METHODS
 from trustbench.models import make_preprocessor
 
 FAST = {"bootstrap": {"n_resamples": 200}, "fairness": {"plots": False}}
@@ -142,7 +145,8 @@ def test_group_table_holds_every_group_and_matches_metricframe(scored):
     _, _, report = scored
     table = report.artifacts["fairness/groups.parquet"]
     assert list(table.columns) == [
-        "attribute", "group", "metric", "value", "ci_low", "ci_high", "n", "flag", "operating_point"
+        "attribute", "group", "metric", "value", "ci_low", "ci_high", "ci_method", "n",
+        "denominator", "flag", "operating_point",
     ]  # fmt: skip
     test = _test_frame(report)
     frame = flm.MetricFrame(
@@ -356,3 +360,54 @@ def test_randomized_model_is_scored_by_its_expected_rates_with_the_argmax_in_a_n
     )
     table = report.artifacts["fairness/groups.parquet"]
     assert set(table["operating_point"]) == {"expected", "sensitivity>=0.9"}
+
+
+class _MissesOldPatients:
+    """A fitted model that never flags patients of 60 and over: their TPR is 0 events."""
+
+    def __init__(self, model):
+        self.model = model
+        self.classes_ = model.classes_
+
+    def predict_proba(self, X):
+        proba = self.model.predict_proba(X).copy()
+        old = (X["age_group"] == "60+").to_numpy()
+        proba[old] = [0.99, 0.01]
+        return proba
+
+
+def test_rates_with_zero_events_get_jeffreys_intervals_over_their_denominator():
+    task = make_task()
+    report = score(task, _MissesOldPatients(fit(task)))
+    test = _test_frame(report)
+    old = test["sensitive_age_group"] == "60+"
+    positives = int((test["y_true"][old] == 1).sum())
+    assert positives > 0
+    tpr = report["fairness/age_group/60plus/true_positive_rate"]
+    # the percentile bootstrap gave [0, 0] here; a rate of 0 events has an upper end above 0
+    assert tpr.value == 0.0 and tpr.ci_low == 0.0 and tpr.ci_method == "jeffreys"
+    assert tpr.ci_high == pytest.approx(proportion_confint(0, positives, method="jeffreys")[1])
+    assert tpr.n == positives  # the denominator, not the group's size
+    table = report.artifacts["fairness/groups.parquet"]
+    row = table[
+        (table["attribute"] == "age_group") & (table["group"] == "60+")
+        & (table["metric"] == "true_positive_rate") & (table["operating_point"] == "argmax")
+    ].iloc[0]  # fmt: skip
+    assert row["ci_high"] > 0 and row["denominator"] == positives and row["n"] == old.sum()
+    # a ratio built on the zero rate is 0, but its interval is no longer [0, 0]: the box over
+    # the groups' Jeffreys intervals
+    ratio = report["fairness/age_group/equal_opportunity_ratio"]
+    assert ratio.value == 0.0 and ratio.ci_method == "box" and ratio.ci_high > 0.0
+    gap = report["fairness/age_group/equal_opportunity_difference"]
+    assert gap.ci_method == "box" and gap.ci_low < gap.value < gap.ci_high
+    # a gap whose groups all have some events keeps the bias-corrected bootstrap
+    assert report["fairness/sex/demographic_parity_difference"].ci_method == "bc"
+
+
+def test_every_interval_in_the_report_json_names_its_method():
+    task = make_task()
+    report = score(task)
+    data = json.loads(report.to_json())
+    metrics = [m for suite in data["suites"].values() for m in suite["metrics"]]
+    with_ci = [m for m in metrics if m["ci_low"] is not None]
+    assert with_ci and all(m["ci_method"] in INTERVAL_METHODS for m in with_ci)

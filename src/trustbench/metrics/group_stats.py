@@ -16,9 +16,11 @@ import numpy as np
 from trustbench.metrics.calibration import ece_difference, group_calibration_error
 from trustbench.metrics.fairness import group_rates, rate_gaps
 from trustbench.metrics.fairness_groups import group_roc_auc
+from trustbench.metrics.fairness_rates import GAP_TABLE
+from trustbench.metrics.intervals import box_gap_interval, jeffreys_interval
 from trustbench.metrics.weights import stacked
 
-__all__ = ["GROUP_METRICS", "RATE_FIELDS", "GroupStats", "group_stats", "worst"]
+__all__ = ["GROUP_INTERVALS", "GROUP_METRICS", "RATE_FIELDS", "GroupStats", "group_stats", "worst"]
 
 #: Columns of the per-group table (``fairness/groups.parquet``).
 GROUP_METRICS = (
@@ -41,6 +43,25 @@ RATE_FIELDS = {
     "precision": "precision",
 }
 
+#: Interval method of each column of the per-group table (:mod:`trustbench.metrics.intervals`):
+#: a rate's Jeffreys interval from its events and denominator, a bootstrap one otherwise.
+GROUP_INTERVALS = {
+    **{metric: "jeffreys" for metric in RATE_FIELDS},
+    "roc_auc": "percentile",
+    "ece": "recentred",
+}
+_GAPS = {gap.name: gap for gap in GAP_TABLE}
+_METRIC_OF_FIELD = {field: metric for metric, field in RATE_FIELDS.items()}
+#: The GroupStats count each rate divides by.
+_DENOMINATORS = {
+    "selection_rate": "sizes",
+    "accuracy": "sizes",
+    "true_positive_rate": "positives",
+    "false_negative_rate": "positives",
+    "false_positive_rate": "negatives",
+    "precision": "predicted",
+}
+
 
 @dataclass
 class GroupStats:
@@ -53,6 +74,49 @@ class GroupStats:
     predicted: np.ndarray
     values: dict[str, np.ndarray]
     gaps: dict[str, np.ndarray]
+    #: Whether the point values are counts of events over row counts (hard predictions at a
+    #: fixed threshold, unit weights): only then has a rate a binomial (Jeffreys) interval.
+    exact: bool = True
+
+    def denominators(self, metric: str) -> np.ndarray | None:
+        """Per-group denominators of ``metric`` when it is a rate ``k / n`` with an exact
+        count of events (see :attr:`exact`); None otherwise."""
+        if not self.exact or metric not in _DENOMINATORS:
+            return None
+        return getattr(self, _DENOMINATORS[metric])
+
+    def box_interval(self, gap_name: str, level: float) -> tuple[float, float] | None:
+        """The ``box`` interval of a gap of the gap table when some group's rate has zero or
+        all events (its bootstrap replicates are then constant and collapse the gap's
+        interval); None otherwise, or when the rates are not exact counts.
+
+        Each defined group rate the gap reduces gets a Jeffreys interval at level
+        ``1 - (1 - level) / m`` (``m`` such rates, Bonferroni), and the interval is the range
+        of the gap over that box (:func:`~trustbench.metrics.intervals.box_gap_interval`),
+        so that it covers at least ``level``.
+        """
+        gap = _GAPS.get(gap_name)
+        if gap is None or not self.exact:
+            return None
+        events, trials = [], []
+        for field in gap.rates:
+            metric = _METRIC_OF_FIELD[field]
+            n = np.asarray(self.denominators(metric), dtype=np.float64)
+            events.append(np.where(n > 0, np.rint(self.values[metric][0] * n), np.nan))
+            trials.append(n)
+        defined = [np.isfinite(k) & (n > 0) for k, n in zip(events, trials, strict=True)]
+        if not any(
+            np.any(d & ((k == 0) | (k == n)))
+            for d, k, n in zip(defined, events, trials, strict=True)
+        ):
+            return None
+        m = int(sum(d.sum() for d in defined))
+        lows, highs = [], []
+        for d, k, n in zip(defined, events, trials, strict=True):
+            lo, hi = jeffreys_interval(np.where(d, k, 0), np.where(d, n, 1), 1 - (1 - level) / m)
+            lows.append(np.where(d, lo, np.nan))
+            highs.append(np.where(d, hi, np.nan))
+        return box_gap_interval(gap.reduction, lows, highs, gap.agg)
 
     def reason(self, metric: str, g: int, split: str) -> str | None:
         """Why group ``g``'s ``metric`` is undefined (None when it is defined)."""
@@ -96,6 +160,7 @@ def group_stats(
         _, values["ece"] = group_calibration_error(y, proba, groups, weights, n_bins)
         gaps["ece_difference"] = ece_difference(y, proba, groups, weights, n_bins)
     point_pred = y_pred if np.ndim(y_pred) == 1 else y_pred[0]
+    exact = np.ndim(y_pred) == 1 and bool(np.all((point_pred == 0) | (point_pred == 1)))
     return GroupStats(
         labels=rates.labels,
         sizes=np.asarray(rates.size[0], dtype=np.int64),
@@ -107,6 +172,7 @@ def group_stats(
         ),
         values=values,
         gaps=gaps,
+        exact=exact,
     )
 
 

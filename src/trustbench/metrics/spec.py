@@ -17,6 +17,7 @@ from typing import Any
 __all__ = [
     "DIRECTIONS",
     "FAMILIES",
+    "INTERVALS",
     "NEEDS",
     "MetricSpec",
     "arrow",
@@ -44,6 +45,10 @@ NEEDS = {
     "masks": "ground-truth pixel masks",
     "members": "the training rows (members) and held-out rows",
 }
+
+#: The interval methods a metric can name (:mod:`trustbench.metrics.intervals` defines them).
+#: (``box``, a gap's fallback computed from per-group intervals, is never a registered method.)
+INTERVALS = ("percentile", "bc", "recentred", "jeffreys")
 
 #: ``none``: a descriptive value with no better direction (a group's selection rate); it is
 #: shown but never ranked. ``target:<x>`` directions come in addition.
@@ -148,6 +153,12 @@ class MetricSpec:
         ``fn(..., weights=None)`` computing the metric, where one function does.
     version : int
         Bumped when the definition changes, so values of different versions are not compared.
+    interval : str
+        How its confidence interval is computed (one of :data:`INTERVALS`, defined in
+        :mod:`trustbench.metrics.intervals`): ``jeffreys`` for a rate ``k / n`` whose call site
+        passes the denominator (a bootstrap percentile interval otherwise), ``bc`` for
+        statistics the plug-in estimate biases (gaps between groups), ``recentred`` for the
+        binned calibration errors, ``percentile`` for the rest.
     """
 
     name: str
@@ -162,6 +173,7 @@ class MetricSpec:
     rank: tuple[str, ...] = ()
     fn: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
     version: int = 1
+    interval: str = "percentile"
 
     def __post_init__(self) -> None:
         where = f"metric {self.family}/{self.name}"
@@ -181,6 +193,8 @@ class MetricSpec:
                 raise ValueError(
                     f"{where}: key template {template!r} must read '{self.family}/.../{{metric}}'"
                 )
+        if self.interval not in INTERVALS:
+            raise ValueError(f"{where}: interval must be one of {INTERVALS}; got {self.interval!r}")
         unknown = set(self.needs) - set(NEEDS)
         if unknown:
             raise ValueError(f"{where}: unknown needs {sorted(unknown)}; known: {sorted(NEEDS)}")

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from trustbench.data.task import Split, TaskData
-from trustbench.metrics import REGISTRY, bootstrap_counts, percentile_interval
+from trustbench.metrics import REGISTRY, bootstrap_counts
+from trustbench.metrics.intervals import interval_of
 from trustbench.metrics.weights import stacked
 from trustbench.report import MetricResult
 from trustbench.training.record import TrainingRecord
@@ -38,6 +39,8 @@ def registered_result(
     """
     spec = REGISTRY.require(f"{family}/{name}").spec
     definition = spec.definition if not detail else f"{spec.definition}; {detail}"
+    if ci_low is not None and ci_high is not None:  # an interval never leaves the range
+        ci_low, ci_high = spec.clip(ci_low), spec.clip(ci_high)
     return MetricResult(
         family, name, value, ci_low, ci_high, direction=spec.direction, definition=definition, **fields
     )
@@ -125,12 +128,14 @@ class ScoringContext:
         detail: str | None = None,
         n: int | None = None,
         note: str | None = None,
+        denominator: float | None = None,
         **kwargs: Any,
     ) -> MetricResult:
-        """Point value and percentile bootstrap CI of ``fn(*args, weights=...)``.
+        """Point value and confidence interval of ``fn(*args, weights=...)``.
 
         One call on the stacked weights ``[ones; counts]`` gives the point value (row 0) and
-        every replicate (rows 1..). Direction and definition come from the metric registry.
+        every replicate (rows 1..). Direction, definition and interval method come from the
+        metric registry; a rate ``k / n`` passes its ``denominator`` (see :meth:`from_row`).
         """
         if counts is None:
             counts = self.counts(split)
@@ -143,6 +148,7 @@ class ScoringContext:
             n=int(counts.shape[1]) if n is None else n,
             split=split,
             note=note,
+            denominator=denominator,
         )
 
     def from_row(
@@ -155,10 +161,23 @@ class ScoringContext:
         split: str,
         detail: str | None = None,
         note: str | None = None,
+        denominator: float | None = None,
+        interval: tuple[float, float, str] | None = None,
     ) -> MetricResult:
         """A MetricResult from a ``(1 + B,)`` row: the point value, then ``B`` bootstrap
-        replicates; direction and definition from the registry (:func:`registered_result`)."""
-        low, high = self.interval(row[1:])
+        replicates; direction, definition and interval method from the registry
+        (:func:`registered_result`).
+
+        A rate ``k / n`` passes its ``denominator`` (the group's positives for a TPR): its
+        interval is then the registered one (``jeffreys``) and ``n`` reports the denominator,
+        not the group size. ``interval`` ``(low, high, method)`` overrides a computed one (a
+        gap's ``box`` interval).
+        """
+        spec = REGISTRY.require(f"{family}/{name}").spec
+        if interval is None:
+            low, high, method = self.interval_by(spec.interval, row, denominator)
+        else:
+            low, high, method = interval
         return registered_result(
             family,
             name,
@@ -166,12 +185,22 @@ class ScoringContext:
             low,
             high,
             detail=detail,
-            n=n,
+            n=n if denominator is None else round(float(denominator)),
             split=split,
             ci_level=self.ci_level,
+            ci_method=method if np.isfinite(low) else None,
             note=note,
         )
 
+    def interval_by(
+        self, method: str, row: np.ndarray, denominator: float | None = None
+    ) -> tuple[float, float, str]:
+        """``(low, high, method used)`` of a ``(1 + B,)`` row by a registered interval method
+        (:func:`trustbench.metrics.intervals.interval_of`: ``jeffreys`` without a denominator
+        falls back to the percentile bootstrap, and says so)."""
+        row = np.asarray(row, dtype=float)
+        return interval_of(method, float(row[0]), row[1:], self.ci_level, denominator)
+
     def interval(self, replicates: np.ndarray) -> tuple[float, float]:
         """Percentile interval of precomputed replicates at the configured level."""
-        return percentile_interval(np.asarray(replicates, dtype=float), self.ci_level)
+        return interval_of("percentile", float("nan"), replicates, self.ci_level)[:2]

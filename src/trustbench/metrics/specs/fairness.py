@@ -10,6 +10,7 @@ from __future__ import annotations
 from trustbench.metrics import calibration as C
 from trustbench.metrics import fairness as F
 from trustbench.metrics.fairness_rates import GAP_TABLE, Gap
+from trustbench.metrics.group_stats import GROUP_INTERVALS
 from trustbench.metrics.spec import MetricSpec
 
 _F = "fairness"
@@ -67,6 +68,7 @@ def _gap_spec(gap: Gap) -> MetricSpec:
         headline=gap.name in HEADLINES,
         rank=(f"{_F}/{gap.name}",) if gap.name in RANKED else (),
         fn=getattr(F, gap.name, None),
+        interval="bc",
     )
 
 
@@ -82,6 +84,7 @@ GAP_SPECS = (
         (f"{_F}/{{metric}}", f"{_F}/{{attribute}}/{{metric}}"),
         needs=_NEEDS,
         fn=C.ece_difference,
+        interval="bc",
     ),
 )
 """Every between-group gap (also scored on the ood split by the generalization suite)."""
@@ -99,6 +102,7 @@ GROUP_SPECS = (
         "accuracy_g, the accuracy within group g",
         _GROUP,
         needs=_NEEDS,
+        interval=GROUP_INTERVALS["accuracy"],
     ),
     MetricSpec(
         "selection_rate",
@@ -109,6 +113,7 @@ GROUP_SPECS = (
         "P(yhat=1 | g): no better direction on its own; compare it across groups",
         _GROUP,
         needs=_NEEDS,
+        interval=GROUP_INTERVALS["selection_rate"],
     ),
     MetricSpec(
         "true_positive_rate",
@@ -119,6 +124,7 @@ GROUP_SPECS = (
         "P(yhat=1 | y=1, g); undefined for a group without positives",
         _GROUP,
         needs=_NEEDS,
+        interval=GROUP_INTERVALS["true_positive_rate"],
     ),
     MetricSpec(
         "false_positive_rate",
@@ -129,6 +135,7 @@ GROUP_SPECS = (
         "P(yhat=1 | y=0, g); undefined for a group without negatives",
         _GROUP,
         needs=_NEEDS,
+        interval=GROUP_INTERVALS["false_positive_rate"],
     ),
 )
 

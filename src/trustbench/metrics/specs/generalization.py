@@ -35,7 +35,15 @@ def _base() -> list[MetricSpec]:
     for name, (definition, fn) in CALIBRATION.items():
         out.append(
             MetricSpec(
-                name, "performance", "min", 0.0, 1.0, definition, ("performance/{metric}",), fn=fn
+                name,
+                "performance",
+                "min",
+                0.0,
+                1.0,
+                definition,
+                ("performance/{metric}",),
+                fn=fn,
+                interval="recentred",
             )
         )
     return out
@@ -60,7 +68,12 @@ HEADLINES = ("ood_accuracy", "accuracy_drop", "ece", "ood_ece", "ece_drop", "wor
 RANKED = ("ood_accuracy", "accuracy_drop", "ood_ece")
 
 
-def _spec(name, base: MetricSpec, direction, lower, upper, definition, keys, needs) -> MetricSpec:
+def _spec(
+    name, base: MetricSpec, direction, lower, upper, definition, keys, needs, interval=None
+) -> MetricSpec:
+    """A generalization spec computed by ``base``'s function; its interval method is
+    ``base``'s (the same statistic on another split) unless ``interval`` names another (a
+    drop, a change: a difference of two estimates)."""
     return MetricSpec(
         name,
         _F,
@@ -73,6 +86,7 @@ def _spec(name, base: MetricSpec, direction, lower, upper, definition, keys, nee
         headline=name in HEADLINES,
         rank=(f"{_F}/{name}",) if name in RANKED else (),
         fn=base.fn,
+        interval=base.interval if interval is None else interval,
     )
 
 
@@ -133,6 +147,7 @@ def _derived() -> list[MetricSpec]:
                 f"{_PAIRING}",
                 top,
                 _OOD,
+                interval="percentile",
             )
         )
         out.append(
@@ -145,6 +160,7 @@ def _derived() -> list[MetricSpec]:
                 f"overfitting gap of {m}, > 0 means worse on test than on train",
                 (f"{_F}/train_test_gap/{{metric}}",),
                 _LABELS,
+                interval="percentile",
             )
         )
     out.append(
@@ -185,6 +201,7 @@ def _derived() -> list[MetricSpec]:
                 f"{gap.name}(ood) - {gap.name}(test); {_PAIRING}",
                 fair,
                 _OOD | {"sensitive"},
+                interval="percentile",
             )
         )
     return out

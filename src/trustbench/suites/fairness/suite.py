@@ -5,13 +5,17 @@ default) every pairwise intersection such as ``sex_x_age_group``:
 
 - the per-group table (fairlearn ``MetricFrame`` columns): selection rate, accuracy, TPR, FPR,
   FNR, precision, ROC AUC, ECE and group size, each with a bootstrap CI, written in full to
-  ``fairness/groups.parquet`` (columns ``attribute, group, metric, value, ci_low, ci_high, n,
-  flag, operating_point``); groups under ``min_group_size`` are flagged, never dropped;
+  ``fairness/groups.parquet`` (columns ``attribute, group, metric, value, ci_low, ci_high,
+  ci_method, n, denominator, flag, operating_point``: a rate's interval is the Jeffreys
+  interval of its events over its denominator, e.g. the group's positives for a TPR); groups
+  under ``min_group_size`` are flagged, never dropped;
 - MLflow metrics ``fairness/a/<gap>`` for every gap of :data:`GAPS` (fairlearn's names), and
   per group ``fairness/a/<group>/<metric>`` for accuracy, selection rate, TPR and FPR
   (declared attributes only; intersections' groups are in the table);
 - the worst attribute (declared ones) as the headline ``fairness/<gap>``: the largest gap or
-  the smallest ratio / group minimum, taken inside each bootstrap replicate;
+  the smallest ratio / group minimum, taken inside each bootstrap replicate; a gap's interval
+  is the bias-corrected bootstrap one, or, when some group's rate has zero or all events
+  (constant replicates), the ``box`` interval over the groups' Jeffreys intervals;
 - at the operating point (``target_sensitivity``, e.g. 0.9): the threshold on ``proba_1`` is
   the largest one whose overall sensitivity on the split reaches the target
   (:func:`trustbench.metrics.threshold_at_sensitivity`), re-chosen in every replicate, and the
@@ -32,7 +36,13 @@ import pandas as pd
 
 from trustbench import metrics as M
 from trustbench.metrics.fairness_rates import GAP_TABLE
-from trustbench.metrics.group_stats import GROUP_METRICS, GroupStats, group_stats, worst
+from trustbench.metrics.group_stats import (
+    GROUP_INTERVALS,
+    GROUP_METRICS,
+    GroupStats,
+    group_stats,
+    worst,
+)
 from trustbench.metrics.specs.fairness import GROUP_SPECS
 from trustbench.plots import group_panels
 from trustbench.report import MetricResult, SuiteResult
@@ -144,6 +154,7 @@ def gap_results(
     out = []
     for name in names:
         row = stats.gaps[name]
+        box = stats.box_interval(name, ctx.ci_level)
         out.append(
             ctx.from_row(
                 FAMILY,
@@ -153,6 +164,7 @@ def gap_results(
                 n=int(stats.sizes.sum()),
                 split=split,
                 note=gap_note(name, stats, attribute.name, split, row[0], min_group),
+                interval=None if box is None else (*box, "box"),
             )
         )
     return out
@@ -219,8 +231,9 @@ def table_rows(
     rows = []
     for metric in metrics:
         values = stats.values[metric]
+        denominators = stats.denominators(metric)
         for g, label in enumerate(stats.labels):
-            low, high = ctx.interval(values[1:, g])
+            low, high, method = group_interval(ctx, stats, metric, g)
             rows.append(
                 {
                     "attribute": attribute.name,
@@ -229,12 +242,27 @@ def table_rows(
                     "value": float(values[0, g]),
                     "ci_low": low,
                     "ci_high": high,
+                    "ci_method": method if np.isfinite(low) else None,
                     "n": int(stats.sizes[g]),
+                    "denominator": None if denominators is None else float(denominators[g]),
                     "flag": _join(flags[g], stats.reason(metric, g, split)),
                     "operating_point": operating_point,
                 }
             )
     return rows
+
+
+def group_interval(
+    ctx: ScoringContext, stats: GroupStats, metric: str, g: int
+) -> tuple[float, float, str]:
+    """Interval of group ``g``'s ``metric`` by its method (:data:`GROUP_INTERVALS`): a rate's
+    Jeffreys interval from its events and denominator, a bootstrap one otherwise."""
+    denominators = stats.denominators(metric)
+    return ctx.interval_by(
+        GROUP_INTERVALS[metric],
+        stats.values[metric][:, g],
+        None if denominators is None else float(denominators[g]),
+    )
 
 
 def group_results(
@@ -246,6 +274,7 @@ def group_results(
 ) -> list[MetricResult]:
     out = []
     for metric in LOGGED_GROUP_METRICS:
+        denominators = stats.denominators(metric)
         for g, label in enumerate(stats.labels):
             column = stats.values[metric][:, g]
             out.append(
@@ -253,10 +282,12 @@ def group_results(
                     FAMILY,
                     f"{attribute.key}/{safe_name(label)}/{metric}",
                     column,
-                    detail=f"within the group {attribute.name}={label}",
+                    detail=f"within the group {attribute.name}={label} "
+                    f"(n = {int(stats.sizes[g])} rows)",
                     n=int(stats.sizes[g]),
                     split=split,
                     note=_join(flags[g], stats.reason(metric, g, split)),
+                    denominator=None if denominators is None else float(denominators[g]),
                 )
             )
     return out
@@ -266,7 +297,7 @@ def plot_values(ctx: ScoringContext, stats: GroupStats) -> dict[str, tuple]:
     out = {}
     for metric in PLOTTED:
         values = stats.values[metric]
-        bounds = [ctx.interval(values[1:, g]) for g in range(values.shape[1])]
+        bounds = [group_interval(ctx, stats, metric, g) for g in range(values.shape[1])]
         out[metric] = (values[0], [b[0] for b in bounds], [b[1] for b in bounds])
     return out
 
