@@ -1,4 +1,4 @@
-"""End to end: a 4-run sweep into a temporary store -> trustbench-leaderboard -> headless Chromium."""
+"""End to end: a two-seed sweep (4 runs) -> trustbench-leaderboard -> headless Chromium."""
 
 from __future__ import annotations
 
@@ -63,6 +63,8 @@ def test_sweep_to_site_renders_and_sorts_in_chromium(tmp_path: Path):
     board = json.loads((site / "leaderboard.json").read_text())
     assert board["counts"]["runs"] == 4 and board["counts"]["ranked"] == 2
     assert {r["n_seeds"] for r in board["rows"]} == {2}
+    # two seeds each: flagged, still ranked, and the board says why it cannot tell them apart
+    assert all(r["too_few_seeds"] for r in board["rows"]) and len(board["warnings"]) == 1
 
     from selenium.webdriver.common.by import By
 
@@ -71,6 +73,10 @@ def test_sweep_to_site_renders_and_sorts_in_chromium(tmp_path: Path):
         rows = driver.find_elements(By.CSS_SELECTOR, "#ranking tbody tr")
         labels = [r.find_elements(By.TAG_NAME, "td")[1].text for r in rows]
         assert sorted(labels) == ["model=logreg", "model=mlp"]
+        warning = driver.find_element(By.ID, "seed-warning")
+        assert warning.is_displayed() and "fewer than 5 seeds" in warning.text
+        assert "seed=0,1,2,3,4" in warning.text
+        assert [r.get_attribute("data-too-few-seeds") for r in rows] == ["true", "true"]
 
         def column(index: int) -> list[str]:
             cells = driver.find_elements(

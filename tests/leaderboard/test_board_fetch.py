@@ -92,6 +92,7 @@ def test_build_from_store_writes_the_site(store, tmp_path: Path):
         "configurations": 2,
         "ranked": 2,
         "partial": 0,
+        "too_few_seeds": 2,  # two seeds each, fewer than ranking.min_seeds
         "excluded_failed": 1,
         "excluded_unfinished": 0,
         "excluded_duplicates": 0,
@@ -139,5 +140,7 @@ def test_board_command_line_typo_is_one_line():
     from trustbench.leaderboard.config import check_override_keys
 
     check_override_keys(["ranking.primary=average_rank", "experiments=[a,b]", "+x=1"])
-    with _pytest.raises(ConfigError, match=r"Unknown key 'ranking\.primar'\. Did you mean 'primary'"):
+    with _pytest.raises(
+        ConfigError, match=r"Unknown key 'ranking\.primar'\. Did you mean 'primary'"
+    ):
         check_override_keys(["ranking.primar=x"])

@@ -112,3 +112,27 @@ def test_min_coverage_drops_rare_metrics():
     metas = resolve_all({k for r in rows for k in r.cells}, {})
     assert "privacy/dp/epsilon" not in select_metrics(rows, metas, ["*"], min_coverage=0.5)
     assert "privacy/dp/epsilon" in select_metrics(rows, metas, ["*"], min_coverage=0.3)
+
+
+def test_rows_with_too_few_seeds_are_still_ranked_and_flagged():
+    from trustbench.leaderboard.build import BoardOptions, build_board
+
+    runs = [
+        record(f"{model}{s}", model, s, {"performance/accuracy": acc + 0.001 * s})
+        for model, acc, n in [("a", 0.9, 5), ("b", 0.8, 5), ("c", 0.7, 2)]
+        for s in range(n)
+    ]
+    board = build_board(runs, {}, BoardOptions(n_bootstrap=100))
+    rows = {r["label"]: r for r in board["rows"]}
+    assert all(r["complete"] and r["ranking"] for r in rows.values())  # none left unranked
+    assert rows["model=c"]["ranking"]["position"] == 3
+    assert {k: r["too_few_seeds"] for k, r in rows.items()} == {
+        "model=a": False,
+        "model=b": False,
+        "model=c": True,
+    }
+    assert board["counts"]["ranked"] == 3 and board["counts"]["too_few_seeds"] == 1
+    (warning,) = board["warnings"]
+    assert "1 of 3 configurations" in warning and "model=c (2 seeds)" in warning
+    assert "model=a" not in warning
+    assert "fewer than 5" in board["method"]["seeds"] and "still ranked" in board["method"]["seeds"]

@@ -46,6 +46,8 @@ def _options(cfg: ChallengeConfig) -> BoardOptions:
         ranking_metrics=list(ranking.get("metrics") or []) or None,
         ranking_exclude=list(ranking.get("exclude") or []),
         min_coverage=float(ranking.get("min_coverage", 0.75)),
+        # a team's row is one submitted model scored once, not a mean over training seeds
+        min_seeds=1,
         primary=str(ranking.get("primary", "win_rate")),
         selection={"challenge": cfg.name},
     )

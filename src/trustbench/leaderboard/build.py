@@ -42,6 +42,53 @@ RANKING_METHOD = (
     "ranks by the primary ranking ({primary}), {level:.0%} percentile interval; rows whose "
     "intervals overlap, chained in rank order, are shown as one tie group."
 )
+SEEDS_METHOD = (
+    "A configuration with fewer than {min_seeds} finished seeds is flagged (too_few_seeds) "
+    "and still ranked: its interval does not estimate the spread over training seeds well "
+    "(with one seed not at all: only the within-run bootstrap, normal quantile), and its "
+    "bootstrap over seeds resamples too few values for its rank interval to separate it from "
+    "the other rows."
+)
+#: At most this many flagged labels are named in the warning (the rows carry the flag).
+NAMED = 10
+
+
+def seed_command(min_seeds: int) -> str:
+    """The sweep override that gives ``min_seeds`` seeds, in the ``trustbench`` CLI's syntax."""
+    if min_seeds <= 10:
+        return "seed=" + ",".join(str(s) for s in range(min_seeds))
+    return f"'seed=range({min_seeds})'"
+
+
+def seed_warning(rows: Sequence[Mapping[str, Any]], min_seeds: int) -> str | None:
+    """The board's warning about rows with fewer than ``min_seeds`` seeds (None when none).
+
+    Parameters
+    ----------
+    rows : sequence of mapping
+        The board rows (``label``, ``n_seeds``, ``too_few_seeds``), in board order.
+    min_seeds : int
+    """
+    few = [r for r in rows if r["too_few_seeds"]]
+    if not few:
+        return None
+    named = ", ".join(
+        f"{r['label']} ({r['n_seeds']} seed{'' if r['n_seeds'] == 1 else 's'})" for r in few[:NAMED]
+    )
+    if len(few) > NAMED:
+        named += f" and {len(few) - NAMED} more"
+    return (
+        f"{len(few)} of {len(rows)} configurations have fewer than {min_seeds} seeds, too few "
+        f"to rank on: {named}. With fewer than {min_seeds} seeds the spread over training seeds "
+        "is not estimated well: their intervals are too wide to rank on, and with one seed the "
+        "spread is not estimated at all (the interval is the run's own bootstrap interval, "
+        "normal quantile, which leaves out the randomness of training). Those with every "
+        "ranking metric are still ranked, and marked, but their rank intervals cannot "
+        "separate them from the other rows. "
+        f"Fix: run the sweep with {min_seeds} seeds, `trustbench -m ... {seed_command(min_seeds)} "
+        "resume=true` with the configuration's overrides in place of `...` (resume=true runs "
+        "only the seeds not yet finished), then `trustbench-leaderboard` again."
+    )
 
 
 @dataclass
@@ -54,6 +101,7 @@ class BoardOptions:
     ranking_metrics: Sequence[str] | None = None  # None: the registry's ranking defaults
     ranking_exclude: Sequence[str] = ()
     min_coverage: float = 0.75
+    min_seeds: int = 5
     primary: str = "win_rate"
     ci_level: float = 0.95
     n_bootstrap: int = 1000
@@ -117,9 +165,7 @@ def build_board(
     ranking_keys = rk.select_metrics(
         aggregation.rows,
         {k: metas[k] for k in columns},
-        REGISTRY.ranking_patterns()
-        if options.ranking_metrics is None
-        else options.ranking_metrics,
+        REGISTRY.ranking_patterns() if options.ranking_metrics is None else options.ranking_metrics,
         options.ranking_exclude,
         options.min_coverage,
     )
@@ -147,6 +193,7 @@ def build_board(
                 "complete": cid in ranked,
                 "ranking": asdict(ranked[cid]) if cid in ranked else None,
                 "n_seeds": len(row.seeds),
+                "too_few_seeds": 0 < len(row.seeds) < options.min_seeds,
                 "seeds": row.seeds,
                 "run_ids": row.run_ids,
                 "failed": row.n_failed,
@@ -171,6 +218,7 @@ def build_board(
         made = tradeoff(spec["name"], spec["title"], spec["x"], spec["y"], aggregation.rows, metas)
         if made is not None:
             plots.append(asdict(made))
+    warning = seed_warning(rows, options.min_seeds)
     board = {
         "schema_version": SCHEMA_VERSION,
         "software": software_versions(),
@@ -184,7 +232,9 @@ def build_board(
                 level=options.ci_level,
             ),
             "directions": DIRECTIONS_METHOD,
+            "seeds": SEEDS_METHOD.format(min_seeds=options.min_seeds),
             "ci_level": options.ci_level,
+            "min_seeds": options.min_seeds,
             "primary": options.primary,
             "n_bootstrap": options.n_bootstrap,
             "seed": options.seed,
@@ -206,8 +256,10 @@ def build_board(
             "configurations": len(rows),
             "ranked": len(ranking.rows),
             "partial": len(ranking.partial),
+            "too_few_seeds": sum(r["too_few_seeds"] for r in rows),
             **{f"excluded_{k}": v for k, v in aggregation.excluded.items()},
         },
+        "warnings": [] if warning is None else [warning],
         "rows": rows,
         "tradeoffs": plots,
     }

@@ -38,6 +38,7 @@ def options_from_config(cfg: Mapping[str, Any] | LeaderboardConfig) -> BoardOpti
         ranking_metrics=None if ranking.metrics is None else list(ranking.metrics),
         ranking_exclude=list(ranking.exclude),
         min_coverage=ranking.min_coverage,
+        min_seeds=ranking.min_seeds,
         primary=ranking.primary,
         ci_level=board.ci_level,
         n_bootstrap=ranking.n_bootstrap,
@@ -93,20 +94,11 @@ def build_from_store(cfg: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     return board, timings
 
 
-@hydra.main(version_base="1.3", config_path="../configs", config_name="leaderboard")
-def app(cfg: DictConfig) -> None:
-    """Hydra entry: build and write the site."""
-    resolved = OmegaConf.to_container(cfg, resolve=True)
-    start = time.perf_counter()
-    try:
-        board, timings = build_from_store(resolved)
-    except TrustbenchError as exc:
-        print(f"trustbench-leaderboard: error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    clock = time.perf_counter()
-    board_cfg = load_board_config(resolved)
-    written = write_site(board, Path(board_cfg.output_dir), board_cfg.title)
-    timings["render"] = time.perf_counter() - clock
+def log_summary(
+    board: dict[str, Any], timings: dict[str, float], written: list[Path], seconds: float
+) -> None:
+    """Log what the board counted and how long it took; its warnings (a configuration with
+    fewer seeds than ``ranking.min_seeds``) come last, as the line left on the screen."""
     c = board["counts"]
     log.info(
         "%d runs -> %d configurations (%d ranked, %d not ranked; excluded %d failed/killed, "
@@ -121,13 +113,32 @@ def app(cfg: DictConfig) -> None:
     )
     log.info(
         "built in %.2f s (fetch %.2f s, reports %.2f s, build %.2f s, render %.2f s): %s",
-        time.perf_counter() - start,
+        seconds,
         timings["fetch"],
         timings["reports"],
         timings["build"],
         timings["render"],
         ", ".join(str(p) for p in written),
     )
+    for text in board["warnings"]:
+        log.warning("%s", text)
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="leaderboard")
+def app(cfg: DictConfig) -> None:
+    """Hydra entry: build and write the site."""
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    start = time.perf_counter()
+    try:
+        board, timings = build_from_store(resolved)
+    except TrustbenchError as exc:
+        print(f"trustbench-leaderboard: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    clock = time.perf_counter()
+    board_cfg = load_board_config(resolved)
+    written = write_site(board, Path(board_cfg.output_dir), board_cfg.title)
+    timings["render"] = time.perf_counter() - clock
+    log_summary(board, timings, written, time.perf_counter() - start)
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ class RankingOptions:
     metrics: list[str] | None  # null: the metric registry's ranking defaults
     exclude: list[str]
     min_coverage: float
+    min_seeds: int  # fewer seeds: the row is flagged and the board warns
     primary: str
     n_bootstrap: int
     seed: int
@@ -74,6 +75,11 @@ def _check(cfg: LeaderboardConfig) -> LeaderboardConfig:
     if not 0 <= cfg.ranking.min_coverage <= 1:
         raise ConfigError(
             f"ranking.min_coverage must be in [0, 1]; received {cfg.ranking.min_coverage!r}"
+        )
+    if cfg.ranking.min_seeds < 1:
+        raise ConfigError(
+            "ranking.min_seeds must be a positive integer (a number of seeds, at least 1); "
+            f"received {cfg.ranking.min_seeds!r}"
         )
     if cfg.ranking.n_bootstrap < 1:
         raise ConfigError(

@@ -24,6 +24,34 @@ def _label(row: dict[str, Any]) -> str:
     return f'<a href="{e(card)}">{e(row["label"])}</a>'
 
 
+def _seeds(row: dict[str, Any], board: dict[str, Any]) -> str:
+    """A row's seed count, marked when it has fewer than the board's ``min_seeds``."""
+    if not row.get("too_few_seeds"):
+        return f'<td data-sort="{row["n_seeds"]}">{row["n_seeds"]}</td>'
+    need = board["method"]["min_seeds"]
+    title = (
+        f"fewer than {need} seeds: the spread over training seeds is not estimated well, "
+        "and the rank interval cannot separate this row from the others"
+    )
+    return (
+        f'<td data-sort="{row["n_seeds"]}" class="few-seeds">{row["n_seeds"]} '
+        f'<span class="bad" title="{e(title)}">⚠ &lt; {need}</span></td>'
+    )
+
+
+def _warnings(board: dict[str, Any]) -> str:
+    """The board's warnings (fewer seeds than ``min_seeds``), escaped: they name labels."""
+    return "".join(
+        f'<div class="warn" id="seed-warning"><strong>Warning:</strong> {e(text)}</div>'
+        for text in board.get("warnings", [])
+    )
+
+
+def _row_open(row: dict[str, Any]) -> str:
+    few = ' class="few-seeds" data-too-few-seeds="true"' if row.get("too_few_seeds") else ""
+    return f'<tr data-config="{e(row["config_id"])}"{few}>'
+
+
 def _ranking_table(board: dict[str, Any]) -> str:
     labels = {row["config_id"]: row["label"] for row in board["rows"]}
     families = sorted(
@@ -56,7 +84,7 @@ def _ranking_table(board: dict[str, Any]) -> str:
             f'<td data-sort="{r["position"]}"{tie} title="rank interval [{r["rank_low"]}, '
             f'{r["rank_high"]}]">{e(r["rank_label"])}</td>',
             f'<td class="label">{_label(row)}</td>',
-            f"<td>{row['n_seeds']}</td>",
+            _seeds(row, board),
             f'<td data-sort="{row["failed"] + row["unfinished"]}">{row["failed"]} / {row["unfinished"]}</td>',
             f'<td data-sort="{_num(r["win_rate"])}">{fmt(r["win_rate"])}</td>',
             f'<td data-sort="{_num(r["normalised_score"])}">{fmt(r["normalised_score"])}</td>',
@@ -67,7 +95,7 @@ def _ranking_table(board: dict[str, Any]) -> str:
             for f in families
         ]
         cells.append(f'<td class="label">{status}</td>')
-        out.append(f'<tr data-config="{e(row["config_id"])}">' + "".join(cells) + "</tr>")
+        out.append(_row_open(row) + "".join(cells) + "</tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
 
@@ -83,8 +111,8 @@ def _partial(board: dict[str, Any]) -> str:
     for row in partial:
         missing = ", ".join(row["missing"]) or "no finished run"
         out.append(
-            f'<tr data-config="{e(row["config_id"])}"><td class="label">{_label(row)}</td>'
-            f"<td>{row['n_seeds']}</td><td>{row['failed']} / {row['unfinished']}</td>"
+            f'{_row_open(row)}<td class="label">{_label(row)}</td>'
+            f"{_seeds(row, board)}<td>{row['failed']} / {row['unfinished']}</td>"
             f'<td class="label">{e(missing)}</td></tr>'
         )
     out.append("</tbody></table>")
@@ -110,10 +138,7 @@ def _metrics_table(board: dict[str, Any]) -> str:
         )
     out.append("</tr></thead><tbody>")
     for row in board["rows"]:
-        out.append(
-            f'<tr data-config="{e(row["config_id"])}"><td class="label">{_label(row)}</td>'
-            f"<td>{row['n_seeds']}</td>"
-        )
+        out.append(f'{_row_open(row)}<td class="label">{_label(row)}</td>{_seeds(row, board)}')
         for key, meta in metrics.items():
             cell = row["cells"].get(key)
             ranking = " data-ranking" if meta["ranking"] else ""
@@ -163,15 +188,22 @@ def to_html(board: dict[str, Any], title: str = "trustbench leaderboard") -> str
     versions = ", ".join(f"{e(k)} {e(v)}" for k, v in board["software"].items())
     selection = ", ".join(f"{e(k)}: {e(v)}" for k, v in board["selection"].items())
     method = board["method"]
+    legend = (
+        f' "⚠" in the seeds column: fewer than {method["min_seeds"]} seeds, too few to rank on.'
+        if c.get("too_few_seeds")
+        else ""
+    )
     body = f"""
 <h1>{e(title)}</h1>
 <p class="meta">{c["runs"]} runs · {c["configurations"]} configurations · {c["ranked"]} ranked ·
 {c["partial"]} not ranked · primary ranking: {e(method["primary"])} ·
 cells are means over seeds with {method["ci_level"]:.0%} CIs</p>
 <p class="meta">{selection}</p>
+{_warnings(board)}
 <h2>Ranking</h2>
 <p class="small">Ranking metrics: {e(", ".join(board["ranking_metrics"]) or "none")}.
-Click a column header to sort. Hover a rank for its interval; "(tie)" marks overlapping rank intervals.</p>
+Click a column header to sort. Hover a rank for its interval; "(tie)" marks overlapping rank
+intervals.{legend}</p>
 {_ranking_table(board)}
 <h2>Not ranked</h2>
 {_partial(board)}
@@ -183,6 +215,7 @@ Click a column header to sort. Hover a rank for its interval; "(tie)" marks over
 <p>{e(method["aggregation"])}</p>
 <p>{e(method["ranking"])}</p>
 <p>{e(method["directions"])}</p>
+<p>{e(method["seeds"])}</p>
 <h2>Metric definitions</h2>
 {_definitions(board)}
 <footer><p class="small">Excluded runs: {c["excluded_failed"]} failed or killed,

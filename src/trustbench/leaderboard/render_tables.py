@@ -51,19 +51,21 @@ def csv_text(text: str) -> str:
 
 
 def to_csv(board: dict[str, Any]) -> str:
-    """One line per configuration: rankings, counts, then mean and bounds per metric."""
+    """One line per configuration: rankings, counts (``too_few_seeds``: yes when the row has
+    fewer seeds than the board's ``min_seeds``), then mean and bounds per metric."""
     keys = list(board["metrics"])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     head = ["position", "rank", "win_rate", "normalised_score", "average_rank", "pareto_optimal"]
-    head += ["label", "config_id", "n_seeds", "failed", "unfinished"]
+    head += ["label", "config_id", "n_seeds", "too_few_seeds", "failed", "unfinished"]
     for key in keys:
         head += [key, f"{key}/ci_low", f"{key}/ci_high"]
     writer.writerow(head)
     for row in board["rows"]:
         line = _rank_fields(row)
         label = csv_text(row["label"])
-        line += [label, row["config_id"], row["n_seeds"], row["failed"], row["unfinished"]]
+        few = "yes" if row["too_few_seeds"] else "no"
+        line += [label, row["config_id"], row["n_seeds"], few, row["failed"], row["unfinished"]]
         for key in keys:
             cell = row["cells"].get(key)
             if cell is None:
@@ -85,6 +87,11 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _md_seeds(row: dict[str, Any]) -> str:
+    """A row's seed count, with "⚠" when it has too few seeds to rank on."""
+    return f"{row['n_seeds']} ⚠" if row["too_few_seeds"] else str(row["n_seeds"])
+
+
 def to_markdown(board: dict[str, Any]) -> str:
     """A ranking table over the ranking metrics, the partial rows, and the method."""
     keys = board["ranking_metrics"]
@@ -94,6 +101,13 @@ def to_markdown(board: dict[str, Any]) -> str:
         "",
         f"Cells: mean over seeds [{ci} CI]. Primary ranking: {board['method']['primary']}.",
         "",
+    ]
+    for text in board.get("warnings", []):
+        lines += [f"> **Warning:** {_md_escape(text)}", ""]
+    if board["counts"].get("too_few_seeds"):
+        need = board["method"]["min_seeds"]
+        lines += [f"⚠ in the seeds column: fewer than {need} seeds, too few to rank on.", ""]
+    lines += [
         "| rank | configuration | seeds | win rate | score | avg rank | Pareto | "
         + " | ".join(_md_escape(k) for k in keys)
         + " |",
@@ -104,7 +118,7 @@ def to_markdown(board: dict[str, Any]) -> str:
             continue
         r = row["ranking"]
         lines.append(
-            f"| {r['rank_label']} | {_md_escape(row['label'])} | {row['n_seeds']} | "
+            f"| {r['rank_label']} | {_md_escape(row['label'])} | {_md_seeds(row)} | "
             f"{fmt(r['win_rate'])} | {fmt(r['normalised_score'])} | {fmt(r['average_rank'])} | "
             f"{'yes' if r['pareto_optimal'] else 'no'} | "
             + " | ".join(cell_text(row["cells"].get(k)) for k in keys)
@@ -115,7 +129,8 @@ def to_markdown(board: dict[str, Any]) -> str:
         lines += ["", "Not ranked (missing ranking metrics or no finished run):", ""]
         for row in partial:
             missing = ", ".join(row["missing"]) or "no finished run"
-            lines.append(f"- {_md_escape(row['label'])}: {row['n_seeds']} seeds; missing {missing}")
+            seeds = f"{_md_seeds(row)} seeds"
+            lines.append(f"- {_md_escape(row['label'])}: {seeds}; missing {missing}")
     c = board["counts"]
     lines += [
         "",
@@ -130,6 +145,8 @@ def to_markdown(board: dict[str, Any]) -> str:
         board["method"]["ranking"],
         "",
         board["method"]["directions"],
+        "",
+        board["method"]["seeds"],
         "",
     ]
     return "\n".join(lines)
