@@ -1,7 +1,7 @@
 """Coverage simulation of the registered interval methods: the table of docs/intervals.md.
 
 Runs :func:`trustbench.metrics.coverage.coverage_table` at two test-set sizes, writes
-``results/coverage.json`` and rewrites the table between the ``coverage-table`` markers of
+``results/bench/interval_coverage.json`` and rewrites the table between the ``coverage-table`` markers of
 ``docs/intervals.md``. Usage: ``python scripts/interval_coverage.py [--draws 2000]``.
 """
 
@@ -51,7 +51,7 @@ def main() -> None:
         n: coverage_table(n, args.draws, args.resamples, seed=args.seed + n) for n in args.sizes
     }
     write_result(
-        ROOT / "results" / "coverage.json",
+        ROOT / "results" / "bench" / "interval_coverage.json",
         {
             "draws": args.draws,
             "resamples": args.resamples,
