@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from trustbench.data.target import positive_class_statement
 from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
 from trustbench.models import check_proba, wrap
@@ -160,6 +161,7 @@ def score(
             "fingerprint": data.fingerprint,
             "n": {name: len(split) for name, split in data.splits.items()},
             "classes": list(data.classes),
+            "positive_class": positive_class_statement(data.classes, data.metadata),
             "sensitive": list(data.sensitive_names),
             "model_class": type(model).__name__,
             "seed": seed,

@@ -16,13 +16,14 @@ from omegaconf import DictConfig, OmegaConf
 
 from trustbench import data as data_module
 from trustbench.api import score
+from trustbench.data.target import positive_class_statement
 from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
 from trustbench.explain import EXPLAINERS
 from trustbench.explain.options import check_explainer_config
 from trustbench.registry import unknown_name_message
 from trustbench.report import TrustReport
-from trustbench.suites import PERFORMANCE_METRICS, PRIVACY_ATTACKS, SuiteConfig, load_suite_config
+from trustbench.suites import PRIVACY_ATTACKS, SuiteConfig, load_suite_config
 from trustbench.threads import limit_threads, resolve_threads
 from trustbench.tracking import (
     find_finished_run,
@@ -84,14 +85,13 @@ def validate_config(cfg: Mapping[str, Any]) -> SuiteConfig:
         check_fair_config(trainer_cfg, cfg["model"])
     from trustbench.suites.fairness.suite import check_config as check_fairness_config
     from trustbench.suites.generalization.suite import check_config as check_generalization_config
+    from trustbench.suites.performance import check_config as check_performance_config
     from trustbench.suites.uncertainty.suite import check_config as check_uncertainty_config
 
     check_fairness_config(suite.fairness)
     check_generalization_config(suite.generalization)
     check_uncertainty_config(suite.uncertainty)
-    for name in suite.performance.metrics:
-        if name not in PERFORMANCE_METRICS:
-            raise ConfigError(unknown_name_message("metric", name, list(PERFORMANCE_METRICS)))
+    check_performance_config(suite.performance)
     for name in suite.privacy.attacks:
         if name not in PRIVACY_ATTACKS:
             raise ConfigError(unknown_name_message("attack", name, list(PRIVACY_ATTACKS)))
@@ -185,6 +185,8 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
     log.info(
         "      %s; %d features; fingerprint %s", sizes, len(task.features), task.fingerprint[:12]
     )
+    if statement := positive_class_statement(task.classes, task.metadata):
+        log.info("      %s", statement)
     identity = run_identity(resolved, task.fingerprint, trustbench_version())
     timings["data"] = time.perf_counter() - clock
 

@@ -1,4 +1,5 @@
-"""Figures logged as ``plots/*.png``: reliability diagram, per-group bars, attack ROC, shift curves.
+"""Figures logged as ``plots/*.png``: reliability diagram, per-group bars, attack ROC, shift
+curves, risk-coverage and decision curves.
 
 Each function takes plain arrays and returns a matplotlib Figure (Agg backend, no display);
 the tracking layer writes and closes it.
@@ -217,4 +218,39 @@ def risk_coverage(
         ax.set_title(title, fontsize=9)
         ax.legend(fontsize=7, loc="upper left")
     fig.suptitle("Risk-coverage curves (most confident first)", fontsize=10)
+    return fig
+
+
+def decision_curve(
+    thresholds: np.ndarray,
+    model: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    treat_all: np.ndarray,
+    marked: float | None = None,
+    label: str = "model",
+) -> Figure:
+    """Net benefit against threshold probability (Vickers & Elkin 2006): the model (with its
+    bootstrap CI as a band), treating everybody and treating nobody (0); a dotted vertical
+    marks the reported threshold ``marked``. The y axis spans the model's and treat-all's net
+    benefit from a little below 0 (where treat-all falls far below it, it leaves the plot)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    pt = np.asarray(thresholds, dtype=float)
+    (line,) = ax.plot(pt, model, linewidth=1.4, label=label)
+    ax.fill_between(pt, low, high, alpha=0.18, color=line.get_color())
+    ax.plot(pt, treat_all, color="#b07aa1", linewidth=1.1, label="treat all")
+    ax.axhline(0.0, color="grey", linewidth=1.1, label="treat none")
+    if marked is not None:
+        ax.axvline(marked, color="grey", linestyle=":", linewidth=0.8)
+    top = np.nanmax(np.concatenate([np.asarray(model, float), np.asarray(treat_all, float)]))
+    top = max(float(top), 0.01) if np.isfinite(top) else 1.0
+    ax.set(
+        xlim=(float(pt.min()), float(pt.max())),
+        ylim=(-0.15 * top, 1.1 * top),
+        xlabel="threshold probability pt",
+        ylabel="net benefit",
+    )
+    ax.set_title("Decision curve (95% bootstrap CI)", fontsize=10)
+    ax.legend(fontsize=7, loc="lower left")
     return fig

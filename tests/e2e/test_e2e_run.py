@@ -4,6 +4,8 @@ artifacts with scikit-learn / fairlearn."""
 
 from __future__ import annotations
 
+import json
+
 import mlflow
 import numpy as np
 import pandas as pd
@@ -14,7 +16,7 @@ from sklearn import metrics as skm
 from tests.conftest import assert_every_key_registered, compose_config, run_logged
 
 from trustbench.experiment import run_experiment
-from trustbench.metrics import REGISTRY
+from trustbench.metrics import REGISTRY, threshold_at_sensitivity
 from trustbench.report import FAMILIES, TrustReport
 
 ARTIFACTS = [
@@ -26,6 +28,7 @@ ARTIFACTS = [
     "uncertainty/groups.parquet",
     "uncertainty/calibration_rows.parquet",
     "plots/risk_coverage.png",
+    "plots/decision_curve.png",
 ]
 
 
@@ -117,8 +120,9 @@ def test_trust_report_round_trips(heart_run):
     report = TrustReport.from_json((local / "trust_report.json").read_text())
     assert report.values() == result.report.values()
     for metric in report.metrics():
-        # a group's selection rate is descriptive ("none"): never ranked, never "higher is better"
-        assert metric.direction in ("max", "min", "target:0", "none")
+        # a group's selection rate is descriptive ("none"): never ranked, never "higher is better";
+        # a calibration slope's ideal is 1 ("target:1")
+        assert metric.direction in ("max", "min", "target:0", "target:1", "none")
         assert metric.direction == REGISTRY.require(metric.key).spec.direction
         if metric.value is not None:
             assert run.data.metrics[metric.key] == pytest.approx(metric.value, abs=0, rel=0)
@@ -160,6 +164,36 @@ def test_performance_and_calibration_recomputed_from_predictions(heart_run):
         ece_reference(ood["y_true"].to_numpy(), ood[["proba_0", "proba_1"]].to_numpy()), abs=1e-12
     )
     assert set(ood["site"]) == {"VA Long Beach"}
+
+
+def test_clinical_performance_recomputed_from_predictions(heart_run):
+    _, run, local = heart_run
+    metrics = run.data.metrics
+    test = pd.read_parquet(local / "predictions.parquet").query("split == 'test'")
+    y, y_pred, p1 = test["y_true"].to_numpy(), test["y_pred"].to_numpy(), test["proba_1"].to_numpy()
+    tn, fp, fn, tp = skm.confusion_matrix(y, y_pred).ravel()
+    assert metrics["performance/sensitivity"] == pytest.approx(tp / (tp + fn), abs=1e-12)
+    assert metrics["performance/specificity"] == pytest.approx(tn / (tn + fp), abs=1e-12)
+    assert metrics["performance/ppv"] == pytest.approx(tp / (tp + fp), abs=1e-12)
+    assert metrics["performance/npv"] == pytest.approx(tn / (tn + fn), abs=1e-12)
+    assert metrics["performance/auprc"] == pytest.approx(
+        skm.average_precision_score(y, p1), abs=1e-12
+    )
+    assert metrics["performance/net_benefit"] == pytest.approx((tp - fp) / len(y), abs=1e-12)
+    assert metrics["performance/no_skill_accuracy"] == pytest.approx(
+        max(y.mean(), 1 - y.mean()), abs=1e-12
+    )
+    t = threshold_at_sensitivity(y, p1, 0.9)
+    assert metrics["performance/at_sensitivity_0.9/specificity"] == pytest.approx(
+        skm.recall_score(y, p1 >= t, pos_label=0), abs=1e-12
+    )
+    assert metrics["performance/at_sensitivity_0.9/specificity"] == pytest.approx(
+        metrics["fairness/at_sensitivity_0.9/specificity"], abs=1e-12
+    )  # the same operating point as the fairness suite
+    report = json.loads((local / "trust_report.json").read_text())
+    assert report["run"]["positive_class"].startswith("positive class 'present' (classes[1])")
+    assert report["suites"]["performance"]["notes"][0].startswith("positive class 'present'")
+    assert report["suites"]["performance"]["warnings"] == []
 
 
 def test_fairness_recomputed_with_fairlearn(heart_run):

@@ -32,7 +32,7 @@ from trustbench.data.sensitive import (
 )
 from trustbench.data.sensitive import group_labels, sensitive_groups, sensitive_table
 from trustbench.data.splits import make_splits, plan_split, site_labels
-from trustbench.data.target import encode_target
+from trustbench.data.target import POSITIVE_RULE, encode_target
 from trustbench.data.task import GroundTruth, TaskData
 from trustbench.data.validate import check_arguments, check_columns, combine_tables
 
@@ -121,8 +121,9 @@ def build_task(
     TaskData
         With ``metadata`` keys ``ood``, ``seed``, ``test_size``, ``n_rows``,
         ``split_sizes``, ``site``, ``ood_sites``, ``sensitive_bins``,
-        ``sensitive_as_features``, ``positive_label``, ``dropped`` and
-        ``missing_by_feature`` added to those passed in.
+        ``sensitive_as_features``, ``positive_label``, ``positive_label_chosen`` (binary:
+        ``given`` or ``sorted``, see :func:`~trustbench.data.target.positive_class_statement`),
+        ``dropped`` and ``missing_by_feature`` added to those passed in.
 
     Raises
     ------
@@ -232,6 +233,9 @@ def build_task(
             "sensitive_bins": {k: list(v) for k, v in options.bins.items()},
             "sensitive_as_features": bool(sensitive_as_features),
             "positive_label": classes[1] if len(classes) == 2 else None,
+            POSITIVE_RULE: None
+            if len(classes) != 2
+            else ("given" if positive_label is not None else "sorted"),
             "dropped": list(options.drop),
             "missing_by_feature": missing_by_feature,
         }

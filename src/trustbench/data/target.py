@@ -10,7 +10,12 @@ import pandas as pd
 from trustbench.data.labels import quote_names, to_label, to_labels
 from trustbench.errors import DataError
 
-__all__ = ["encode_target"]
+__all__ = ["POSITIVE_RULE", "encode_target", "positive_class_statement"]
+
+#: ``TaskData.metadata`` key saying how a binary task's positive class was chosen: ``given``
+#: (a ``positive_label``, from the loader or ``dataset.positive_label``) or ``sorted`` (none
+#: given: the second of the sorted labels).
+POSITIVE_RULE = "positive_label_chosen"
 
 
 def encode_target(
@@ -82,3 +87,35 @@ def encode_target(
     class_index = {c: i for i, c in enumerate(classes)}
     y = np.array([class_index[v] for v in y_labels], dtype=np.int64)
     return classes, y
+
+
+def positive_class_statement(classes: list[str], metadata: dict | None = None) -> str | None:
+    """The sentence naming the class the binary metrics treat as positive, and how it was chosen.
+
+    Parameters
+    ----------
+    classes : list of str
+        The task's class labels (index 1 is the positive class of a binary task).
+    metadata : dict, optional
+        ``TaskData.metadata``; its :data:`POSITIVE_RULE` entry says how the class was chosen.
+
+    Returns
+    -------
+    str or None
+        None for a multiclass task.
+    """
+    if len(classes) != 2:
+        return None
+    negative, positive = (str(c) for c in classes)
+    rule = (metadata or {}).get(POSITIVE_RULE)
+    if rule == "sorted":
+        return (
+            f"positive class '{positive}' (classes[1]) chosen implicitly as the second of the "
+            f"sorted labels ['{negative}', '{positive}']; set dataset.positive_label to choose"
+        )
+    if rule == "given":
+        return f"positive class '{positive}' (classes[1]) given as positive_label; negative '{negative}'"
+    return (
+        f"positive class '{positive}' (classes[1], the second of the dataset's declared "
+        f"classes ['{negative}', '{positive}'])"
+    )

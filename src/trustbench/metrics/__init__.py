@@ -14,6 +14,16 @@ from trustbench.metrics.calibration import (
     group_calibration_error,
     reliability_bins,
 )
+from trustbench.metrics.clinical import (
+    decision_curve,
+    net_benefit,
+    no_skill_accuracy,
+    npv,
+    ppv,
+    prevalence,
+    sensitivity,
+    treat_all_net_benefit,
+)
 from trustbench.metrics.fairness import (
     GroupRates,
     accuracy_score_difference,
@@ -35,7 +45,14 @@ from trustbench.metrics.fairness_groups import (
     specificity,
     threshold_at_sensitivity,
 )
-from trustbench.metrics.performance import accuracy, balanced_accuracy, brier, log_loss, roc_auc
+from trustbench.metrics.performance import (
+    accuracy,
+    auprc,
+    balanced_accuracy,
+    brier,
+    log_loss,
+    roc_auc,
+)
 from trustbench.metrics.privacy import attack_auc, attacker_advantage, tpr_at_fpr
 from trustbench.metrics.privacy_roc import (
     balanced_accuracy_best,
@@ -45,6 +62,7 @@ from trustbench.metrics.privacy_roc import (
     roc_counts,
     tpr_at_fpr_exact,
 )
+from trustbench.metrics.recalibration import calibration_intercept, calibration_slope
 from trustbench.metrics.registry import REGISTRY, MetricRegistry, Resolved
 from trustbench.metrics.spec import MetricSpec
 from trustbench.metrics.weights import bootstrap_counts, percentile_interval
@@ -61,11 +79,15 @@ __all__ = [
     "adaptive_calibration_error",
     "attack_auc",
     "attacker_advantage",
+    "auprc",
     "balanced_accuracy",
     "balanced_accuracy_best",
     "bootstrap_counts",
     "brier",
+    "calibration_intercept",
+    "calibration_slope",
     "clopper_pearson",
+    "decision_curve",
     "demographic_parity_difference",
     "demographic_parity_ratio",
     "ece_difference",
@@ -81,15 +103,22 @@ __all__ = [
     "group_rates",
     "group_roc_auc",
     "log_loss",
+    "net_benefit",
+    "no_skill_accuracy",
+    "npv",
     "percentile_interval",
+    "ppv",
     "predict_at_threshold",
+    "prevalence",
     "rate_gaps",
     "reliability_bins",
     "roc_auc",
     "roc_counts",
+    "sensitivity",
     "specificity",
     "threshold_at_sensitivity",
     "tpr_at_fpr",
     "tpr_at_fpr_exact",
+    "treat_all_net_benefit",
     "worst_group_accuracy",
 ]

@@ -70,3 +70,20 @@ def _roc_curve(
         tps /= tps[:, -1:].copy()
         fps /= fps[:, -1:].copy()
     return tps, fps
+
+
+def _binary_average_precision(is_pos: np.ndarray, score: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted average precision per replicate; NaN without positive weight.
+
+    ``AP = sum_k (R_k - R_{k-1}) P_k`` over the distinct scores in descending order (the rule
+    "positive when ``score >= t``"), ``P_k`` and ``R_k`` the precision and recall at the
+    ``k``-th: with tie groups of positive mass ``pos_k``, ``AP = sum_k pos_k P_k / W_pos``.
+    A tie group of zero weight adds nothing (scikit-learn drops zero-weight rows).
+    """
+    if score.shape[0] == 0:
+        return np.full(w.shape[0], np.nan)
+    pos, neg = _tie_group_masses(is_pos, score, w)
+    pos, neg = pos[:, ::-1], neg[:, ::-1]  # descending thresholds
+    tps = np.cumsum(pos, axis=1)
+    precision = np.nan_to_num(_safe_divide(tps, tps + np.cumsum(neg, axis=1)))
+    return _safe_divide(np.einsum("bu,bu->b", pos, precision), tps[:, -1])

@@ -5,8 +5,9 @@ per-group table). :func:`threshold_at_sensitivity` picks the decision threshold 
 would: the one that keeps overall sensitivity at a target, re-chosen in every bootstrap
 replicate; :func:`predict_at_threshold` turns scores into the predictions at that threshold,
 which the group-fairness metrics of :mod:`trustbench.metrics.fairness` accept directly (a
-``(B, n)`` prediction matrix for ``B`` replicate thresholds), and so does :func:`specificity`,
-the overall specificity reported beside the gaps at that operating point.
+``(B, n)`` prediction matrix for ``B`` replicate thresholds), and so do the clinical rates of
+:mod:`trustbench.metrics.clinical` (its :func:`specificity`, re-exported here, is the overall
+specificity reported beside the gaps at that operating point).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from trustbench.errors import TrustbenchError
 from trustbench.metrics._ranking import _binary_auc
+from trustbench.metrics.clinical import _binary_labels, specificity
 from trustbench.metrics.weights import _finish, _weight_matrix
 
 __all__ = [
@@ -28,13 +30,6 @@ __all__ = [
 #: Sensitivity counts as reaching the target when it is at least ``target - SENSITIVITY_TOL``
 #: (so that e.g. 9 of 10 positives reach 0.9 despite floating-point rounding of 0.9 * 10).
 SENSITIVITY_TOL = 1e-12
-
-
-def _binary_labels(y_true, name: str) -> np.ndarray:
-    y = np.asarray(y_true)
-    if y.ndim != 1 or y.dtype.kind not in "biuf" or not np.all((y == 0) | (y == 1)):
-        raise TrustbenchError(f"{name}: y_true must have shape (n,) and hold only 0 and 1")
-    return y.astype(np.int64)
 
 
 def _scores(y_score, n: int, name: str) -> np.ndarray:
@@ -156,46 +151,3 @@ def predict_at_threshold(y_score, threshold) -> np.ndarray:
         if t.ndim == 0:
             return (s >= t).astype(np.int64)
         return (s[None, :] >= t[:, None]).astype(np.int64)
-
-
-def specificity(y_true, y_pred, weights=None):
-    """Specificity (true negative rate) of hard predictions: ``P(yhat = 0 | y = 0)``.
-
-    ``TNR = sum_{i: y_i=0} w_i [yhat_i = 0] / sum_{i: y_i=0} w_i``, in ``[0, 1]``, higher is
-    better.
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n,)
-        Binary labels in ``{0, 1}``.
-    y_pred : array-like of shape (n,) or (B, n)
-        Predictions in ``{0, 1}``; one row per replicate when each replicate has its own
-        threshold (:func:`predict_at_threshold` with ``(B,)`` thresholds).
-    weights : None, array-like of shape (n,) or (B, n), optional
-        Row weights or bootstrap counts.
-
-    Returns
-    -------
-    float or numpy.ndarray of shape (B,)
-        NaN where there is no negative weight.
-
-    Notes
-    -----
-    Tested against ``sklearn.metrics.recall_score(y, yhat, pos_label=0, sample_weight=w)``.
-    """
-    name = "specificity"
-    y = _binary_labels(y_true, name)
-    w, squeeze = _weight_matrix(weights, y.shape[0], name)
-    pred = np.asarray(y_pred, dtype=np.float64)
-    rows = pred.shape[0] if pred.ndim == 2 else w.shape[0]
-    if pred.shape[-1:] != y.shape or pred.ndim > 2 or w.shape[0] not in (1, rows):
-        raise TrustbenchError(
-            f"{name}: y_pred must have shape ({y.shape[0]},) or (B, {y.shape[0]}) with B the "
-            f"rows of weights ({w.shape[0]}); got {pred.shape}"
-        )
-    if pred.ndim == 2 and squeeze:
-        w, squeeze = np.broadcast_to(w, pred.shape), False  # one value per row of predictions
-    negatives = (y == 0).astype(np.float64)
-    tn = (w * (1 - pred) * negatives).sum(axis=1)
-    neg = (w * negatives).sum(axis=1)
-    return _finish(np.where(neg > 0, tn / np.where(neg > 0, neg, 1.0), np.nan), squeeze)

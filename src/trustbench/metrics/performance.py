@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from trustbench.errors import TrustbenchError
-from trustbench.metrics._ranking import _binary_auc
+from trustbench.metrics._ranking import _binary_auc, _binary_average_precision
 from trustbench.metrics.weights import _finish, _group_sums, _safe_divide, _weight_matrix
 
-__all__ = ["accuracy", "balanced_accuracy", "brier", "log_loss", "roc_auc"]
+__all__ = ["accuracy", "auprc", "balanced_accuracy", "brier", "log_loss", "roc_auc"]
 
 _ROW_SUM_TOL = 1e-4
 
@@ -159,6 +159,45 @@ def roc_auc(y_true, proba, weights=None) -> float | np.ndarray:
     if k == 2:
         return _finish(_binary_auc(y == 1, p[:, 1], w), squeeze)
     per_class = np.stack([_binary_auc(y == c, p[:, c], w) for c in range(k)], axis=0)
+    return _finish(per_class.mean(axis=0), squeeze)
+
+
+def auprc(y_true, proba, weights=None) -> float | np.ndarray:
+    """Area under the precision-recall curve as average precision (one-vs-rest macro if K > 2).
+
+    Binary (``K == 2``): ``AP = sum_k (R_k - R_{k-1}) P_k`` of ``proba[:, 1]``, the step-wise
+    sum over the distinct scores in descending order of the precision ``P_k`` times the gain
+    in recall ``R_k`` at that threshold (no interpolation between operating points, which the
+    trapezoidal PR AUC would do). Multiclass: the unweighted mean over classes ``k`` of the
+    binary AP of ``proba[:, k]`` for "class k vs rest".
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Integer class indices.
+    proba : array-like of shape (n, K)
+        Class probabilities.
+    weights : None, array-like of shape (n,) or (B, n), optional
+        Row weights or bootstrap counts.
+
+    Returns
+    -------
+    float or numpy.ndarray of shape (B,)
+        In ``[0, 1]``, higher is better; a random ranking scores about the prevalence. NaN
+        where some class has no weight (binary: no positives).
+
+    Notes
+    -----
+    Tested against ``sklearn.metrics.average_precision_score(y, proba[:, 1],
+    sample_weight=w)`` (binary) and ``average_precision_score(label_binarize(y), proba,
+    average="macro", sample_weight=w)`` (multiclass).
+    """
+    y, p = _check_proba(y_true, proba, "auprc")
+    n, k = p.shape
+    w, squeeze = _weight_matrix(weights, n, "auprc")
+    if k == 2:
+        return _finish(_binary_average_precision(y == 1, p[:, 1], w), squeeze)
+    per_class = np.stack([_binary_average_precision(y == c, p[:, c], w) for c in range(k)])
     return _finish(per_class.mean(axis=0), squeeze)
 
 

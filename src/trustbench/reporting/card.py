@@ -27,7 +27,8 @@ def _fmt(value: float | None) -> str:
 
 def headline_metrics(family: str, metrics: list[MetricResult]) -> list[MetricResult]:
     """The family's headline metrics: those whose registry entry is a headline, logged under
-    its primary key template, in registry order (else the family's first few metrics)."""
+    its primary key template, in registry order (else the family's first few metrics); at most
+    ``MAX_HEADLINES`` or the family's number of headline specs, whichever is larger."""
     rank = {spec: i for i, spec in enumerate(REGISTRY.headlines(family))}
     chosen = []
     for order, metric in enumerate(metrics):
@@ -35,7 +36,8 @@ def headline_metrics(family: str, metrics: list[MetricResult]) -> list[MetricRes
         if found is not None and found.primary and found.spec in rank:
             chosen.append((rank[found.spec], order, metric))
     picked = [metric for _, _, metric in sorted(chosen, key=lambda c: c[:2])]
-    return (picked or metrics)[:MAX_HEADLINES]
+    # every registered headline once, or up to MAX_HEADLINES (one per explainer or attack)
+    return (picked or metrics)[: max(MAX_HEADLINES, len(rank))]
 
 
 def _metric_rows(metrics: list[MetricResult]) -> str:
@@ -76,6 +78,7 @@ def _summary(report: TrustReport) -> str:
         ("dataset", run.get("dataset")),
         ("rows per split", sizes),
         ("classes", ", ".join(map(str, run.get("classes", [])))),
+        ("positive class", run.get("positive_class")),
         ("sensitive attributes", ", ".join(map(str, run.get("sensitive", [])))),
         ("model", f"{run.get('model', '?')} ({run.get('model_class', '?')})"),
         ("trainer", run.get("trainer")),

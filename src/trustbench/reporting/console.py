@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from trustbench.metrics.spec import arrow
 
 if TYPE_CHECKING:
     from trustbench.report import TrustReport
-
 
 
 def _fmt(value: float | None) -> str:
@@ -21,7 +21,9 @@ def _fmt(value: float | None) -> str:
 def print_summary(
     report: TrustReport, console: Console | None = None, max_rows_per_family: int = 12
 ) -> None:
-    """One table: family, metric, value, CI, direction; then one line per suite status."""
+    """One table: family, metric, value, CI, direction (each family's metrics in suite order,
+    which puts its headlines first); then the positive class of a binary task, one line per
+    suite status and one per suite warning."""
     from trustbench.report import FAMILIES
 
     # Logs and CI are not terminals (rich assumes 80 columns there): keep metric names whole.
@@ -59,7 +61,13 @@ def print_summary(
         if hidden > 0:
             table.add_row("", f"[dim]… {hidden} more in trust_report.json[/dim]", "", "", "")
     console.print(table)
+    if run.get("positive_class"):
+        console.print(escape(str(run["positive_class"])))
     for family in FAMILIES:
         suite = report.suites.get(family)
         if suite is not None and suite.status != "ok":
-            console.print(f"[yellow]{family}[/yellow]: {suite.status} — {suite.reason}")
+            console.print(
+                f"[yellow]{family}[/yellow]: {suite.status} — {escape(str(suite.reason))}"
+            )
+        for warning in suite.warnings if suite is not None else ():
+            console.print(f"[yellow]{family} warning[/yellow]: {escape(warning)}")

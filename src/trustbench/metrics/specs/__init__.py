@@ -9,7 +9,7 @@ from trustbench.metrics.specs.explainability import SPECS as EXPLAINABILITY
 from trustbench.metrics.specs.fairness import LEGACY_KEYS
 from trustbench.metrics.specs.fairness import SPECS as FAIRNESS
 from trustbench.metrics.specs.generalization import SPECS as GENERALIZATION
-from trustbench.metrics.specs.performance import SPECS as PERFORMANCE
+from trustbench.metrics.specs.performance import REGISTERED as PERFORMANCE
 from trustbench.metrics.specs.privacy import SPECS as PRIVACY
 from trustbench.metrics.specs.uncertainty import SPECS as UNCERTAINTY
 

@@ -8,8 +8,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class PerformanceConfig:
-    """Discrimination and probabilistic accuracy on one split."""
+    """Discrimination, probabilistic accuracy and clinical performance on one split."""
 
     enabled: bool
     split: str  # the scored split
-    metrics: list[str]  # performance/<metric>, names of PERFORMANCE_METRICS
+    metrics: list[str]  # performance/<metric> of the probabilities, any task
+    clinical: list[str]  # binary tasks only (skipped with a note otherwise)
+    net_benefit_threshold: float | None  # pt of performance/net_benefit; null = 0.5
+    decision_curve: list[float]  # start, stop, step of pt in plots/decision_curve.png
+    plots: bool
