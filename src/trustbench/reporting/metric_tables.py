@@ -19,7 +19,9 @@ Generated from the metric registry (`trustbench/metrics/specs/`) by
 component each (`{metric}` is the metric's name). Directions: ↑ higher is better, ↓ lower is
 better, →x the ideal value is x, · descriptive (no better direction; never ranked). **H** marks
 a headline of its family (console, trust card); **R** a metric the leaderboard ranks on by
-default. The family pages (docs/) give the longer formulas, references and caveats.
+default. "ci" is the interval method (docs/intervals.md: `jeffreys` for a rate with its
+denominator, `bc` bias-corrected bootstrap, `recentred`, `percentile` bootstrap). The family
+pages (docs/) give the longer formulas, references and caveats.
 """
 
 
@@ -40,7 +42,7 @@ def _row(spec: MetricSpec) -> str:
     return (
         f"| `{_cell(spec.name)}` | {keys} | {arrow(spec.direction)} | "
         f"[{_bound(spec.lower)}, {_bound(spec.upper)}] | {_cell(spec.definition)} | {needs} | "
-        f"{flags} |"
+        f"{spec.interval} | {flags} |"
     )
 
 
@@ -49,8 +51,8 @@ def metric_catalogue() -> str:
     parts = [HEADER]
     for family in FAMILIES:
         parts.append(f"\n## {family}\n")
-        parts.append("| metric | key templates | dir | range | definition | needs | |")
-        parts.append("|---|---|---|---|---|---|---|")
+        parts.append("| metric | key templates | dir | range | definition | needs | ci | |")
+        parts.append("|---|---|---|---|---|---|---|---|")
         parts.extend(_row(spec) for spec in REGISTRY.family(family))
     parts.append("\n## What a metric can need\n")
     parts.append("| need | meaning |")
