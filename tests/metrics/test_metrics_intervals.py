@@ -139,3 +139,49 @@ def test_jeffreys_exact_coverage_stays_between_92_and_98_percent_for_every_rate(
     # (about five positives: up to 98.0%, the discreteness of so few patients)
     assert coverage.min() >= 0.92 and coverage.max() <= most
     assert abs(coverage.mean() - 0.95) < 0.012
+
+
+def test_hull_holds_both_the_jeffreys_and_the_bootstrap_interval():
+    # a rate re-thresholded in every replicate: 2 of 2 positives found at the point threshold,
+    # every replicate finds them all too; the bootstrap alone says [1, 1]
+    reps = np.ones(500)
+    low, high, method = interval_of("hull", 1.0, reps, 0.95, denominator=2)
+    assert method == "hull" and (low, high) == pytest.approx(
+        (float(jeffreys_interval(2, 2)[0]), 1.0)
+    )
+    # replicates spread wider than the binomial noise: the hull takes their ends
+    reps = np.linspace(0.2, 0.9, 701)
+    low, high, _ = interval_of("hull", 0.6, reps, 0.95, denominator=1000)
+    assert (low, high) == pytest.approx(percentile_interval(reps))
+
+
+def _cells(counts: dict[tuple[int, int], int], group: str):
+    y, pred = [], []
+    for (label, predicted), n in counts.items():
+        y += [label] * n
+        pred += [predicted] * n
+    return np.array(y), np.array(pred), np.array([group] * len(y))
+
+
+def test_gap_of_a_tiny_group_gets_the_box_when_the_bootstrap_excludes_its_estimate():
+    # a held-out hospital with 6 women (2 of 3 positives found, 1 of 3 negatives flagged)
+    from trustbench.metrics.group_stats import group_stats, worst, worst_box_interval
+
+    parts = [
+        _cells({(0, 0): 2, (0, 1): 1, (1, 0): 1, (1, 1): 2}, "F"),
+        _cells({(0, 0): 30, (0, 1): 18, (1, 0): 42, (1, 1): 104}, "M"),
+    ]
+    y, pred, sex = (np.concatenate(a) for a in zip(*parts, strict=True))
+    proba = np.column_stack([1.0 - pred, pred]).astype(float)
+    counts = np.random.default_rng(0).multinomial(len(y), np.full(len(y), 1 / len(y)), 1000)
+    stats = group_stats(y, proba, sex, counts, 15, y_pred=pred, calibration=False)
+    row = stats.gaps["equalized_odds_difference"]
+    # the women's rates swing in every resample: the estimate sits below 97.5% of them, and the
+    # bias-corrected interval leaves it out
+    low, high = bc_interval(row[0], row[1:])
+    assert not low <= row[0] <= high
+    box = stats.box_interval("equalized_odds_difference", 0.95)
+    assert box is not None and box[0] <= row[0] <= box[1]
+    # the worst over attributes inherits it (one attribute here: the same gap)
+    worst_row = worst([row], "target:0")
+    assert worst_box_interval([stats], "equalized_odds_difference", "target:0", 0.95, worst_row)

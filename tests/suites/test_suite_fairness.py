@@ -411,3 +411,21 @@ def test_every_interval_in_the_report_json_names_its_method():
     metrics = [m for suite in data["suites"].values() for m in suite["metrics"]]
     with_ci = [m for m in metrics if m["ci_low"] is not None]
     assert with_ci and all(m["ci_method"] in INTERVAL_METHODS for m in with_ci)
+
+
+def test_operating_point_rates_keep_binomial_noise_when_the_threshold_moves():
+    # the audit's case: a TPR of 1 from 2 positives at the operating point was [1, 1]
+    task = make_task()
+    report = score(task)
+    table = report.artifacts["fairness/groups.parquet"]
+    rows = table[
+        (table["operating_point"] != "argmax") & (table["metric"] == "true_positive_rate")
+        & table["denominator"].notna()
+    ]  # fmt: skip
+    assert len(rows) and set(rows["ci_method"].dropna()) == {"hull"}
+    for _, row in rows.iterrows():
+        k, n = round(row["value"] * row["denominator"]), row["denominator"]
+        low, high = proportion_confint(k, n, method="jeffreys")
+        assert row["ci_high"] - row["ci_low"] > 0
+        assert row["ci_low"] <= (0.0 if k == 0 else low) + 1e-12
+        assert row["ci_high"] >= (1.0 if k == n else high) - 1e-12

@@ -17,10 +17,18 @@ from trustbench.metrics.calibration import ece_difference, group_calibration_err
 from trustbench.metrics.fairness import group_rates, rate_gaps
 from trustbench.metrics.fairness_groups import group_roc_auc
 from trustbench.metrics.fairness_rates import GAP_TABLE
-from trustbench.metrics.intervals import box_gap_interval, jeffreys_interval
+from trustbench.metrics.intervals import bc_interval, box_gap_interval, jeffreys_interval
 from trustbench.metrics.weights import stacked
 
-__all__ = ["GROUP_INTERVALS", "GROUP_METRICS", "RATE_FIELDS", "GroupStats", "group_stats", "worst"]
+__all__ = [
+    "GROUP_INTERVALS",
+    "GROUP_METRICS",
+    "RATE_FIELDS",
+    "GroupStats",
+    "group_stats",
+    "worst",
+    "worst_box_interval",
+]
 
 #: Columns of the per-group table (``fairness/groups.parquet``).
 GROUP_METRICS = (
@@ -78,17 +86,33 @@ class GroupStats:
     #: fixed threshold, unit weights): only then has a rate a binomial (Jeffreys) interval.
     exact: bool = True
 
+    #: Whether every replicate re-chose the threshold (an operating point): the point values
+    #: are still counts, but a rate's interval must also carry the threshold's noise.
+    rethresholded: bool = False
+
+    @property
+    def interval_kind(self) -> str:
+        """How a rate's interval is computed (:mod:`trustbench.metrics.intervals`): ``jeffreys``
+        for exact counts, ``hull`` at an operating point, ``percentile`` for expected rates."""
+        return "jeffreys" if self.exact else "hull" if self.rethresholded else "percentile"
+
     def denominators(self, metric: str) -> np.ndarray | None:
-        """Per-group denominators of ``metric`` when it is a rate ``k / n`` with an exact
-        count of events (see :attr:`exact`); None otherwise."""
-        if not self.exact or metric not in _DENOMINATORS:
+        """Per-group denominators of ``metric`` when it is a rate ``k / n`` with a count of
+        events at the point (see :attr:`exact`, :attr:`rethresholded`); None otherwise (and
+        for precision at an operating point, whose denominator moves with the threshold)."""
+        if metric not in _DENOMINATORS or not (self.exact or self.rethresholded):
+            return None
+        if self.rethresholded and metric == "precision":
             return None
         return getattr(self, _DENOMINATORS[metric])
 
     def box_interval(self, gap_name: str, level: float) -> tuple[float, float] | None:
-        """The ``box`` interval of a gap of the gap table when some group's rate has zero or
-        all events (its bootstrap replicates are then constant and collapse the gap's
-        interval); None otherwise, or when the rates are not exact counts.
+        """The ``box`` interval of a gap of the gap table when its bootstrap cannot be trusted:
+        some group's rate has zero or all events (its replicates are then constant and collapse
+        the gap's interval), or the estimate lies outside the central ``level`` share of the
+        gap's own replicates (a tiny group whose resamples drop or swing its rates; the
+        bias-corrected interval then excludes the estimate). None otherwise, or when the rates
+        are not exact counts.
 
         Each defined group rate the gap reduces gets a Jeffreys interval at level
         ``1 - (1 - level) / m`` (``m`` such rates, Bonferroni), and the interval is the range
@@ -105,10 +129,11 @@ class GroupStats:
             events.append(np.where(n > 0, np.rint(self.values[metric][0] * n), np.nan))
             trials.append(n)
         defined = [np.isfinite(k) & (n > 0) for k, n in zip(events, trials, strict=True)]
-        if not any(
+        degenerate = any(
             np.any(d & ((k == 0) | (k == n)))
             for d, k, n in zip(defined, events, trials, strict=True)
-        ):
+        )
+        if not degenerate and not _off_centre(self.gaps[gap_name], level):
             return None
         m = int(sum(d.sum() for d in defined))
         lows, highs = [], []
@@ -129,6 +154,16 @@ class GroupStats:
         if metric == "roc_auc" and min(self.positives[g], self.negatives[g]) == 0:
             return f"undefined: the group holds a single class in split '{split}'"
         return None
+
+
+def _off_centre(row: np.ndarray, level: float) -> bool:
+    """Whether the point ``row[0]`` lies outside the central ``level`` share of the finite
+    replicates ``row[1:]`` (ties counted half)."""
+    reps = row[1:][np.isfinite(row[1:])]
+    if not np.isfinite(row[0]) or reps.size == 0:
+        return False
+    share = (np.sum(reps < row[0]) + 0.5 * np.sum(reps == row[0])) / reps.size
+    return bool(share < (1 - level) / 2 or share > (1 + level) / 2)
 
 
 def group_stats(
@@ -160,7 +195,8 @@ def group_stats(
         _, values["ece"] = group_calibration_error(y, proba, groups, weights, n_bins)
         gaps["ece_difference"] = ece_difference(y, proba, groups, weights, n_bins)
     point_pred = y_pred if np.ndim(y_pred) == 1 else y_pred[0]
-    exact = np.ndim(y_pred) == 1 and bool(np.all((point_pred == 0) | (point_pred == 1)))
+    hard = bool(np.all((point_pred == 0) | (point_pred == 1)))
+    exact = np.ndim(y_pred) == 1 and hard
     return GroupStats(
         labels=rates.labels,
         sizes=np.asarray(rates.size[0], dtype=np.int64),
@@ -173,6 +209,7 @@ def group_stats(
         values=values,
         gaps=gaps,
         exact=exact,
+        rethresholded=np.ndim(y_pred) == 2 and hard,
     )
 
 
@@ -186,3 +223,36 @@ def worst(rows: list[np.ndarray], direction: str) -> np.ndarray:
     else:
         picked = np.where(defined, stack, -np.inf).max(axis=0)
     return np.where(defined.any(axis=0), picked, np.nan)
+
+
+def worst_box_interval(
+    stats: list[GroupStats], name: str, direction: str, level: float, row: np.ndarray
+) -> tuple[float, float] | None:
+    """The ``box`` interval of the worst attribute's gap ``row`` (:func:`worst` over ``stats``)
+    when its bootstrap cannot be trusted: some attribute's gap needs its own box
+    (:meth:`GroupStats.box_interval`) or ``row[0]`` lies outside the central ``level`` share of
+    ``row[1:]``; None otherwise.
+
+    Each of the ``A`` attributes' gaps gets its interval at level ``1 - (1 - level) / A``
+    (its box, else its bias-corrected bootstrap interval), and the worst of them lies between
+    the worst lower and the worst upper end (the largest for a gap, the smallest for a ratio
+    or a group minimum), so the interval covers at least ``level``.
+    """
+    if not stats or name not in stats[0].gaps:
+        return None
+    boxes = [s.box_interval(name, level) for s in stats]
+    if all(b is None for b in boxes) and not _off_centre(row, level):
+        return None
+    adjusted = 1 - (1 - level) / len(stats)
+    ends = []
+    for s in stats:
+        box = s.box_interval(name, adjusted)
+        low, high = (
+            box if box is not None else bc_interval(s.gaps[name][0], s.gaps[name][1:], adjusted)
+        )
+        if np.isfinite(low) and np.isfinite(high):
+            ends.append((low, high))
+    if not ends:
+        return None
+    pick = min if direction == "max" else max
+    return (pick(e[0] for e in ends), pick(e[1] for e in ends))

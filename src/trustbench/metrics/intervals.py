@@ -30,6 +30,12 @@ every reported interval carries that name (``MetricResult.ci_method`` in
     width of 0 with zero or all events, where a bootstrap interval does (0/70 gives
     ``[0, 0.035]``, not ``[0, 0]``), and its coverage stays near the nominal level for small
     ``n``, where Clopper-Pearson's is far above it.
+``hull``
+    For a rate whose threshold is re-chosen in every bootstrap replicate (the clinical
+    operating point, a conformal quantile): the smallest interval holding both the Jeffreys
+    interval of the rate's events at the point threshold and the percentile bootstrap interval
+    of the replicates. The first carries the binomial noise of few events (a bootstrap of 2 of
+    2 positives found is ``[1, 1]``), the second the noise of the threshold.
 ``box``
     For a gap between groups when some group's rate has zero or all events (its bootstrap
     replicates are then all equal, and so collapse the gap's interval): the range of the gap
@@ -62,6 +68,8 @@ INTERVAL_METHODS = {
     "bc": "bias-corrected percentile bootstrap over patients (Efron 1981)",
     "recentred": "percentile bootstrap over patients, replicates recentred on the estimate",
     "jeffreys": "Jeffreys binomial interval of k events in n (Brown, Cai & DasGupta 2001)",
+    "hull": "hull of the Jeffreys interval at the point threshold and the percentile bootstrap "
+    "over replicates that re-choose the threshold",
     "box": "range of the gap over the groups' Bonferroni-adjusted Jeffreys intervals",
 }
 
@@ -202,13 +210,13 @@ def interval_of(
 ) -> tuple[float, float, str]:
     """The ``level`` interval of one metric by its named ``method`` (:data:`INTERVAL_METHODS`).
 
-    Returns ``(low, high, method used)``. ``jeffreys`` needs ``denominator`` (the ``n`` of
-    ``point = k / n``); without one (a weighted or re-thresholded rate, whose point value is no
+    Returns ``(low, high, method used)``. ``jeffreys`` and ``hull`` need ``denominator`` (the
+    ``n`` of ``point = k / n``); without one (a weighted or re-thresholded rate, whose point value is no
     count of events) the percentile bootstrap is used, and the returned method says so. The
     bootstrap methods read ``replicates``; ``box`` is computed from per-group intervals by its
     caller (:func:`box_gap_interval`).
     """
-    if method == "jeffreys" and denominator is None:
+    if method in ("jeffreys", "hull") and denominator is None:
         method = "percentile"
     if method == "percentile":
         low, high = percentile_interval(replicates, level)
@@ -216,12 +224,16 @@ def interval_of(
         low, high = bc_interval(point, replicates, level)
     elif method == "recentred":
         low, high = recentred_interval(point, replicates, level)
-    elif method == "jeffreys":
+    elif method in ("jeffreys", "hull"):
         if not np.isfinite(point) or denominator <= 0:
             low, high = float("nan"), float("nan")
         else:
             lo, hi = jeffreys_interval(point * denominator, denominator, level)
             low, high = float(lo), float(hi)
+        if method == "hull" and np.isfinite(low):
+            b_low, b_high = percentile_interval(replicates, level)
+            if np.isfinite(b_low):
+                low, high = min(low, b_low), max(high, b_high)
     else:
         raise TrustbenchError(
             f"interval_of: method must be one of {sorted(INTERVAL_METHODS)} (but 'box'), "

@@ -48,7 +48,7 @@ NEEDS = {
 
 #: The interval methods a metric can name (:mod:`trustbench.metrics.intervals` defines them).
 #: (``box``, a gap's fallback computed from per-group intervals, is never a registered method.)
-INTERVALS = ("percentile", "bc", "recentred", "jeffreys")
+INTERVALS = ("percentile", "bc", "recentred", "jeffreys", "hull")
 
 #: ``none``: a descriptive value with no better direction (a group's selection rate); it is
 #: shown but never ranked. ``target:<x>`` directions come in addition.

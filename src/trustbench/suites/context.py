@@ -42,7 +42,14 @@ def registered_result(
     if ci_low is not None and ci_high is not None:  # an interval never leaves the range
         ci_low, ci_high = spec.clip(ci_low), spec.clip(ci_high)
     return MetricResult(
-        family, name, value, ci_low, ci_high, direction=spec.direction, definition=definition, **fields
+        family,
+        name,
+        value,
+        ci_low,
+        ci_high,
+        direction=spec.direction,
+        definition=definition,
+        **fields,
     )
 
 

@@ -45,11 +45,12 @@ OOD_CI = "CI: bootstrap of the test and ood rows, each split resampled on its ow
 
 
 def _conformal(
-    name, direction, lower, upper, definition, keys, *, needs=_NEEDS, headline=False, rank=()
+    name, direction, lower, upper, definition, keys, *, needs=_NEEDS, headline=False, rank=(),
+    interval="percentile",
 ):
     return MetricSpec(
         name, _F, direction, lower, upper, f"{definition}; {CONFORMAL_CI}", keys,
-        needs=needs, headline=headline, rank=rank,
+        needs=needs, headline=headline, rank=rank, interval=interval,
     )  # fmt: skip
 
 
@@ -65,7 +66,7 @@ SPECS = (
                "share of evaluated rows whose conformal prediction set holds the true label, the "
                "sets calibrated on a random part of test (split conformal, MAPIE conventions; the "
                "target is the level, but more is not better: compare set_size)",
-               (_TOP, _ATTRIBUTE, _GROUP), headline=True),
+               (_TOP, _ATTRIBUTE, _GROUP), headline=True, interval="hull"),
     _conformal("coverage_gap", "target:0", -1.0, 1.0,
                "coverage - level (< 0: the sets cover less than promised)", (_TOP,),
                rank=(f"{_F}/lac/ood/coverage_gap",)),

@@ -1,5 +1,5 @@
-"""Why a fairness gap is undefined or unstable, and how a randomized model's gaps are read: the
-notes the fairness suites attach to gaps.
+"""Why a fairness gap is undefined or unstable, how a randomized model's gaps are read, and how
+a group's value gets its interval: the notes and intervals of the fairness suites' groups.
 
 The per-group statistics themselves are pure math in :mod:`trustbench.metrics.group_stats`.
 """
@@ -13,11 +13,20 @@ import numpy as np
 
 from trustbench import metrics as M
 from trustbench.metrics.fairness_rates import GAP_TABLE
-from trustbench.metrics.group_stats import GroupStats, worst
+from trustbench.metrics.group_stats import GROUP_INTERVALS, GroupStats, worst
 from trustbench.metrics.specs.fairness import GAP_SPECS
+from trustbench.suites.context import ScoringContext
 from trustbench.suites.fairness.sensitive import Attribute
 
-__all__ = ["ARGMAX_NOTE_GAPS", "EXPECTED", "GAPS", "argmax_note", "gap_note"]
+__all__ = [
+    "ARGMAX_NOTE_GAPS",
+    "EXPECTED",
+    "GAPS",
+    "argmax_note",
+    "collapsed_flag",
+    "gap_note",
+    "group_interval",
+]
 
 #: Between-group scalars (fairlearn's names), in the order of the metric registry.
 GAPS = tuple(spec.name for spec in GAP_SPECS)
@@ -106,4 +115,29 @@ def argmax_note(
         f"group rates are expected over its draws (rates of P(yhat = 1) = proba_1); the "
         f"deterministic argmax classifier (the report's y_pred, 1 where proba_1 > 1/2) gives on "
         f"'{split}' (worst declared attribute): {'; '.join(parts)}; {mixed:.1%} of rows have 0 < P(yhat = 1) < 1"
+    )
+
+
+def collapsed_flag(low: float, high: float, method: str) -> str | None:
+    """A flag for a bootstrap interval of width 0: every resample of a small group gave the
+    same value (an AUC of 1 in 13 patients), which is no evidence of certainty."""
+    if method in ("jeffreys", "hull", "box") or not np.isfinite(low) or high > low:
+        return None
+    return (
+        "bootstrap interval of width 0: every resample gives this value; not a measure of certainty"
+    )
+
+
+def group_interval(
+    ctx: ScoringContext, stats: GroupStats, metric: str, g: int
+) -> tuple[float, float, str]:
+    """Interval of group ``g``'s ``metric`` by its method (:data:`GROUP_INTERVALS`): a rate's
+    Jeffreys interval from its events and denominator (its hull with the bootstrap one at an
+    operating point), a bootstrap one otherwise."""
+    denominators = stats.denominators(metric)
+    method = GROUP_INTERVALS[metric]
+    return ctx.interval_by(
+        stats.interval_kind if method == "jeffreys" else method,
+        stats.values[metric][:, g],
+        None if denominators is None else float(denominators[g]),
     )

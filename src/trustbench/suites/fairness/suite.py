@@ -37,18 +37,25 @@ import pandas as pd
 from trustbench import metrics as M
 from trustbench.metrics.fairness_rates import GAP_TABLE
 from trustbench.metrics.group_stats import (
-    GROUP_INTERVALS,
     GROUP_METRICS,
     GroupStats,
     group_stats,
     worst,
+    worst_box_interval,
 )
 from trustbench.metrics.specs.fairness import GROUP_SPECS
 from trustbench.plots import group_panels
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import NotApplicable, ScoringContext, stacked
 from trustbench.suites.fairness.config import FairnessConfig
-from trustbench.suites.fairness.groups import EXPECTED, GAPS, argmax_note, gap_note
+from trustbench.suites.fairness.groups import (
+    EXPECTED,
+    GAPS,
+    argmax_note,
+    collapsed_flag,
+    gap_note,
+    group_interval,
+)
 from trustbench.suites.fairness.sensitive import Attribute, attributes
 from trustbench.suites.naming import safe_name
 
@@ -184,6 +191,8 @@ def worst_results(
     for name in names:
         direction = M.REGISTRY.get(FAMILY, name).direction
         row = worst([per_attribute[a.name].gaps[name] for a in declared], direction)
+        stats = [per_attribute[a.name] for a in declared]
+        box = worst_box_interval(stats, name, direction, ctx.ci_level, row)
         which = "smallest" if direction == "max" else "largest"
         out.append(
             ctx.from_row(
@@ -195,6 +204,7 @@ def worst_results(
                 n=int(next(iter(per_attribute.values())).sizes.sum()),
                 split=split,
                 note=None if np.isfinite(row[0]) else f"undefined for every attribute on '{split}'",
+                interval=None if box is None else (*box, "box"),
             )
         )
     return out
@@ -245,24 +255,13 @@ def table_rows(
                     "ci_method": method if np.isfinite(low) else None,
                     "n": int(stats.sizes[g]),
                     "denominator": None if denominators is None else float(denominators[g]),
-                    "flag": _join(flags[g], stats.reason(metric, g, split)),
+                    "flag": _join(
+                        flags[g], stats.reason(metric, g, split), collapsed_flag(low, high, method)
+                    ),
                     "operating_point": operating_point,
                 }
             )
     return rows
-
-
-def group_interval(
-    ctx: ScoringContext, stats: GroupStats, metric: str, g: int
-) -> tuple[float, float, str]:
-    """Interval of group ``g``'s ``metric`` by its method (:data:`GROUP_INTERVALS`): a rate's
-    Jeffreys interval from its events and denominator, a bootstrap one otherwise."""
-    denominators = stats.denominators(metric)
-    return ctx.interval_by(
-        GROUP_INTERVALS[metric],
-        stats.values[metric][:, g],
-        None if denominators is None else float(denominators[g]),
-    )
 
 
 def group_results(

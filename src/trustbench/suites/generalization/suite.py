@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from trustbench import metrics as M
-from trustbench.metrics.group_stats import GroupStats, group_stats, worst
+from trustbench.metrics.group_stats import GroupStats, group_stats, worst, worst_box_interval
 from trustbench.metrics.specs.generalization import SPLIT_METRICS, split_metric
 from trustbench.metrics.specs.performance import CALIBRATION as CALIBRATION_SPECS
 from trustbench.plots import reliability_diagram
@@ -230,6 +230,13 @@ def ood_fairness(
                 note = gap_note(name, stats["ood"][key], key, "ood", ood_row[0], min_group)
             elif not np.isfinite(ood_row[0]):
                 note = "undefined for every attribute on split 'ood'"
+            # a group with zero or all events on ood: the gap's interval over the groups' boxes
+            if key is None:
+                box = worst_box_interval(
+                    list(stats["ood"].values()), name, direction, ctx.ci_level, ood_row
+                )
+            else:
+                box = stats["ood"][key].box_interval(name, ctx.ci_level)
             for suffix, row, text in (
                 ("", ood_row, f"over {where}"),
                 ("_change", ood_row - test_row, f"over {where}; {paired}"),
@@ -245,6 +252,7 @@ def ood_fairness(
                         n=n_ood,
                         split="ood" if not suffix else "test,ood",
                         note=note,
+                        interval=None if suffix or box is None else (*box, "box"),
                     )
                 )
     return results, []

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trustbench.metrics import REGISTRY
 from trustbench.metrics import uncertainty_conformal as C
 from trustbench.metrics.weights import _safe_divide
 from trustbench.report import MetricResult
@@ -232,8 +233,12 @@ def _small_note(groups, sizes, min_size: int, split: str) -> str | None:
 
 
 def _log(ctx, out, key: str, row, sets: _Sets, n: int, detail: str, note=None) -> None:
+    """One result; ``n`` rows are also the denominator of a coverage (its ``hull`` interval:
+    the Jeffreys interval of the covered rows, widened to the bootstrap's)."""
     split = sets.part.name
-    out.results.append(ctx.from_row(FAMILY, key, row, n=n, split=split, detail=detail, note=note))
+    out.results.append(
+        ctx.from_row(FAMILY, key, row, n=n, split=split, detail=detail, note=note, denominator=n)
+    )
 
 
 def _score_groups(
@@ -256,7 +261,8 @@ def _score_groups(
             flags.append("too few calibration rows: full label sets")
         flag = "; ".join(flags) or None
         for metric, row in (("coverage", cov[:, g]), ("set_size", siz[:, g])):
-            low, high = ctx.interval(row[1:])
+            registered = REGISTRY.get(FAMILY, metric).interval
+            low, high, ci_method = ctx.interval_by(registered, row, float(sizes[g]))
             out.rows.append(
                 {
                     "method": sets.name.removesuffix("_mondrian"),
@@ -268,6 +274,7 @@ def _score_groups(
                     "value": float(row[0]),
                     "ci_low": low,
                     "ci_high": high,
+                    "ci_method": ci_method if np.isfinite(low) else None,
                     "n": int(sizes[g]),
                     "flag": flag,
                 }
@@ -290,7 +297,7 @@ def _score_marginal(ctx, cfg, out, sets: _Sets, groupings: list[Grouping], n_cal
     _log(ctx, out, f"{prefix}/set_size", size, sets, n, detail)
     _log(ctx, out, f"{prefix}/coverage_gap", coverage - level, sets, n, detail)
     if level - coverage[0] > cfg.coverage_margin:
-        low, high = ctx.interval(coverage[1:])
+        low, high, _ = ctx.interval_by("hull", coverage, n)
         out.warnings.append(
             f"{sets.name} sets cover {coverage[0]:.3f} [{low:.3f}, {high:.3f}] of the {split} "
             f"rows, more than {cfg.coverage_margin:g} below the {level:g} target"
@@ -307,7 +314,7 @@ def _score_marginal(ctx, cfg, out, sets: _Sets, groupings: list[Grouping], n_cal
             declared.append((grouping.name, cov))
         for g, label in enumerate(groups):
             if sizes[g] >= cfg.min_group_size and level - cov[0, g] > cfg.coverage_margin:
-                low, high = ctx.interval(cov[1:, g])
+                low, high, _ = ctx.interval_by("hull", cov[:, g], float(sizes[g]))
                 under.append(
                     f"{grouping.name}={label} {cov[0, g]:.3f} [{low:.3f}, {high:.3f}] "
                     f"(n={sizes[g]})"
