@@ -75,6 +75,31 @@ def test_eight_jobs_four_workers_postgres_backed_server(tmp_path: Path):
         _check_sixteen(uri, "postgres", n_jobs=8)
 
 
+def test_two_commands_started_together_on_a_new_sqlite_store_both_finish(tmp_path: Path):
+    """Two plain `trustbench` commands (no sweep, no callback) on one new store: both runs land.
+
+    Before the store lock both migrated the new schema and one died with
+    ``duplicate column name: step``; its run never existed.
+    """
+    commands = [
+        subprocess.Popen(
+            [sys.executable, "-m", "trustbench.run", "experiment=smoke", f"seed={seed}"],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in (0, 1)
+    ]
+    errors = [c.communicate(timeout=300)[1] for c in commands]
+    assert [c.returncode for c in commands] == [0, 0], [e[-3000:] for e in errors]
+    grouped = runs_by_experiment(f"sqlite:///{tmp_path}/mlflow.db")
+    runs = grouped.get("smoke", [])
+    assert sorted(r.data.params["seed"] for r in runs) == ["0", "1"], grouped
+    assert {r.info.status for r in runs} == {"FINISHED"}
+    assert not grouped.get("Default"), "runs landed in the Default experiment"
+
+
 def test_resume_skips_finished_and_reruns_failed(tmp_path: Path):
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     first = trustbench(["-m", "seed=0,1", *TINY], cwd=tmp_path)

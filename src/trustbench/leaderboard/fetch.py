@@ -21,9 +21,10 @@ log = logging.getLogger(__name__)
 
 
 def _client(tracking_uri: str) -> Any:
-    import mlflow
+    """A client on the existing store; a missing SQLite database is an error, never created."""
+    from trustbench.tracking.store import open_existing_store
 
-    return mlflow.MlflowClient(tracking_uri=tracking_uri)
+    return open_existing_store(tracking_uri)
 
 
 def experiment_ids(client: Any, experiments: Sequence[str]) -> list[str]:

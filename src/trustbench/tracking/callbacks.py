@@ -17,7 +17,9 @@ class PrepareTrackingStore(Callback):
     """On multirun start, migrate the store and create the experiment in the launching process.
 
     Jobs then find both ready and start their runs with the experiment's id, which removes
-    the schema-migration race and the ``set_experiment`` race of parallel MLflow jobs.
+    the schema-migration race and the ``set_experiment`` race of parallel MLflow jobs. It is
+    the same :func:`~trustbench.tracking.store.prepare_experiment` (under the store's file
+    lock) that single runs, :func:`trustbench.tracking.log` and the challenge scorer call.
     """
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
