@@ -169,6 +169,8 @@ def score(
             "trustbench_version": trustbench_version(),
             "versions": package_versions(),
             "data": {k: v for k, v in data.metadata.items() if isinstance(v, str | int | float)},
+            # key component -> original label, wherever a metric key does not spell the label
+            "key_labels": ctx.key_names.renamed(),
         },
         suites=results,
     )

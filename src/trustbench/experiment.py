@@ -24,6 +24,7 @@ from trustbench.explain.options import check_explainer_config
 from trustbench.registry import unknown_name_message
 from trustbench.report import TrustReport
 from trustbench.suites import PRIVACY_ATTACKS, SuiteConfig, load_suite_config
+from trustbench.suites.keys import check_key_lengths, key_names
 from trustbench.threads import limit_threads, resolve_threads
 from trustbench.tracking import (
     find_finished_run,
@@ -34,6 +35,7 @@ from trustbench.tracking import (
     tracked_run,
 )
 from trustbench.tracking.identity import git_commit, run_identity, trustbench_version
+from trustbench.tracking.keys import check_param_keys
 from trustbench.training import TRAINERS, train, trainer_options
 
 log = logging.getLogger("trustbench")
@@ -187,6 +189,8 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
     )
     if statement := positive_class_statement(task.classes, task.metadata):
         log.info("      %s", statement)
+    check_key_lengths(key_names(task), suite, list(task.splits))  # labels -> MLflow keys
+    check_param_keys(resolved)  # the config as MLflow params
     identity = run_identity(resolved, task.fingerprint, trustbench_version())
     timings["data"] = time.perf_counter() - clock
 

@@ -35,6 +35,14 @@ def test_the_registry_wins_over_a_report():
         ("fairness/sex/Female/selection_rate", "none"),
         ("generalization/site/VA Long Beach/accuracy", "max"),
         ("generalization/train_test_gap/accuracy", "target:0"),
+        # labels written as key components (suites/naming.py): hashed, spaced, shortened
+        ("fairness/sex/_-4e79758a/accuracy", "max"),
+        ("fairness/grp/x_y-bd3c9047/false_positive_rate", "min"),
+        ("fairness/grp/a b/selection_rate", "none"),
+        ("generalization/site/__-68c77e15/accuracy", "max"),
+        ("privacy/loss/sex/_-4e79758a/auc", "min"),
+        ("uncertainty/selective/test/grp/x_y-bd3c9047/aurc", "min"),
+        (f"fairness/{'c' * 55}-e00d028a/{'v' * 55}-f394ee6c/accuracy", "max"),
     ],
 )
 def test_registry_resolves_by_key_template(key, direction):

@@ -18,6 +18,7 @@ from trustbench.training.record import TrainingRecord
 if TYPE_CHECKING:  # the suites' typed config imports the suites
     from trustbench.privacy.canaries import CanarySet
     from trustbench.suites.config import SuiteConfig
+    from trustbench.suites.keys import KeyNames
 
 
 def registered_result(
@@ -94,6 +95,17 @@ class ScoringContext:
     reference_recipe: Any = None
     artifacts: dict[str, Any] = field(default_factory=dict)
     _counts: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, repr=False)
+    _key_names: KeyNames | None = field(default=None, repr=False)
+
+    @property
+    def key_names(self) -> KeyNames:
+        """Key components of the task's attribute names, group labels and sites, over every
+        split (:func:`trustbench.suites.keys.key_names`): distinct labels, distinct keys."""
+        if self._key_names is None:
+            from trustbench.suites.keys import key_names
+
+            self._key_names = key_names(self.task)
+        return self._key_names
 
     @property
     def n_resamples(self) -> int:

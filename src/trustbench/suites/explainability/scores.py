@@ -314,7 +314,7 @@ class Scorer:
                 continue
             for metric, values in per_row.items():
                 self.add(
-                    f"{e}/{attribute}/{metric}_gap",
+                    f"{e}/{self.ctx.key_names.attribute(attribute)}/{metric}_gap",
                     group_gap,
                     values,
                     groups,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,12 +21,10 @@ import pandas as pd
 
 from trustbench.data.sensitive import MAX_SENSITIVE_NUMERIC_GROUPS
 from trustbench.errors import ConfigError, DataError
-from trustbench.suites.naming import safe_name
+from trustbench.suites.keys import ATTRIBUTE_RESERVED, CROSS, KeyNames, cross_labels
+from trustbench.suites.naming import component_of, key_components
 
-__all__ = ["Attribute", "attributes", "intersection_pairs"]
-
-#: Separator of group labels in an intersectional group (``"Female x 60+"``).
-CROSS = " x "
+__all__ = ["CROSS", "Attribute", "attributes", "intersection_pairs"]
 
 
 @dataclass(frozen=True)
@@ -38,21 +36,29 @@ class Attribute:
     name : str
         ``"sex"``, or ``"sex_x_age_group"`` for an intersection.
     key : str
-        ``name`` made MLflow-safe (:func:`~trustbench.suites.naming.safe_name`).
+        ``name`` as a key component (:mod:`trustbench.suites.naming`: injective, readable
+        for ASCII names).
     groups : numpy.ndarray of shape (n,)
         The group label (a string) of every row.
     parts : tuple of str
         The declared attributes it is made of (one, or two for an intersection).
+    group_keys : dict of str to str
+        Group label -> key component, over the labels of every split of the dataset.
     """
 
     name: str
     key: str
     groups: np.ndarray
     parts: tuple[str, ...]
+    group_keys: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def is_intersection(self) -> bool:
         return len(self.parts) > 1
+
+    def group_key(self, label: object) -> str:
+        """The key component of one of its group labels (distinct labels, distinct keys)."""
+        return component_of(label, self.group_keys)
 
 
 def _looks_continuous(values: np.ndarray) -> int:
@@ -113,7 +119,11 @@ def intersection_pairs(names: Sequence[str], setting: Any) -> list[tuple[str, st
 
 
 def attributes(
-    sensitive: pd.DataFrame, names: Sequence[str], split: str, intersections: Any = True
+    sensitive: pd.DataFrame,
+    names: Sequence[str],
+    split: str,
+    intersections: Any = True,
+    keys: KeyNames | None = None,
 ) -> list[Attribute]:
     """Declared attributes, then the configured pairwise intersections.
 
@@ -127,15 +137,26 @@ def attributes(
         Split name, for messages.
     intersections : bool or list of pairs
         See :func:`intersection_pairs`.
+    keys : KeyNames, optional
+        The dataset's key components (``ScoringContext.key_names``), so that a label has
+        the same component in every split; by default those of this frame alone.
     """
     labels = {name: check_attribute(sensitive[name].to_numpy(), name, split) for name in names}
-    out = [Attribute(name, safe_name(name), labels[name], (name,)) for name in names]
-    for a, b in intersection_pairs(list(names), intersections):
+    pairs = intersection_pairs(list(names), intersections)
+    crossed = {(a, b): cross_labels(labels[a], labels[b]) for a, b in pairs}
+    if keys is None:
+        every_pair = [f"{a}_x_{b}" for a, b in itertools.combinations(names, 2)]
+        table = key_components([*names, *every_pair], ATTRIBUTE_RESERVED)
+        groups = {name: key_components(values) for name, values in labels.items()}
+        groups |= {f"{a}_x_{b}": key_components(values) for (a, b), values in crossed.items()}
+        keys = KeyNames(table, groups)
+    out = [
+        Attribute(name, keys.attribute(name), labels[name], (name,), keys.group_keys(name))
+        for name in names
+    ]
+    for (a, b), values in crossed.items():
         name = f"{a}_x_{b}"
-        crossed = np.asarray(
-            [f"{u}{CROSS}{v}" for u, v in zip(labels[a], labels[b], strict=True)], dtype=object
-        )
-        out.append(Attribute(name, safe_name(name), crossed, (a, b)))
+        out.append(Attribute(name, keys.attribute(name), values, (a, b), keys.group_keys(name)))
     return out
 
 

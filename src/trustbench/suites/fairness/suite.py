@@ -57,7 +57,6 @@ from trustbench.suites.fairness.groups import (
     group_interval,
 )
 from trustbench.suites.fairness.sensitive import Attribute, attributes
-from trustbench.suites.naming import safe_name
 
 FAMILY = "fairness"
 #: Per-group values logged as MLflow metrics (the others are in fairness/groups.parquet).
@@ -107,7 +106,9 @@ def fairness_suite(ctx: ScoringContext, cfg: FairnessConfig) -> SuiteResult:
     counts = ctx.counts(split)
     n_bins = cfg.n_bins
     min_group = cfg.min_group_size
-    attrs = attributes(data.sensitive, task.sensitive_names, split, cfg.intersections)
+    attrs = attributes(
+        data.sensitive, task.sensitive_names, split, cfg.intersections, ctx.key_names
+    )
     notes: list[str] = []
     if note := one_class_note(y, task.classes, split):
         notes.append(note)
@@ -279,7 +280,7 @@ def group_results(
             out.append(
                 ctx.from_row(
                     FAMILY,
-                    f"{attribute.key}/{safe_name(label)}/{metric}",
+                    f"{attribute.key}/{attribute.group_key(label)}/{metric}",
                     column,
                     detail=f"within the group {attribute.name}={label} "
                     f"(n = {int(stats.sizes[g])} rows)",

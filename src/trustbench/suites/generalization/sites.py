@@ -23,7 +23,6 @@ from trustbench.metrics.specs.generalization import SITE_METRICS, split_metric
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext, stacked
 from trustbench.suites.generalization.config import GeneralizationConfig
-from trustbench.suites.naming import safe_name
 
 __all__ = ["SITE_METRICS", "site_results"]
 
@@ -76,7 +75,7 @@ def site_results(
             results.append(
                 ctx.from_row(
                     FAMILY,
-                    f"site/{safe_name(label)}/{name}",
+                    f"site/{ctx.key_names.site(label)}/{name}",
                     row,
                     detail=(f"{n_bins} bins, " if name == "ece" else "")
                     + f"on the patients of site '{label}', {role}",

@@ -200,9 +200,13 @@ def ood_fairness(
         ]
     min_group = ctx.config.fairness.min_group_size
     stats: dict[str, dict[str, GroupStats]] = {"test": {}, "ood": {}}
+    shown: dict[str, str] = {}  # key component -> the attribute's own name, for the text
     for split in ("test", "ood"):
         data = ctx.split(split)
-        for attribute in attributes(data.sensitive, task.sensitive_names, split, False):
+        for attribute in attributes(
+            data.sensitive, task.sensitive_names, split, False, ctx.key_names
+        ):
+            shown[attribute.key] = attribute.name
             stats[split][attribute.key] = group_stats(
                 data.y, ctx.proba[split], attribute.groups, split_counts(ctx, split), n_bins
             )
@@ -224,10 +228,11 @@ def ood_fairness(
         )
         for key, test_row, ood_row in entries:
             label = f"{key}/{name}" if key else name
-            where = f"the groups of {key}" if key else f"the worst attribute of {keys}"
+            names_shown = [shown[k] for k in keys]
+            where = f"the groups of {shown[key]}" if key else f"the worst attribute of {names_shown}"
             note = None
             if key is not None:
-                note = gap_note(name, stats["ood"][key], key, "ood", ood_row[0], min_group)
+                note = gap_note(name, stats["ood"][key], shown[key], "ood", ood_row[0], min_group)
             elif not np.isfinite(ood_row[0]):
                 note = "undefined for every attribute on split 'ood'"
             # a group with zero or all events on ood: the gap's interval over the groups' boxes

@@ -27,7 +27,6 @@ from trustbench.privacy.attacks import BASELINE_ATTACKS, REFERENCE_ATTACKS, THRE
 from trustbench.privacy.pool import AuditPlan, plan_audit
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import ScoringContext, registered_result
-from trustbench.suites.naming import safe_name
 from trustbench.suites.privacy.audit import dp_guarantee
 from trustbench.suites.privacy.config import PrivacyConfig
 
@@ -98,7 +97,9 @@ def _audit_rows(ctx: ScoringContext, plan: AuditPlan):
     return splits, member, row_ids, y, proba, sensitive
 
 
-def _tpr_metric(attack: str, name: str, member, score, alpha: float, level: float, n: int):
+def _tpr_metric(
+    attack: str, name: str, member, score, alpha: float, level: float, n: int, within: str = ""
+):
     res = tpr_at_fpr_exact(member, score, alpha, level)
     note = None
     if not res["resolvable"]:
@@ -115,7 +116,7 @@ def _tpr_metric(attack: str, name: str, member, score, alpha: float, level: floa
         n=n,
         split="train,test",
         ci_level=level,
-        detail=f"FPR <= {alpha:g}; {res['n_members']} members",
+        detail=f"FPR <= {alpha:g}; {res['n_members']} members{within}",
         note=note,
     )
 
@@ -173,13 +174,15 @@ def _attack_metrics(ctx, cfg, attack, member, score, counts, sensitive) -> tuple
     )
     if cfg.per_group:
         alpha = levels[0] if levels else 0.01
+        names = ctx.key_names
         for attr in sensitive.columns:
             values = sensitive[attr].astype(str).to_numpy()
             for group in np.unique(values):
                 rows = values == group
                 if member[rows].min() == member[rows].max():
                     continue  # a group without members or non-members has no ROC
-                prefix = f"{attack}/{safe_name(attr)}/{safe_name(group)}"
+                scope = f"{names.attribute(attr)}/{names.group(attr, group)}"
+                prefix = f"{attack}/{scope}"
                 out.append(
                     ctx.estimate(
                         FAMILY,
@@ -195,12 +198,13 @@ def _attack_metrics(ctx, cfg, attack, member, score, counts, sensitive) -> tuple
                 out.append(
                     _tpr_metric(
                         attack,
-                        f"{safe_name(attr)}/{safe_name(group)}/tpr_at_fpr_{alpha:g}",
+                        f"{scope}/tpr_at_fpr_{alpha:g}",
                         member[rows],
                         score[rows],
                         alpha,
                         ctx.ci_level,
                         int(rows.sum()),
+                        within=f" within {attr}={group}",
                     )
                 )
     return out, eps["epsilon"]

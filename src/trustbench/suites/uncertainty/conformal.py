@@ -15,6 +15,7 @@ Mondrian sets included) is in ``uncertainty/groups.parquet``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,7 @@ from trustbench.metrics.weights import _safe_divide
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext, stacked
 from trustbench.suites.fairness.sensitive import attributes
-from trustbench.suites.naming import safe_name
+from trustbench.suites.naming import component_of
 from trustbench.suites.uncertainty.config import UncertaintyConfig
 
 __all__ = ["ConformalOutput", "aps_uniforms", "calibration_split", "conformal_results"]
@@ -46,6 +47,11 @@ class Grouping:
     declared: bool  # a declared sensitive attribute or the site: per-group metrics are logged
     sensitive: bool  # a sensitive attribute or intersection: Mondrian calibration applies
     labels: dict[str, np.ndarray]  # part name ("calibration", "test", "ood") -> group labels
+    components: Mapping[str, str] = field(default_factory=dict)  # label -> key component
+
+    def group_key(self, label: object) -> str:
+        """The key component of a group label (distinct labels, distinct keys)."""
+        return component_of(label, self.components)
 
 
 @dataclass
@@ -106,11 +112,17 @@ def _groupings(ctx: ScoringContext, cfg: UncertaintyConfig, cal, scored, parts) 
     if names:
         for part in parts:
             data = ctx.split(part)
-            for attribute in attributes(data.sensitive, names, part, cfg.intersections):
+            found = attributes(data.sensitive, names, part, cfg.intersections, ctx.key_names)
+            for attribute in found:
                 grouping = out.setdefault(
                     attribute.key,
                     Grouping(
-                        attribute.name, attribute.key, not attribute.is_intersection, True, {}
+                        attribute.name,
+                        attribute.key,
+                        not attribute.is_intersection,
+                        True,
+                        {},
+                        attribute.group_keys,
                     ),
                 )
                 if part == "test":
@@ -129,6 +141,7 @@ def _groupings(ctx: ScoringContext, cfg: UncertaintyConfig, cal, scored, parts) 
                 False,
                 {"calibration": labels["test"][cal], "test": labels["test"][scored],
                  **{p: v for p, v in labels.items() if p != "test"}},
+                ctx.key_names.sites,
             )  # fmt: skip
     return list(out.values())
 
@@ -281,7 +294,7 @@ def _score_groups(
             )
             if grouping.declared and sets.calibration == "marginal":
                 within = f"within the group {grouping.name}={label}; {detail}"
-                key = f"{prefix}/{safe_name(label)}/{metric}"
+                key = f"{prefix}/{grouping.group_key(label)}/{metric}"
                 _log(ctx, out, key, row, sets, int(sizes[g]), within, flag)
     return groups, cov, sizes
 

@@ -16,7 +16,6 @@ from trustbench.metrics import uncertainty_selective as S
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext, stacked
 from trustbench.suites.fairness.sensitive import attributes
-from trustbench.suites.naming import safe_name
 from trustbench.suites.uncertainty.config import UncertaintyConfig
 
 __all__ = ["selective_results"]
@@ -69,12 +68,15 @@ def selective_results(
         if split != "test" or not ctx.task.sensitive_names:
             continue
         selected = {c: S.selected_fraction(confidence, c, weights) for c in cfg.selective_coverages}
-        for attribute in attributes(data.sensitive, ctx.task.sensitive_names, split, False):
+        declared = attributes(
+            data.sensitive, ctx.task.sensitive_names, split, False, ctx.key_names
+        )
+        for attribute in declared:
             panel = panels.setdefault(f"{split} by {attribute.name}", {})
             for label in np.unique(attribute.groups):
                 rows = attribute.groups == label
                 size = int(rows.sum())
-                key = f"selective/{split}/{attribute.key}/{safe_name(label)}"
+                key = f"selective/{split}/{attribute.key}/{attribute.group_key(label)}"
                 where = f"within the group {attribute.name}={label}; {detail}"
                 flag = (
                     f"small group: n={size} < {cfg.min_group_size}"
