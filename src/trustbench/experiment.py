@@ -6,6 +6,7 @@ composed config too.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -21,10 +22,12 @@ from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
 from trustbench.explain import EXPLAINERS
 from trustbench.explain.options import check_explainer_config
+from trustbench.options import check_value
 from trustbench.registry import unknown_name_message
 from trustbench.report import TrustReport
 from trustbench.suites import PRIVACY_ATTACKS, SuiteConfig, load_suite_config
 from trustbench.suites.keys import check_key_lengths, key_names
+from trustbench.suites.task_checks import check_task_options
 from trustbench.threads import limit_threads, resolve_threads
 from trustbench.tracking import (
     find_finished_run,
@@ -37,6 +40,7 @@ from trustbench.tracking import (
 from trustbench.tracking.identity import git_commit, run_identity, trustbench_version
 from trustbench.tracking.keys import check_param_keys
 from trustbench.training import TRAINERS, train, trainer_options
+from trustbench.training.options import check_device
 
 log = logging.getLogger("trustbench")
 
@@ -51,6 +55,53 @@ class ExperimentResult:
     skipped: bool = False
     model: Any = None
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failed_suites(self) -> dict[str, str]:
+        """Family -> reason of every suite whose status is ``failed`` (empty when none)."""
+        if self.report is None:
+            return {}
+        return {f: s.reason or "" for f, s in self.report.suites.items() if s.status == "failed"}
+
+    def failure_line(self) -> str | None:
+        """One line naming the failed suites and their errors, or None when none failed."""
+        failed = self.failed_suites
+        if not failed:
+            return None
+        what = "; ".join(f"{f}: {(r.splitlines() or [''])[0][:300]}" for f, r in failed.items())
+        where = (
+            f"; MLflow run {self.run_id} ended FAILED (tag trustbench.suites_failed), so "
+            "resume=true runs it again"
+            if self.run_id
+            else ""
+        )
+        return f"suite(s) {', '.join(failed)} failed ({what}){where}"
+
+
+class SuitesFailed(Exception):
+    """Raised when a suite failed: inside the tracked run, so that its MLflow run ends FAILED
+    (and ``resume=true`` does not count it as done); by the ``trustbench`` command of a sweep
+    job, so that the sweep's other jobs still run and the sweep exits non-zero."""
+
+
+def check_run_options(cfg: Mapping[str, Any]) -> None:
+    """Check the top-level run options ``seed``, ``resume`` and ``device`` before any work.
+
+    Raises
+    ------
+    ConfigError
+        For a seed that is not an integer in ``[0, 2**32 - 1]`` (numpy and scikit-learn seeds:
+        ``seed=1.5`` is not run as seed 1), a ``resume`` that is not true or false, or a
+        device this machine does not have (:func:`~trustbench.training.options.check_device`).
+    """
+    seed = check_value(cfg.get("seed", 0), int, "seed")
+    if not 0 <= seed < 2**32:
+        raise ConfigError(
+            f"seed: expected an integer in [0, 2**32 - 1] (numpy and scikit-learn seeds), "
+            f"got {seed!r}."
+        )
+    check_value(cfg.get("resume", False), bool, "resume")
+    check_device(cfg.get("device", "auto"))
 
 
 def validate_config(cfg: Mapping[str, Any]) -> SuiteConfig:
@@ -68,6 +119,7 @@ def validate_config(cfg: Mapping[str, Any]) -> SuiteConfig:
     dataset = cfg["dataset"]["name"]
     if dataset not in data_module.DATASETS:
         raise ConfigError(unknown_name_message("dataset", dataset, data_module.DATASETS.names()))
+    check_run_options(cfg)
     trainer = cfg["trainer"]["name"]
     TRAINERS.get(trainer)
     trainer_cfg = trainer_options(cfg["trainer"])  # complete and checked
@@ -81,6 +133,10 @@ def validate_config(cfg: Mapping[str, Any]) -> SuiteConfig:
             f"trainer 'dp' (DP-SGD through Opacus) supports torch models only, such as model=mlp; "
             f"received model '{cfg['model']['name']}' ({library})"
         )
+    if trainer == "dp":
+        from trustbench.training.dp import check_dp_config
+
+        check_dp_config(cfg["model"], trainer_cfg)
     if trainer == "fair":
         from trustbench.training.fair_config import check_fair_config
 
@@ -101,6 +157,13 @@ def validate_config(cfg: Mapping[str, Any]) -> SuiteConfig:
 
     check_privacy_config(suite.privacy, trainer)
     explainers = suite.explainability
+    gradients = explainers.gradient_explainers if library == "torch" else None
+    if explainers.enabled and not (explainers.explainers or gradients or explainers.baselines):
+        raise ConfigError(
+            "suite.explainability: explainers, baselines (and, for torch models, "
+            "gradient_explainers) are all empty; name at least one explainer or set "
+            "suite.explainability.enabled=false"
+        )
     for name in [
         *explainers.explainers,
         *(explainers.gradient_explainers or []),
@@ -160,8 +223,11 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
 
     The MLflow run is opened after the data are loaded and before training, so a job that
     crashes ends FAILED (with the error as a tag) and one that is killed ends KILLED; only a
-    run that completed every step ends FINISHED. With ``resume=true`` a configuration whose
-    run identity already has a FINISHED run in the experiment is skipped.
+    run that completed every step ends FINISHED. A run in which a suite failed is logged in
+    full (the other suites' metrics, the report, tags ``trustbench.suite.<family>.status`` and
+    ``trustbench.suites_failed``) and then ends FAILED, and the result's
+    :attr:`~ExperimentResult.failed_suites` names them. With ``resume=true`` a configuration
+    whose run identity already has a FINISHED run without a failed suite is skipped.
 
     Parameters
     ----------
@@ -189,6 +255,7 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
     )
     if statement := positive_class_statement(task.classes, task.metadata):
         log.info("      %s", statement)
+    check_task_options(suite, task)  # options naming a split, feature or attribute
     check_key_lengths(key_names(task), suite, list(task.splits))  # labels -> MLflow keys
     check_param_keys(resolved)  # the config as MLflow params
     identity = run_identity(resolved, task.fingerprint, trustbench_version())
@@ -219,7 +286,10 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
         if cache is not None:  # reference-model outputs cached beside a local tracking store
             resolved["suite"]["privacy"]["cache_dir"] = str(cache)
     tags = {"trustbench.run_identity": identity, "trustbench.dataset_fingerprint": task.fingerprint}
-    with tracked_run(uri, experiment_id, run_name=resolved.get("run_name"), tags=tags) as run_id:
+    with (
+        contextlib.suppress(SuitesFailed),  # raised below: the run ends FAILED, nothing lost
+        tracked_run(uri, experiment_id, run_name=resolved.get("run_name"), tags=tags) as run_id,
+    ):
         log_config(run_id, resolved, tracking_uri=uri)
         report, model = _train_and_score(resolved, task, identity, threads, timings)
         clock = time.perf_counter()
@@ -235,6 +305,9 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
             model=model if tracking.get("log_model", True) else None,
             config_logged=True,
         )
+        failure = ExperimentResult(report, run_id, 0.0).failure_line()
+        if failure is not None:
+            raise SuitesFailed(failure)
     timings["log"] = time.perf_counter() - clock
     return ExperimentResult(
         report, run_id, time.perf_counter() - start, model=model, timings=timings

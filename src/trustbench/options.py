@@ -10,14 +10,18 @@ holds into that dataclass, and refuses, in one line naming the full key:
   ``list[...]``, ``dict[str, ...]``, unions of these, nested dataclasses).
 
 An ``int`` is accepted (and converted) where a ``float`` is declared; a ``bool`` is never a
-number. A field may carry its own check as ``field(metadata={"check": fn})``, called as
-``fn(value, key)`` and returning the value to store.
+number. A field may carry its own check as ``field(metadata={"check": fn})`` (written
+``checked(fn)``), called as ``fn(value, key)`` and returning the value to store; the range
+checks :func:`at_least`, :func:`within` and :func:`each` cover counts, fractions and
+positive numbers. A check across fields is a method ``check_fields(self, key)`` of the
+dataclass, called once every field is loaded.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 import numbers
 import types
 import typing
@@ -28,8 +32,22 @@ from trustbench.errors import ConfigError
 from trustbench.registry import did_you_mean
 
 T = TypeVar("T")
+#: A field check: ``fn(value, key)`` returns the value to store or raises ConfigError.
+Check = Callable[[Any, str], Any]
 
-__all__ = ["check_keys", "check_value", "describe", "load", "merge", "signature_options", "to_dict"]
+__all__ = [
+    "at_least",
+    "check_keys",
+    "check_value",
+    "checked",
+    "describe",
+    "each",
+    "load",
+    "merge",
+    "signature_options",
+    "to_dict",
+    "within",
+]
 
 
 def check_keys(key: str, given: Mapping[str, Any], valid: list[str] | tuple[str, ...]) -> None:
@@ -75,7 +93,61 @@ def load(cls: type[T], values: Mapping[str, Any], key: str) -> T:
         value = check_value(values[f.name], hints[f.name], full)
         check = f.metadata.get("check")
         out[f.name] = check(value, full) if check is not None else value
-    return cls(**out)
+    loaded = cls(**out)
+    if hasattr(loaded, "check_fields"):
+        loaded.check_fields(key)
+    return loaded
+
+
+def checked(check: Check) -> Any:
+    """A dataclass field (no default) whose loaded value must also pass ``check``:
+    ``n_rows: int = checked(at_least(1))``."""
+    return dataclasses.field(metadata={"check": check})
+
+
+def at_least(low: int) -> Check:
+    """Check of an integer option: ``value >= low`` (null passes, where the type admits it)."""
+
+    def check(value: Any, key: str) -> Any:
+        if value is not None and value < low:
+            raise ConfigError(f"{key}: expected an integer >= {low}, got {value!r}.")
+        return value
+
+    return check
+
+
+def within(low: float, high: float = math.inf, closed: str = "()") -> Check:
+    """Check of a number option: finite and between ``low`` and ``high``.
+
+    ``closed`` says which ends belong to the interval: ``"()"``, ``"[)"``, ``"(]"`` or
+    ``"[]"``. Null passes (where the type admits it); NaN and infinities never do.
+    """
+    if math.isinf(high):
+        words = f"a finite number {'>=' if closed[0] == '[' else '>'} {low:g}"
+    else:
+        words = f"a number in {closed[0]}{low:g}, {high:g}{closed[1]}"
+
+    def check(value: Any, key: str) -> Any:
+        if value is None:
+            return value
+        above = value >= low if closed[0] == "[" else value > low
+        below = value <= high if closed[1] == "]" else value < high
+        if not (math.isfinite(value) and above and below):
+            raise ConfigError(f"{key}: expected {words}, got {value!r}.")
+        return value
+
+    return check
+
+
+def each(check: Check) -> Check:
+    """Check of a list option: ``check`` on every item, named ``key[i]`` (null passes)."""
+
+    def check_items(values: Any, key: str) -> Any:
+        if values is None:
+            return values
+        return [check(value, f"{key}[{i}]") for i, value in enumerate(values)]
+
+    return check_items
 
 
 def check_value(value: Any, hint: Any, key: str) -> Any:

@@ -126,7 +126,8 @@ def check_key_overrides(args: list[str]) -> list[str]:
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="config")
 def app(cfg: DictConfig) -> float | None:
-    """Hydra entry: run one experiment and print its summary table."""
+    """Hydra entry: run one experiment and print its summary table; a failed suite ends the
+    command with one error line and exit status 1 (in a sweep: the job fails, the others run)."""
     from trustbench.experiment import run_experiment
 
     try:
@@ -139,6 +140,18 @@ def app(cfg: DictConfig) -> float | None:
         return None
     result.report.summary()
     log.info("done in %.1f s; MLflow run %s", result.seconds, result.run_id)
+    failure = result.failure_line()
+    if failure is not None:  # a failed suite is a failed run: never exit 0
+        from hydra.core.hydra_config import HydraConfig
+        from hydra.types import RunMode
+
+        from trustbench.experiment import SuitesFailed
+
+        if HydraConfig.get().mode == RunMode.MULTIRUN:  # the sweep's other jobs still run
+            log.error("trustbench: error: %s", failure)
+            raise SuitesFailed(failure) from None
+        print(f"trustbench: error: {failure}", file=sys.stderr)
+        raise SystemExit(1)
     return None
 
 

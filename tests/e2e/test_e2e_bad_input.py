@@ -123,3 +123,60 @@ def test_bad_csv_fails_before_training(tmp_path, no_training, mutate, overrides,
 def test_unknown_config_key_is_rejected():
     with pytest.raises(Exception, match="nonsense"):
         compose_config(["suite.performance.nonsense=1"])
+
+
+def test_a_value_that_overflows_float64_arithmetic_is_refused_before_training(
+    tmp_path, no_training
+):
+    frame = _frame(n=60)
+    frame.loc[5, "x"] = 1e302  # standardising squares it: inf, then NaN features
+    path = _csv(tmp_path, frame)
+    cfg = compose_config(["dataset=csv", f"dataset.path={path}", "dataset.target=y"])
+    with pytest.raises(DataError) as info:
+        experiment.run_experiment(cfg, track=False)
+    text = str(info.value)
+    assert text.startswith("Feature column 'x': expected numbers of magnitude at most 1e+100")
+    assert "got 1 value(s) such as 1e+302 (row position 5)" in text and "\n" not in text
+
+
+def test_a_huge_code_of_a_categorical_column_is_kept(tmp_path):
+    from trustbench.data.features import classify_feature
+
+    codes = pd.Series([1e302, 1.0, 1e302])
+    assert classify_feature(codes, "code", True, 50).kind == "categorical"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            ["suite.generalization.shifts.feature=weight"],
+            "suite.generalization.shifts.feature: expected a continuous feature of dataset "
+            "'csv' (x), got 'weight'",
+        ),
+        (
+            ["dataset.sensitive=[sex]", "suite.fairness.intersections=[[sex,race]]"],
+            "suite.fairness.intersections: unknown sensitive attribute 'race'",
+        ),
+        (
+            [
+                "dataset.sensitive=[sex]",
+                "suite.fairness.enabled=false",
+                "suite.uncertainty.intersections=[[sex,race]]",
+            ],
+            "suite.uncertainty.intersections: unknown sensitive attribute 'race'",
+        ),
+        (
+            ["dataset.ood_shift={kind: none}", "suite.performance.split=ood"],
+            "suite.performance.split: expected a split of dataset 'csv' (train, test), got 'ood'",
+        ),
+    ],
+)
+def test_an_option_naming_what_the_data_lack_is_refused_before_training(
+    tmp_path, no_training, overrides, expected
+):
+    path = _csv(tmp_path, _frame(n=60))
+    cfg = compose_config(["dataset=csv", f"dataset.path={path}", "dataset.target=y", *overrides])
+    with pytest.raises(ConfigError) as info:
+        experiment.run_experiment(cfg, track=False)
+    assert str(info.value).startswith(expected), str(info.value)

@@ -14,7 +14,7 @@ from trustbench.run import group_options
 
 #: Applied to every preset: small bootstrap, few explained rows, short training.
 SHRINK = [
-    "suite.bootstrap.n_resamples=30",
+    "suite.bootstrap.n_resamples=40",
     "suite.explainability.n_rows=15",
     "suite.explainability.image_rows=6",
     "suite.explainability.robustness_rows=5",

@@ -195,7 +195,7 @@ def test_robustness_is_skipped_with_a_note_without_continuous_features():
     splits = {k: dataclasses.replace(s, X=s.X[names]) for k, s in task.splits.items()}
     task = dataclasses.replace(task, features=keep, splits=splits, ground_truth=None)
     model = fit_logreg(task, max_iter=200)
-    config = {"bootstrap": {"n_resamples": 20}, "explainability": {"n_rows": 10}}
+    config = {"bootstrap": {"n_resamples": 40}, "explainability": {"n_rows": 10}}
     suite = _suite(score(model, task, suites=["explainability"], config=config, seed=0))
     assert suite.status == "ok"
     assert not any("stability" in m.name or "sensitivity" in m.name for m in suite.metrics)

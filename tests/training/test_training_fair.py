@@ -305,12 +305,12 @@ def test_mitigation_that_changes_nothing_is_warned_on_the_trust_card(biased):
         result.model,
         biased,
         suites=["performance"],
-        config={"bootstrap": {"n_resamples": 20}},
+        config={"bootstrap": {"n_resamples": 40}},
         training=result.record,
     )
     shown = [w for w in card_warnings(report) if w.family == "fairness"]
     assert [w.text for w in shown] == [info.warning]
     quiet = trustbench.score(
-        result.model, biased, suites=["performance"], config={"bootstrap": {"n_resamples": 20}}
+        result.model, biased, suites=["performance"], config={"bootstrap": {"n_resamples": 40}}
     )
     assert not [w for w in card_warnings(quiet) if w.family == "fairness"]

@@ -16,6 +16,11 @@ from trustbench.data.labels import quote_names, to_labels
 from trustbench.data.task import FeatureSpec, GroundTruth
 from trustbench.errors import DataError
 
+#: Largest magnitude a numeric feature value may have. Scaling sums squares of the values
+#: (float64 overflows past ~1.8e308), and 1e100 leaves room for sums over any number of rows
+#: and for products of two such squares in covariances; no measurement comes near it.
+MAX_MAGNITUDE = 1e100
+
 __all__ = [
     "ColumnType",
     "check_feature_importance",
@@ -147,8 +152,9 @@ def classify_feature(
     Raises
     ------
     DataError
-        For datetime or complex values, mixed python types, infinite numbers, or a
-        categorical column with more than ``max_categories`` values.
+        For datetime or complex values, mixed python types, infinite numbers or numbers
+        beyond :data:`MAX_MAGNITUDE` (a continuous column), or a categorical column with
+        more than ``max_categories`` values.
     """
     dtype = series.dtype
     if (
@@ -200,8 +206,17 @@ def classify_feature(
                 f"Feature column '{name}': expected finite numbers (NaN is allowed and "
                 f"imputed later), got {n_inf} infinite value(s); replace them with NaN."
             )
-        if force_categorical:
+        huge = np.flatnonzero(np.abs(np.nan_to_num(values)) > MAX_MAGNITUDE)
+        if force_categorical:  # codes, never scaled
             kind = "categorical"
+        elif huge.size:
+            raise DataError(
+                f"Feature column '{name}': expected numbers of magnitude at most "
+                f"{MAX_MAGNITUDE:g} (larger ones overflow float64 arithmetic: standardising "
+                f"squares them), got {huge.size} value(s) such as {values[huge[0]]:g} (row "
+                f"position {int(huge[0])}); rescale the column (other units, a log), treat it "
+                f"as categorical or drop it with drop=['{name}']."
+            )
     if kind == "categorical":
         n_distinct = int(series.nunique(dropna=True))
         if n_distinct > max_categories:

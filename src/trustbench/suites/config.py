@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,8 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from trustbench.options import load, merge
+from trustbench.errors import ConfigError
+from trustbench.options import checked, load, merge, within
 from trustbench.suites.explainability.config import ExplainabilityConfig
 from trustbench.suites.fairness.config import FairnessConfig
 from trustbench.suites.generalization.config import GeneralizationConfig, ShiftsConfig
@@ -46,18 +48,40 @@ __all__ = [
     "UncertaintyConfig",
     "default_config",
     "load_suite_config",
+    "min_resamples",
     "section_config",
 ]
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs" / "suite"
 
 
+def min_resamples(level: float) -> int:
+    """The fewest bootstrap replicates for a central ``level`` interval: ``ceil(2 / (1 - level))``,
+    so that at least one replicate lies beyond each end (40 at 0.95, 200 at 0.99).
+
+    With fewer, an end of the percentile interval is the smallest or largest replicate (one
+    replicate gives an "interval" of width 0 that need not hold its own estimate).
+    """
+    return math.ceil(round(2.0 / (1.0 - level), 6))
+
+
 @dataclass(frozen=True)
 class BootstrapConfig:
     """``suite.bootstrap``: the resampling behind every confidence interval."""
 
-    n_resamples: int  # bootstrap replicates (patients resampled)
-    level: float  # CI level
+    n_resamples: int  # bootstrap replicates (patients resampled), >= min_resamples(level)
+    level: float = checked(within(0.0, 1.0))  # CI level, in (0, 1)
+
+    def check_fields(self, key: str) -> None:
+        """Refuse fewer replicates than :func:`min_resamples` asks for at ``level``."""
+        fewest = min_resamples(self.level)
+        if self.n_resamples < fewest:
+            raise ConfigError(
+                f"{key}.n_resamples: expected an integer >= {fewest} at {key}.level="
+                f"{self.level:g} (at least one replicate beyond each end of the interval: "
+                f"n_resamples * (1 - level) / 2 >= 1; the default is 1000), got "
+                f"{self.n_resamples!r}."
+            )
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from trustbench.report import TrustReport
 from trustbench.reporting.card import write_card
 from trustbench.tracking.artifacts import write_report_folder
 from trustbench.tracking.identity import flatten
-from trustbench.tracking.runs import tracked_run
+from trustbench.tracking.runs import SUITES_FAILED_TAG, tracked_run
 from trustbench.tracking.store import prepare_experiment, resolve_tracking_uri
 
 logger = logging.getLogger(__name__)
@@ -53,6 +53,9 @@ def tag_entries(report: TrustReport, extra: Mapping[str, str] | None = None) -> 
         tags[f"trustbench.suite.{family}.status"] = suite.status
         if suite.reason:
             tags[f"trustbench.suite.{family}.reason"] = suite.reason[:4000]
+    failed = [family for family, suite in report.suites.items() if suite.status == "failed"]
+    if failed:  # the run is not complete: resume=true runs it again (tracking.runs)
+        tags[SUITES_FAILED_TAG] = ",".join(failed)
     tags.update(extra or {})
     return tags
 

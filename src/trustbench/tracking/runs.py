@@ -14,6 +14,8 @@ import threading
 from collections.abc import Iterator, Mapping
 
 IDENTITY_TAG = "trustbench.run_identity"
+#: Comma-separated families whose suite failed; such a run is not complete (nor counted done).
+SUITES_FAILED_TAG = "trustbench.suites_failed"
 
 
 class Terminated(BaseException):
@@ -165,14 +167,32 @@ def tracked_run(
             mlflow.end_run("FINISHED")
 
 
+def suites_failed(tags: Mapping[str, str]) -> list[str]:
+    """The families whose suite failed, from a run's tags: :data:`SUITES_FAILED_TAG`, or a
+    ``trustbench.suite.<family>.status`` of ``failed`` (runs logged before that tag existed)."""
+    named = [f for f in tags.get(SUITES_FAILED_TAG, "").split(",") if f]
+    by_status = [
+        key[len("trustbench.suite.") : -len(".status")]
+        for key, value in tags.items()
+        if key.startswith("trustbench.suite.") and key.endswith(".status") and value == "failed"
+    ]
+    return sorted(set(named) | set(by_status))
+
+
 def find_finished_run(tracking_uri: str, experiment_id: str, identity: str) -> str | None:
-    """Id of a FINISHED run with this run identity in the experiment, or None."""
+    """Id of a complete run with this run identity in the experiment, or None.
+
+    Complete: FINISHED, and no suite failed (:func:`suites_failed`), so that ``resume=true``
+    runs again a configuration whose privacy suite failed in a FINISHED run of an older
+    store instead of skipping it for ever.
+    """
     import mlflow
 
     client = mlflow.MlflowClient(tracking_uri=tracking_uri)
     runs = client.search_runs(
         [experiment_id],
         filter_string=f"tags.`{IDENTITY_TAG}` = '{identity}' and attributes.status = 'FINISHED'",
-        max_results=1,
+        max_results=100,
     )
-    return runs[0].info.run_id if runs else None
+    complete = [run for run in runs if not suites_failed(run.data.tags)]
+    return complete[0].info.run_id if complete else None

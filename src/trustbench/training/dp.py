@@ -30,7 +30,18 @@ ACCOUNTANTS = ("prv", "rdp", "gdp")
 GRAD_SAMPLE_MODES = ("hooks", "functorch", "ew", "ghost")
 
 
-def _check_config(model_cfg: Mapping[str, Any], cfg: Mapping[str, Any]) -> None:
+def check_dp_config(model_cfg: Mapping[str, Any], cfg: Mapping[str, Any]) -> None:
+    """Check ``trainer=dp`` against the model before any data is loaded (``validate_config``).
+
+    The ranges of the numbers and the choice of ``target_epsilon`` or ``noise_multiplier``
+    are checked where the options are loaded (:class:`~trustbench.training.options.DPOptions`).
+
+    Raises
+    ------
+    ConfigError
+        For a model that is not a torch model, or an unknown accountant or
+        ``grad_sample_mode``.
+    """
     if model_cfg.get("library") != "torch":
         raise ConfigError(
             f"trainer 'dp' trains torch models only (DP-SGD through Opacus); model "
@@ -46,18 +57,6 @@ def _check_config(model_cfg: Mapping[str, Any], cfg: Mapping[str, Any]) -> None:
             f"trainer.grad_sample_mode must be one of {list(GRAD_SAMPLE_MODES)}; "
             f"received {cfg.get('grad_sample_mode')!r}"
         )
-    has_eps = cfg.get("target_epsilon") is not None
-    has_sigma = cfg.get("noise_multiplier") is not None
-    if has_eps == has_sigma:
-        raise ConfigError(
-            "trainer 'dp' needs exactly one of trainer.target_epsilon and "
-            f"trainer.noise_multiplier; received target_epsilon={cfg.get('target_epsilon')}, "
-            f"noise_multiplier={cfg.get('noise_multiplier')}"
-        )
-    if has_eps and not float(cfg["target_epsilon"]) > 0:
-        raise ConfigError(f"trainer.target_epsilon must be > 0; received {cfg['target_epsilon']}")
-    if not cfg["max_grad_norm"] > 0:
-        raise ConfigError(f"trainer.max_grad_norm must be > 0; received {cfg['max_grad_norm']}")
 
 
 def dp_delta(cfg: Mapping[str, Any], n_train: int) -> float:
@@ -79,7 +78,7 @@ def train_dp(
     Returns the fitted model and its record, whose ``dp`` holds the accountant, epsilon,
     delta, noise multiplier, sample rate, number of steps and clipping norm.
     """
-    _check_config(model_cfg, trainer_cfg)
+    check_dp_config(model_cfg, trainer_cfg)
     # Imported here: opacus costs over a second of start-up that non-DP runs should not pay.
     from opacus import PrivacyEngine
     from opacus.validators import ModuleValidator

@@ -16,9 +16,17 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from trustbench.options import load, merge, to_dict
+from trustbench.errors import ConfigError
+from trustbench.options import at_least, checked, load, merge, to_dict, within
 
-__all__ = ["TRAINER_OPTIONS", "DPOptions", "FairOptions", "StandardOptions", "trainer_options"]
+__all__ = [
+    "TRAINER_OPTIONS",
+    "DPOptions",
+    "FairOptions",
+    "StandardOptions",
+    "check_device",
+    "trainer_options",
+]
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs" / "trainer"
 
@@ -28,23 +36,32 @@ class StandardOptions:
     """``trainer=standard``: the model's own fit; the recipe applies to torch models."""
 
     name: str
-    epochs: int
-    batch_size: int
-    lr: float
-    weight_decay: float
+    epochs: int = checked(at_least(1))
+    batch_size: int = checked(at_least(1))
+    lr: float = checked(within(0.0))
+    weight_decay: float = checked(within(0.0, closed="[)"))
 
 
 @dataclass(frozen=True)
 class DPOptions(StandardOptions):
     """``trainer=dp``: DP-SGD through Opacus (torch models)."""
 
-    target_epsilon: float | None
-    target_delta: float | None
-    noise_multiplier: float | None
-    max_grad_norm: float
+    target_epsilon: float | None = checked(within(0.0))
+    target_delta: float | None = checked(within(0.0, 1.0))  # null = 1 / (10 n_train)
+    noise_multiplier: float | None = checked(within(0.0))
+    max_grad_norm: float = checked(within(0.0))
     accountant: str
     grad_sample_mode: str
     poisson_sampling: bool
+
+    def check_fields(self, key: str) -> None:
+        """Exactly one of ``target_epsilon`` (noise calibrated) and ``noise_multiplier``."""
+        if (self.target_epsilon is None) == (self.noise_multiplier is None):
+            raise ConfigError(
+                f"trainer 'dp' needs exactly one of {key}.target_epsilon and "
+                f"{key}.noise_multiplier (the other null); received target_epsilon="
+                f"{self.target_epsilon}, noise_multiplier={self.noise_multiplier}"
+            )
 
 
 @dataclass(frozen=True)
@@ -58,7 +75,7 @@ class FairOptions(StandardOptions):
     objective: str
     grid_size: int
     max_iter: int
-    seed: int | None
+    seed: int | None = checked(at_least(0))
     postprocess_fraction: float
 
 
@@ -90,3 +107,47 @@ def trainer_options(trainer_cfg: Mapping[str, Any], key: str = "trainer") -> dic
     TRAINERS.get(name)
     merged = merge(_shipped(name), {**trainer_cfg, "name": name})
     return to_dict(load(TRAINER_OPTIONS[name], merged, key))
+
+
+def check_device(device: Any, key: str = "device") -> str:
+    """``device`` if the run can use it: ``auto``, ``cpu``, or a CUDA (``cuda``, ``cuda:N``)
+    or ``mps`` device that this machine has.
+
+    Raises
+    ------
+    ConfigError
+        For another value, or a GPU that torch cannot see (no CUDA build, no GPU visible, a
+        device index beyond the count), naming the fix (``device=auto`` or ``device=cpu``).
+    """
+    expected = "'auto', 'cpu', 'cuda', 'cuda:<index>' or 'mps'"
+    if device in ("auto", "cpu"):
+        return device
+    if not isinstance(device, str):
+        raise ConfigError(f"{key}: expected {expected}, got {device!r}.")
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        parsed = None
+    if parsed is None or parsed.type not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"{key}: expected {expected}, got {device!r}.")
+    fix = "use device=auto (the GPU when there is one) or device=cpu"
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            build = "built without CUDA" if torch.version.cuda is None else "no GPU visible"
+            raise ConfigError(
+                f"{key}: '{device}' needs a CUDA GPU, but torch.cuda.is_available() is False "
+                f"(torch {torch.__version__}, {build}); {fix}."
+            )
+        count = torch.cuda.device_count()
+        if parsed.index is not None and parsed.index >= count:
+            raise ConfigError(
+                f"{key}: '{device}' names GPU {parsed.index}, but torch sees {count} "
+                f"(cuda:0 to cuda:{count - 1}); {fix}."
+            )
+    if parsed.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(
+            f"{key}: '{device}' needs Apple's MPS, which torch cannot use here; {fix}."
+        )
+    return device

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trustbench.explain.options import check_explainer_config, check_explainer_options
+from trustbench.options import at_least, checked, within
 
 
 def _run_explainer(value: Mapping[str, Any] | None, key: str) -> dict[str, Any] | None:
@@ -38,27 +39,28 @@ class ExplainabilityConfig:
     explainers: list[str]
     gradient_explainers: list[str] | None  # also evaluated for torch models
     baselines: list[str]
-    n_rows: int  # test rows explained (tabular tasks)
-    image_rows: int  # test rows explained (image tasks)
-    top_k: int | None  # ground-truth agreement k; null = ceil(d/4), capped
-    chunk_size: int
-    chunk_memory_mb: float
+    n_rows: int = checked(at_least(1))  # test rows explained (tabular tasks)
+    image_rows: int = checked(at_least(1))  # test rows explained (image tasks)
+    top_k: int | None = checked(at_least(1))  # ground-truth agreement k; null = ceil(d/4)
+    chunk_size: int = checked(at_least(1))
+    chunk_memory_mb: float = checked(within(0.0))
     explainer_options: dict[str, Any] | None = field(metadata={"check": _run_explainer})
     options: dict[str, dict[str, Any]] | None = field(metadata={"check": _per_explainer})
-    n_steps: int | None  # deletion/insertion steps; null = one per feature (tabular), 20 (images)
-    top_fraction: float
-    pgi_samples: int
-    pgi_noise: float
-    pgi_flip: float
-    faithfulness_runs: int
-    faithfulness_subset: float
+    # deletion/insertion steps; null = one per feature (tabular), 20 (images)
+    n_steps: int | None = checked(at_least(1))
+    top_fraction: float = checked(within(0.0, 1.0, "(]"))
+    pgi_samples: int = checked(at_least(1))
+    pgi_noise: float = checked(within(0.0, closed="[)"))
+    pgi_flip: float = checked(within(0.0, 1.0, "[]"))
+    faithfulness_runs: int = checked(at_least(2))  # a correlation over subsets needs two
+    faithfulness_subset: float = checked(within(0.0, 1.0, "(]"))
     robustness: bool
-    robustness_rows: int
-    robustness_samples: int
-    robustness_radius: float
+    robustness_rows: int = checked(at_least(1))
+    robustness_samples: int = checked(at_least(1))
+    robustness_radius: float = checked(within(0.0))
     sanity: bool
-    sanity_rows: int
-    sanity_threshold: float
+    sanity_rows: int = checked(at_least(1))
+    sanity_threshold: float = checked(within(-1.0, 1.0, "[]"))  # a rank correlation
     sanity_cascade: bool
     plots: bool
-    n_maps: int
+    n_maps: int = checked(at_least(1))

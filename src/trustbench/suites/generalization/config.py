@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trustbench.errors import ConfigError
+from trustbench.options import at_least, checked
 
 
 def _finite_numbers(values: list[Any], key: str) -> list[float]:
@@ -37,7 +38,7 @@ class GeneralizationConfig:
     """Calibration, train-test gap, ID-vs-OOD, per-site metrics and synthetic shifts."""
 
     enabled: bool
-    n_bins: int  # ECE and adaptive-ECE bins
+    n_bins: int = checked(at_least(1))  # ECE and adaptive-ECE bins
     metrics: list[str]  # ood_<m> and <m>_drop
     train_test_gap: list[str]
     per_site: bool

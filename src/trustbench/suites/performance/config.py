@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -11,7 +12,7 @@ class PerformanceConfig:
     """Discrimination, probabilistic accuracy and clinical performance on one split."""
 
     enabled: bool
-    split: str  # the scored split
+    split: Literal["train", "test", "ood"]  # the scored split
     metrics: list[str]  # performance/<metric> of the probabilities, any task
     clinical: list[str]  # binary tasks only (skipped with a note otherwise)
     net_benefit_threshold: float | None  # pt of performance/net_benefit; null = 0.5

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trustbench.options import at_least, checked
+
 
 @dataclass(frozen=True)
 class UncertaintyConfig:
@@ -17,7 +19,7 @@ class UncertaintyConfig:
     mondrian: bool  # also calibrate within each sensitive group
     per_site: bool  # coverage and set size per site
     intersections: bool | list[list[str]] | None  # every pair, none, or the listed pairs
-    min_group_size: int  # smaller groups are reported but raise no warning
+    min_group_size: int = checked(at_least(0))  # smaller groups are reported but raise no warning
     coverage_margin: float  # warn when a group's coverage is more than this below the level
     selective_coverages: list[float]  # accuracy and sensitivity at these coverages
     ood_scores: list[str]  # msp, entropy, energy, mahalanobis
