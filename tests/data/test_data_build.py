@@ -233,6 +233,115 @@ def test_stratify_needs_two_rows_per_class():
     assert "'label'" in message and "'yes'" in message
 
 
+@pytest.mark.parametrize(
+    ("n", "kwargs", "expected"),
+    [
+        (
+            10,
+            {},
+            "got train 7 rows ('no': 3, 'yes': 4) and test 3 rows ('no': 2, 'yes': 1) from 10 "
+            "rows outside ood ('no': 5, 'yes': 5); at test_size=0.3 that needs about 17 rows",
+        ),
+        (
+            60,
+            {"test_size": 0.1},
+            "got train 54 rows ('no': 27, 'yes': 27) and test 6 rows ('no': 3, 'yes': 3) from 60",
+        ),
+    ],
+    ids=["ten-rows", "thin-test-share"],
+)
+def test_a_table_too_small_to_split_says_what_it_has_and_needs(n, kwargs, expected):
+    frame = make_frame(n=n)
+    frame["label"] = np.array(["no", "yes"])[np.arange(n) % 2]
+    with pytest.raises(DataError) as exc:
+        build(frame, **kwargs)
+    message = one_line(exc)
+    assert message.startswith(
+        "Target column 'label': expected at least 5 rows of every class in train and in test, "
+    )
+    assert expected in message
+
+
+def test_the_smallest_table_that_splits_is_accepted():
+    frame = make_frame(n=34)
+    frame["label"] = np.array(["no", "yes"])[np.arange(34) % 2]
+    task = build(frame)
+    for split in ("train", "test"):
+        assert np.bincount(task.splits[split].y).min() >= 5
+
+
+def test_an_ood_site_with_too_few_rows_is_refused():
+    frame = make_frame()
+    frame.loc[:3, "hospital"] = "H4"  # 4 rows
+    with pytest.raises(DataError) as exc:
+        build(frame, site="hospital", ood_sites=["H4"])
+    message = one_line(exc)
+    assert "ood split (hospital in ['H4']): expected at least 10 rows, got 4" in message
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        (lambda n: np.arange(n), "integers 0..119, one per row, in row order"),
+        (lambda n: np.arange(1, n + 1).astype(float), "integers 1..120, one per row, in row order"),
+        (
+            lambda n: np.random.default_rng(3).permutation(n),
+            "a permutation of 0..119, one per row",
+        ),
+        (
+            lambda n: np.cumsum(np.random.default_rng(4).integers(1, 5, n)) + 1000,
+            "strictly increasing integers",
+        ),
+    ],
+    ids=["range", "one-based-float", "shuffled", "filtered"],
+)
+def test_a_row_index_among_the_features_is_refused(values, kind):
+    frame = make_frame().sort_values("label", kind="stable").reset_index(drop=True)
+    frame.insert(0, "Unnamed: 0", values(len(frame)))
+    with pytest.raises(DataError) as exc:
+        build(frame, drop=["smoker"])
+    message = one_line(exc)
+    assert message.startswith("Feature column 'Unnamed: 0': expected measurements, got a row index")
+    assert kind in message
+    assert "'dataset.drop=[smoker,Unnamed: 0]'" in message
+    assert "drop=['smoker', 'Unnamed: 0']" in message
+    assert "'dataset.index_like_features=[Unnamed: 0]'" in message
+    assert build(frame, drop=["smoker", "Unnamed: 0"]).feature_names == [
+        "age",
+        "bp",
+        "sex",
+        "hospital",
+    ]
+    kept = build(frame, index_like_features=["Unnamed: 0"])
+    assert "Unnamed: 0" in kept.feature_names
+    assert kept.metadata["index_like_features"] == ["Unnamed: 0"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        lambda n: np.arange(n) % 50,  # repeats
+        lambda n: np.r_[np.arange(n - 1), np.nan],  # a missing value
+        lambda n: np.arange(n) + 0.5,  # not integers
+        lambda n: np.random.default_rng(5).choice(10_000, n, replace=False),  # unique, unordered
+    ],
+    ids=["repeats", "missing", "fractions", "unordered-ids-not-0..n"],
+)
+def test_columns_that_are_no_row_index_stay_features(values):
+    frame = make_frame()
+    frame["count"] = values(len(frame))
+    assert "count" in build(frame).feature_names
+
+
+def test_index_like_features_must_name_a_feature():
+    with pytest.raises(DataError) as exc:
+        build(index_like_features=["label"])
+    assert one_line(exc).startswith(
+        "index_like_features column 'label': expected a feature column, got a column with "
+        "another role"
+    )
+
+
 def test_bad_ood_shift_kind():
     with pytest.raises(DataError) as exc:
         build(ood_shift={"kind": "blur"})

@@ -217,9 +217,10 @@ def test_csv_round_trip_with_site(tmp_path):
     np.testing.assert_allclose(task.train.X["lab"].to_numpy(), back["lab"].to_numpy())
     assert task.name == "csv" and task.metadata["source"].endswith("patients.csv")
 
-    default = load("csv", path=path, target="outcome")
+    default = load("csv", path=path, target="outcome", drop=["pid"])
     assert default.metadata["ood"] == "test + gaussian noise, severity 0.5"
-    assert load("csv", path=path, target="outcome", ood_shift={"kind": "none"}).ood is None
+    none = load("csv", path=path, target="outcome", drop=["pid"], ood_shift={"kind": "none"})
+    assert none.ood is None
 
 
 def test_csv_missing_file(tmp_path):
@@ -234,6 +235,70 @@ def test_csv_bad_target_names_column(tmp_path):
     pd.DataFrame({"a": [1, 2, 3, 4], "label": [0, 1, 0, 1]}).to_csv(path, index=False)
     with pytest.raises(DataError, match=r"'labl'.*Did you mean 'label'"):
         load("csv", path=path, target="labl")
+
+
+def _cohort(n: int = 200, seed: int = 0) -> pd.DataFrame:
+    """A weak signal, sorted by outcome (as a file exported from a sorted query is)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    y = (0.5 * x + rng.normal(size=n) > 0).astype(int)
+    frame = pd.DataFrame({"x": x, "z": rng.normal(size=n), "outcome": y})
+    return frame.sort_values("outcome", kind="stable").reset_index(drop=True)
+
+
+def test_csv_written_with_its_index_is_refused_with_the_fix(tmp_path):
+    path = tmp_path / "sorted.csv"
+    _cohort().to_csv(path)  # index=True: a first column without a name
+    with pytest.raises(DataError) as exc:
+        load("csv", path=path, target="outcome")
+    message = str(exc.value)
+    assert "\n" not in message
+    assert message.startswith(f"CSV header of '{path}': expected a name for every column, got ")
+    assert "none for column 1 (read as 'Unnamed: 0')" in message
+    assert "DataFrame.to_csv writes without index=False" in message
+    assert message.endswith(
+        "write the file with index=False, or drop it with 'dataset.drop=[Unnamed: 0]'."
+    )
+    task = load("csv", path=path, target="outcome", drop=["Unnamed: 0"])
+    assert task.feature_names == ["x", "z"]
+
+
+def test_csv_index_written_under_a_name_is_refused_by_its_values(tmp_path):
+    path = tmp_path / "named.csv"
+    _cohort().rename_axis("patient").to_csv(path)
+    with pytest.raises(
+        DataError, match=r"^Feature column 'patient': .*integers 0\.\.199, one per row"
+    ):
+        load("csv", path=path, target="outcome")
+    assert load("csv", path=path, target="outcome", drop=["patient"]).feature_names == ["x", "z"]
+
+
+def test_csv_a_nameless_column_inside_the_table_is_refused(tmp_path):
+    path = tmp_path / "gap.csv"
+    path.write_text("x,,outcome\n" + "".join(f"{i % 7},{i},{i % 2}\n" for i in range(60)))
+    with pytest.raises(DataError) as exc:
+        load("csv", path=path, target="outcome")
+    assert "none for column 2 (read as 'Unnamed: 1'); name it in the file's header" in str(
+        exc.value
+    )
+
+
+def test_csv_duplicate_column_names_are_refused_naming_them(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "dup.csv"
+    rows = "".join(
+        f"{rng.normal():.3f},{rng.normal():.3f},{rng.normal():.3f},{i % 2}\n" for i in range(60)
+    )
+    path.write_text("bp,x,bp,outcome\n" + rows)
+    assert list(pd.read_csv(path).columns) == ["bp", "x", "bp.1", "outcome"]  # pandas renames
+    with pytest.raises(DataError) as exc:
+        load("csv", path=path, target="outcome")
+    message = str(exc.value)
+    assert "\n" not in message
+    assert message.startswith(f"CSV header of '{path}': expected unique column names, got 'bp' 2 ")
+    assert "'bp' 2 times (read as 'bp', 'bp.1')" in message
+    assert message.endswith("drop the extra copies with 'dataset.drop=[bp.1]'.")
+    assert load("csv", path=path, target="outcome", drop=["bp.1"]).feature_names == ["bp", "x"]
 
 
 # ----------------------------------------------------------------------------- load()

@@ -188,6 +188,22 @@ def test_empty_missing_and_one_class_ood():
     assert site.value is None and "single class" in site.note
 
 
+def test_an_ood_split_with_a_thin_class_is_a_warning_and_a_note(scored):
+    _, model, report = scored
+    assert report.suites["generalization"].warnings == []
+    task = make_task(seed=0)
+    keep = np.r_[np.flatnonzero(task.ood.y == 1), np.flatnonzero(task.ood.y == 0)[:3]]
+    task.splits["ood"] = task.ood.subset(keep)
+    suite = score(task, model).suites["generalization"]
+    expected = f"split 'ood' ({len(keep)} rows) holds only 3 rows of class 'no' (fewer than 10): "
+    assert [w for w in suite.warnings if w.startswith(expected)], suite.warnings
+    auc = next(m for m in suite.metrics if m.name == "ood_roc_auc")
+    assert "interval not trustworthy: 'ood' holds only 3 rows of class 'no' (< 10)" in auc.note
+    drop = next(m for m in suite.metrics if m.name == "roc_auc_drop")
+    assert "'ood' holds only 3 rows" in drop.note
+    assert not any("holds only" in (m.note or "") for m in suite.metrics if m.split == "test")
+
+
 def test_options_switch_parts_off_and_bad_names_are_refused():
     task = make_task(seed=7, ood_sites=None, ood_shift={"kind": "none"})
     report = score(

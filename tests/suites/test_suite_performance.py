@@ -152,6 +152,38 @@ def test_always_no_on_a_76_percent_no_cohort_is_a_warning_on_the_card():
     assert "No warnings." not in html and "does not beat the no-skill baseline" in html
 
 
+def test_a_test_split_with_few_positives_is_a_warning_and_a_note_on_its_intervals():
+    rng = np.random.default_rng(0)
+    y = np.r_[np.ones(22, bool), np.zeros(78, bool)]  # test: 7 positives of 30
+    frame = pd.DataFrame(
+        {
+            "x1": rng.normal(size=100) + 2.0 * y,
+            "x2": rng.normal(size=100),
+            "label": np.where(y, "yes", "no"),
+        }
+    )
+    task = build_task(frame, name="thin", target="label", seed=0)
+    assert int(task.test.y.sum()) == 7
+    report = score(task, fit(task))
+    suite = report.suites["performance"]
+    thin = [w for w in suite.warnings if w.startswith("split 'test' (30 rows) holds only 7 rows")]
+    assert len(thin) == 1, suite.warnings
+    assert "of class 'yes' (fewer than 10): the bootstrap intervals of " in thin[0]
+    assert "roc_auc" in thin[0] and "not trustworthy" in thin[0]
+    note = "interval not trustworthy: 'test' holds only 7 rows of class 'yes' (< 10)"
+    assert note in report["performance/roc_auc"].note
+    assert report["performance/roc_auc"].ci_method == "percentile"
+    # a Jeffreys interval carries its own denominator (7 positives): no note
+    assert report["performance/sensitivity"].ci_method == "jeffreys"
+    assert not report["performance/sensitivity"].note
+    assert "holds only 7 rows of class" in render_card(report)
+
+
+def test_enough_rows_of_every_class_raise_no_thin_class_warning(good):
+    _, report = good
+    assert not any("holds only" in (m.note or "") for m in report.metrics())
+
+
 def test_a_model_of_noise_features_is_a_warning():
     task = cohort(prevalence=0.24, signal=0.0, n=600)
     report = score(task, fit(task))

@@ -27,11 +27,12 @@ from trustbench.data.features import (
 )
 from trustbench.data.fingerprint import fingerprint as compute_fingerprint
 from trustbench.data.labels import to_label
+from trustbench.data.row_index import check_row_index
 from trustbench.data.sensitive import (
     MAX_SENSITIVE_NUMERIC_GROUPS as MAX_SENSITIVE_NUMERIC_GROUPS,
 )
 from trustbench.data.sensitive import group_labels, sensitive_groups, sensitive_table
-from trustbench.data.splits import make_splits, plan_split, site_labels
+from trustbench.data.splits import check_split_sizes, make_splits, plan_split, site_labels
 from trustbench.data.target import POSITIVE_RULE, encode_target
 from trustbench.data.task import GroundTruth, TaskData
 from trustbench.data.validate import check_arguments, check_columns, combine_tables
@@ -52,6 +53,7 @@ def build_task(
     ood_shift: Mapping[str, Any] | None = None,
     categorical: Sequence[str] | None = None,
     drop: Sequence[str] | str = (),
+    index_like_features: Sequence[str] | str = (),
     sensitive_as_features: bool = True,
     test_size: float = 0.3,
     seed: int = 0,
@@ -98,6 +100,10 @@ def build_task(
         Numeric feature columns to treat as categorical.
     drop : list of column names
         Columns that are neither features nor anything else.
+    index_like_features : list of column names
+        Feature columns that look like a row index (integers, one per row, in row order or a
+        permutation of ``0..n-1`` / ``1..n``) but are real measurements. Any other such feature
+        is an error (:mod:`~trustbench.data.row_index`): drop it.
     sensitive_as_features : bool
         If ``False``, the columns named in ``sensitive`` are not features.
     test_size : float
@@ -123,13 +129,15 @@ def build_task(
         ``split_sizes``, ``site``, ``ood_sites``, ``sensitive_bins``,
         ``sensitive_as_features``, ``positive_label``, ``positive_label_chosen`` (binary:
         ``given`` or ``sorted``, see :func:`~trustbench.data.target.positive_class_statement`),
-        ``dropped`` and ``missing_by_feature`` added to those passed in.
+        ``dropped``, ``index_like_features`` and ``missing_by_feature`` added to those
+        passed in.
 
     Raises
     ------
     DataError
         One line naming the column, what was expected and what was received, raised
-        before any typing or splitting is done.
+        before any typing or splitting is done; a split too small to train or score on
+        (:func:`~trustbench.data.splits.check_split_sizes`) is checked on the drawn split.
     """
     # ---------------------------------------------------------------- validate
     options = check_arguments(
@@ -161,6 +169,9 @@ def build_task(
         sensitive=options.sensitive,
         sensitive_as_features=sensitive_as_features,
         categorical=options.categorical,
+    )
+    keep_index = check_row_index(
+        data, feature_cols, n_main, drop=options.drop, keep=index_like_features
     )
     typed: dict[str, ColumnType] = {
         col: classify_feature(data[col], col, col in options.categorical, max_categories)
@@ -195,6 +206,7 @@ def build_task(
         test_size=test_size,
         seed=seed,
     )
+    check_split_sizes(split_rows, y, classes=classes, target=target, plan=plan, test_size=test_size)
 
     # ---------------------------------------------------------------- fingerprint
     ood_site_labels = None if not options.ood_sites else [to_label(s) for s in options.ood_sites]
@@ -237,6 +249,7 @@ def build_task(
             if len(classes) != 2
             else ("given" if positive_label is not None else "sorted"),
             "dropped": list(options.drop),
+            "index_like_features": list(keep_index),
             "missing_by_feature": missing_by_feature,
         }
     )

@@ -2,20 +2,27 @@
 
 Every table value that becomes a class, group, site or category label goes through
 :func:`to_label`, so that ``1``, ``1.0`` and ``np.int64(1)`` all become ``"1"``. The
-:func:`quote_names` helper formats column or label lists for :class:`DataError` messages.
+:func:`quote_names` helper formats column or label lists for :class:`DataError` messages, and
+:func:`override_list` writes the command-line fix a message suggests.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["fmt_number", "quote_names", "to_label", "to_labels"]
+__all__ = ["fmt_number", "override_list", "quote_names", "to_label", "to_labels"]
+
+#: Names that Hydra's override grammar reads as they are inside ``[...]``.
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .:/-]*[A-Za-z0-9_.]|[A-Za-z_]")
+#: Plain words Hydra reads as something other than a string.
+_KEYWORDS = {"true", "false", "null", "nan", "inf"}
 
 
 def quote_names(values: Iterable[Any], limit: int = 25) -> str:
@@ -43,6 +50,41 @@ def quote_names(values: Iterable[Any], limit: int = 25) -> str:
     if len(values) > limit:
         shown += f", ... ({len(values) - limit} more)"
     return shown or "(none)"
+
+
+def override_list(key: str, names: Iterable[Any]) -> str:
+    """A command-line override setting ``key`` to a list of names, quoted for the shell.
+
+    Parameters
+    ----------
+    key : str
+        The config key, e.g. ``"dataset.drop"``.
+    names : iterable
+        The list's values; a name with characters Hydra's grammar does not read plainly
+        (commas, brackets, quotes, ...) is written in double quotes.
+
+    Returns
+    -------
+    str
+        ``'dataset.drop=[id,Unnamed: 0]'``, in single quotes so that a shell passes it whole.
+
+    Examples
+    --------
+    >>> print(override_list("dataset.drop", ["id", "Unnamed: 0", "a,b"]))
+    'dataset.drop=[id,Unnamed: 0,"a,b"]'
+    """
+
+    def one(name: Any) -> str:
+        text = str(name)
+        if _PLAIN_NAME.fullmatch(text) and text.lower() not in _KEYWORDS:
+            return text
+        # Hydra reads a backslash literally except before a quote or at the end of the string
+        quoted = re.sub(r'(\\*)"', lambda m: m.group(1) * 2 + '\\"', text)
+        quoted = re.sub(r"(\\+)$", lambda m: m.group(1) * 2, quoted)
+        return f'"{quoted}"'
+
+    text = f"{key}=[{','.join(one(n) for n in names)}]"
+    return "'" + text.replace("'", "'\\''") + "'"
 
 
 def fmt_number(x: float) -> str:

@@ -25,7 +25,24 @@ from trustbench.data.shifts import gaussian_noise
 from trustbench.data.task import FeatureSpec, Split
 from trustbench.errors import DataError
 
-__all__ = ["SplitPlan", "make_splits", "plan_split", "site_labels"]
+__all__ = [
+    "MIN_OOD_ROWS",
+    "MIN_ROWS_PER_CLASS",
+    "SplitPlan",
+    "check_split_sizes",
+    "make_splits",
+    "plan_split",
+    "site_labels",
+]
+
+#: Fewest rows of each class that train and test must each hold: with fewer, a model is fitted
+#: on a handful of patients and scored on fewer (a 10-row file trained on 7 rows and reported
+#: AUC 1.0 [1.0, 1.0] on 3). The suites warn below 10 of a class (their intervals are then not
+#: trustworthy); below 5 nothing is measured at all.
+MIN_ROWS_PER_CLASS = 5
+#: Fewest rows of an ``ood`` split of other patients (held-out sites, ``ood_frame``); a thin
+#: class there is a suite warning, not an error (a site may hold one class only).
+MIN_OOD_ROWS = 10
 
 
 @dataclass
@@ -199,6 +216,71 @@ def plan_split(
             f"(test_size={test_size})."
         )
     return SplitPlan(pool=pool, ood_rows=ood_rows, ood_text=ood_text)
+
+
+def _tally(y: np.ndarray, rows: np.ndarray, classes: list[str], present: np.ndarray) -> str:
+    counts = np.bincount(y[rows], minlength=len(classes))
+    return ", ".join(f"'{classes[int(c)]}': {int(counts[c])}" for c in present)
+
+
+def check_split_sizes(
+    split_rows: dict[str, np.ndarray],
+    y: np.ndarray,
+    *,
+    classes: list[str],
+    target: str,
+    plan: SplitPlan,
+    test_size: Any,
+) -> None:
+    """Refuse a split too small to train or score on (:data:`MIN_ROWS_PER_CLASS`,
+    :data:`MIN_OOD_ROWS`).
+
+    Parameters
+    ----------
+    split_rows : dict of str to numpy.ndarray
+        Row positions of each split, from :func:`make_splits`.
+    y : numpy.ndarray
+        Class index of every row.
+    classes : list of str
+        Class labels, for messages.
+    target : str
+        Target column, for messages.
+    plan : SplitPlan
+        The plan the splits were drawn by (its pool, ood rows and description).
+    test_size : float
+        Fraction of the pool in ``test``, for messages.
+
+    Raises
+    ------
+    DataError
+        One line giving the rows and classes of the pool and of train and test, and the rows
+        needed; or the rows of an ``ood`` split of other patients and the minimum.
+    """
+    present = np.unique(y[plan.pool])
+    small = [
+        name
+        for name in ("train", "test")
+        if np.bincount(y[split_rows[name]], minlength=len(classes))[present].min()
+        < MIN_ROWS_PER_CLASS
+    ]
+    if small:
+        fraction = min(float(test_size), 1.0 - float(test_size))
+        needed = math.ceil(MIN_ROWS_PER_CLASS / fraction)
+        got = " and ".join(
+            f"{name} {len(split_rows[name])} rows ({_tally(y, split_rows[name], classes, present)})"
+            for name in ("train", "test")
+        )
+        raise DataError(
+            f"Target column '{target}': expected at least {MIN_ROWS_PER_CLASS} rows of every "
+            f"class in train and in test, got {got} from {len(plan.pool)} rows outside ood "
+            f"({_tally(y, plan.pool, classes, present)}); at test_size={test_size} that needs "
+            f"about {needed} rows of each class: add rows, or bring dataset.test_size closer to 0.5."
+        )
+    if plan.ood_rows is not None and len(plan.ood_rows) < MIN_OOD_ROWS:
+        raise DataError(
+            f"ood split ({plan.ood_text}): expected at least {MIN_OOD_ROWS} rows, got "
+            f"{len(plan.ood_rows)}; hold out more or larger sites, or add rows."
+        )
 
 
 def make_splits(

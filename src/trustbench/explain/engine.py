@@ -26,6 +26,7 @@ import torch
 
 from trustbench.explain.perturb import masked_copies
 from trustbench.models import check_proba, is_torch_model
+from trustbench.models.facade import model_input, transform
 
 
 def _as_tensor(values: Any, device: torch.device) -> torch.Tensor:
@@ -79,10 +80,10 @@ class MaskedForward:
     # -- set-up ---------------------------------------------------------------------------
     def _prepare_torch(self) -> None:
         model = self.model
-        x = model.transform(self.X)
+        x = transform(model, self.X)
         self.device = x.device
         self._x = x
-        self._b = model.transform(self.baseline)
+        self._b = transform(model, self.baseline)
         self._t = torch.as_tensor(self.target, device=self.device)
         if self.image:
             seg = self.segments
@@ -147,6 +148,7 @@ class MaskedForward:
     # -- numpy path -----------------------------------------------------------------------
     def _numpy_chunk(self, masks: np.ndarray) -> np.ndarray:
         s, n = masks.shape[0], masks.shape[1]
+        # built for this call alone: the model may change them without changing self.X
         inputs = self._mix_image(masks) if self.image else self._mix_frame(masks)
         proba = check_proba(self.model.predict_proba(inputs), s * n, self.n_classes)
         proba = proba.reshape(s, n, self.n_classes)
@@ -172,7 +174,9 @@ class MaskedForward:
 def predict_proba_chunked(
     model: Any, inputs: pd.DataFrame | np.ndarray, n_classes: int, chunk_size: int = 65536
 ) -> np.ndarray:
-    """``model.predict_proba`` over ``inputs`` in chunks of ``chunk_size`` rows, validated."""
+    """``model.predict_proba`` over ``inputs`` in chunks of ``chunk_size`` rows, validated;
+    each chunk is a copy (:func:`~trustbench.models.facade.model_input`), so ``inputs`` stay
+    as they were."""
     parts = []
     for start in range(0, len(inputs), chunk_size):
         part = (
@@ -180,5 +184,5 @@ def predict_proba_chunked(
             if isinstance(inputs, pd.DataFrame)
             else inputs[start : start + chunk_size]
         )
-        parts.append(check_proba(model.predict_proba(part), len(part), n_classes))
+        parts.append(check_proba(model.predict_proba(model_input(part)), len(part), n_classes))
     return np.concatenate(parts) if parts else np.zeros((0, n_classes))

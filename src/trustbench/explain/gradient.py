@@ -18,6 +18,7 @@ import torch
 
 from trustbench.errors import ConfigError
 from trustbench.models import is_torch_model
+from trustbench.models.facade import transform
 
 
 class GradientExplainer(ABC):
@@ -73,8 +74,8 @@ class GradientExplainer(ABC):
         """Attributions ``(n, d)`` (tabular) or ``(n, H, W)`` (images) for class ``target``."""
         module = self.model.module_
         module.eval()
-        encoded = self.model.transform(X)
-        base = None if self.baseline is None else self.model.transform(self.baseline)
+        encoded = transform(self.model, X)
+        base = None if self.baseline is None else transform(self.model, self.baseline)
         target_t = torch.as_tensor(np.asarray(target), dtype=torch.long, device=encoded.device)
         method = self._method()
         rows = max(1, self.chunk_size // max(1, self._cost()))

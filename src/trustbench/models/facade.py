@@ -1,9 +1,16 @@
 """Checks and wrappers that let any fitted classifier be scored.
 
-:func:`predict_proba` is the one place that calls a model: a model whose
-``requires_sensitive`` attribute is true (fairlearn's ThresholdOptimizer behind
-``trainer=fair``) is called as ``model.predict_proba(X, sensitive=frame)`` with the rows'
-sensitive frame; any other model as ``model.predict_proba(X)``.
+:func:`predict_proba` is how the suites call a model: a model whose ``requires_sensitive``
+attribute is true (fairlearn's ThresholdOptimizer behind ``trainer=fair``) is called as
+``model.predict_proba(X, sensitive=frame)`` with the rows' sensitive frame; any other model as
+``model.predict_proba(X)``.
+
+A model only ever receives copies (:func:`model_input`): a ``predict_proba`` that fills NaNs in
+place, or a torch module that normalises its input tensor in place, changes its own copy, never
+the caller's :class:`~trustbench.data.task.TaskData`, so every later suite scores the data as
+loaded. Each call copies its inputs once (a deep copy of a DataFrame, ``np.array(copy=True)``
+of an array), not once per row; the explainers' masked batches, built for one call and read by
+nobody else, are passed as they are.
 """
 
 from __future__ import annotations
@@ -71,13 +78,47 @@ def check_proba(
     return np.clip(proba, 0.0, 1.0)
 
 
+def model_input(values: Any) -> Any:
+    """A private copy of ``values`` for a model to read (and, if it must, to change).
+
+    Parameters
+    ----------
+    values : pandas.DataFrame, numpy.ndarray, torch.Tensor or None
+        Model inputs, or a sensitive frame.
+
+    Returns
+    -------
+    Any
+        A deep copy of a DataFrame or Series, a copy of an array, a clone of a tensor;
+        ``None`` and any other object as they are.
+    """
+    if isinstance(values, pd.DataFrame | pd.Series):
+        return values.copy(deep=True)
+    if isinstance(values, np.ndarray):
+        return np.array(values, copy=True)
+    if type(values).__module__.startswith("torch") and hasattr(values, "clone"):
+        return values.clone()
+    return values
+
+
+def transform(model: Any, X: Any) -> Any:
+    """``model.transform(X)`` (a torch model's encoder) on a copy of ``X``.
+
+    :meth:`TorchClassifier.transform` of an image array shares its memory on CPU
+    (``torch.as_tensor``); a module that changes its input in place would change the caller's
+    pixels without the copy.
+    """
+    return model.transform(model_input(X))
+
+
 def requires_sensitive(model: Any) -> bool:
     """Whether the model needs the rows' sensitive attributes to predict."""
     return bool(getattr(model, "requires_sensitive", False))
 
 
 def predict_proba(model: Any, X: pd.DataFrame, sensitive: pd.DataFrame | None = None):
-    """``model.predict_proba(X)``, passing ``sensitive=`` to a model that requires it."""
+    """``model.predict_proba(X)`` on a copy of ``X`` (:func:`model_input`), passing a copy of
+    ``sensitive`` as ``sensitive=`` to a model that requires it."""
     if requires_sensitive(model):
-        return model.predict_proba(X, sensitive=sensitive)
-    return model.predict_proba(X)
+        return model.predict_proba(model_input(X), sensitive=model_input(sensitive))
+    return model.predict_proba(model_input(X))

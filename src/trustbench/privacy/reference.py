@@ -37,7 +37,7 @@ import torch
 from scipy.special import logsumexp
 from sklearn.base import clone
 
-from trustbench.models.facade import is_torch_model
+from trustbench.models.facade import is_torch_model, model_input, transform
 from trustbench.privacy.pool import stack_rows, take_rows
 from trustbench.training.record import DPRecord, TrainingRecord
 
@@ -89,7 +89,7 @@ def target_stats(model: Any, X: pd.DataFrame, y: np.ndarray, proba: np.ndarray):
     if is_torch_model(model) and hasattr(model, "logits"):
         with torch.no_grad():
             model.module_.eval()
-            logits = model.logits(model.transform(X)).double().cpu().numpy()
+            logits = model.logits(transform(model, X)).double().cpu().numpy()
         return true_class_stats(logits, y)
     with np.errstate(divide="ignore"):
         lp = np.log(np.clip(proba, np.finfo(np.float64).tiny, 1.0))
@@ -165,9 +165,9 @@ def _encoder(model, X_pool):
     """Encoding shared by every reference model, and a factory of fresh modules."""
     classes = np.asarray(model.classes_)
     if getattr(model, "preprocessor_", True) is None:  # image task: pixels as they are
-        enc = model.transform(X_pool)
+        enc = transform(model, X_pool)
         shape = tuple(enc.shape[1:])
-        return (lambda X: model.transform(X)), enc, partial(model._image_module, shape)
+        return (lambda X: transform(model, X)), enc, partial(model._image_module, shape)
     from trustbench.models.preprocessing import make_preprocessor
 
     pre = make_preprocessor(model.features).fit(X_pool)
@@ -219,7 +219,8 @@ def _fit_one(model, X_pool, y_pool, rows, seed, X_eval, y_eval):
             est.set_params(**{key: int(seed) % (2**31)})
     est.fit(take_rows(X_pool, rows), y_pool[rows])
     proba = np.zeros((len(X_eval), len(np.unique(y_pool))))
-    proba[:, np.searchsorted(np.unique(y_pool), est.classes_)] = est.predict_proba(X_eval)
+    found = est.predict_proba(model_input(X_eval))  # a copy: X_eval is shared by every model
+    proba[:, np.searchsorted(np.unique(y_pool), est.classes_)] = found
     with np.errstate(divide="ignore"):
         lp = np.log(np.clip(proba, np.finfo(np.float64).tiny, 1.0))
     return true_class_stats(lp, np.searchsorted(np.unique(y_pool), y_eval))

@@ -21,6 +21,8 @@ difference's definition says which bootstrap it used.
 - ``shift/<kind>/<severity>/<m>`` (``shifts``; see :mod:`~trustbench.suites.generalization.shifts`).
 
 Artifacts: ``plots/reliability_diagram.png`` (test and ood) and ``plots/shift_curves.png``.
+An ``ood`` split with fewer than 10 rows of a class is a warning, and its bootstrap intervals
+carry a note (:mod:`trustbench.suites.class_counts`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from trustbench.metrics.specs.generalization import SPLIT_METRICS, split_metric
 from trustbench.metrics.specs.performance import CALIBRATION as CALIBRATION_SPECS
 from trustbench.plots import reliability_diagram
 from trustbench.report import MetricResult, SuiteResult
+from trustbench.suites.class_counts import thin_class_warning
 from trustbench.suites.context import ScoringContext, stacked
 from trustbench.suites.fairness.groups import GAPS, gap_note
 from trustbench.suites.fairness.sensitive import attributes
@@ -183,7 +186,11 @@ def generalization_suite(ctx: ScoringContext, cfg: GeneralizationConfig) -> Suit
     notes += shift_notes
     if cfg.plots:
         ctx.artifacts["plots/reliability_diagram.png"] = reliability_diagram(curves, n_bins)
-    return SuiteResult(FAMILY, "ok", metrics=results, notes=notes)
+    warnings = []  # a thin class on ood (on test, the performance suite warns)
+    if ood is not None and len(ood):
+        if (thin := thin_class_warning(results, ood.y, ctx.task.classes, "ood")) is not None:
+            warnings.append(thin)
+    return SuiteResult(FAMILY, "ok", metrics=results, notes=notes, warnings=warnings)
 
 
 def ood_fairness(

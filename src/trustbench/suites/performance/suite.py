@@ -16,7 +16,9 @@ A rate ``k / n`` at the decision threshold gets the Jeffreys interval of its den
 over patients (one set of replicates shared by every metric). **A model that does not beat a
 no-skill baseline is a warning**
 (:func:`~trustbench.suites.performance.results.versus_baseline`): its point value is no better, or
-the paired bootstrap interval of its advantage reaches 0. The notes name the positive class.
+the paired bootstrap interval of its advantage reaches 0. **A split with fewer than 10 rows of
+a class is a warning** too (:mod:`trustbench.suites.class_counts`), and each of its bootstrap
+intervals carries a note: they rest on those few patients. The notes name the positive class.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from trustbench.data.target import positive_class_statement
 from trustbench.metrics import clinical as K
 from trustbench.metrics.specs.performance import CLINICAL_SPECS, SPECS
 from trustbench.report import SuiteResult
+from trustbench.suites.class_counts import thin_class_warning
 from trustbench.suites.context import ScoringContext, stacked
 from trustbench.suites.performance.clinical import clinical_results
 from trustbench.suites.performance.config import PerformanceConfig
@@ -85,6 +88,8 @@ def performance_suite(ctx: ScoringContext, cfg: PerformanceConfig) -> SuiteResul
             f"binary-task metrics {list(cfg.clinical)} (suite.performance.clinical) skipped: "
             f"dataset '{task.name}' has {task.n_classes} classes"
         )
+    if (thin := thin_class_warning(results, y, task.classes, split)) is not None:
+        warnings.append(thin)
     return SuiteResult(FAMILY, "ok", metrics=ordered(results), notes=notes, warnings=warnings)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from trustbench import metrics as M
+from trustbench.models.facade import model_input
 from trustbench.privacy.attacks import loss_score
 from trustbench.privacy.canaries import CanarySet, guess_epsilon_lower_bound
 from trustbench.report import MetricResult
@@ -22,7 +23,7 @@ def canary_metrics(
     The score of a canary is the loss attack's ``log p(y_canary | x)`` under the target (a
     trained-on mislabelled duplicate gets its wrong label predicted more often).
     """
-    proba = np.asarray(ctx.model.predict_proba(canaries.X), dtype=float)
+    proba = np.asarray(ctx.model.predict_proba(model_input(canaries.X)), dtype=float)
     score = loss_score(proba, canaries.y)
     included = canaries.included.astype(int)
     m = len(score)

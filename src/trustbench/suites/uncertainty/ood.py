@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from trustbench.metrics import uncertainty_ood as O
-from trustbench.models.facade import is_torch_model
+from trustbench.models.facade import is_torch_model, transform
 from trustbench.models.preprocessing import make_preprocessor
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext, stacked
@@ -42,7 +42,7 @@ def _logits(model: Any, X: Any, chunk_size: int = 65536) -> np.ndarray:
 
     with torch.no_grad():
         model.module_.eval()
-        encoded = model.transform(X)
+        encoded = transform(model, X)
         row_size = max(1, int(np.prod(encoded.shape[1:])))
         step = max(1, min(chunk_size, 2**22 // row_size))
         parts = [
