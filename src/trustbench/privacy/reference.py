@@ -26,7 +26,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from scipy.special import logsumexp
 from sklearn.base import clone
 
 from trustbench.models.facade import is_torch_model, model_input, transform
+from trustbench.privacy.cache import DEFAULT_MAX_MB, entry_key, load_entry, store_entry
 from trustbench.privacy.pool import stack_rows, take_rows
 from trustbench.training.record import DPRecord, TrainingRecord
 
@@ -60,12 +61,16 @@ class ReferenceOutputs:
         Whether the row was in model ``k``'s training set (IN).
     cached : bool
         True when loaded from the on-disk cache instead of trained.
+    cache_notes : list of str
+        What went wrong with the cache (an entry that failed its checksum and was
+        recomputed, a folder that cannot be written); empty when nothing did.
     """
 
     logp: np.ndarray
     phi: np.ndarray
     keep: np.ndarray
     cached: bool = False
+    cache_notes: list[str] = field(default_factory=list)
 
 
 def true_class_stats(log_proba: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -251,6 +256,7 @@ def reference_outputs(
     fingerprint: str,
     row_keys: Sequence[str],
     cache_dir: str | Path | None = None,
+    cache_max_mb: float = DEFAULT_MAX_MB,
     n_jobs: int = 1,
 ) -> ReferenceOutputs:
     """Train (or load) K reference models and evaluate them on the pool and extra rows.
@@ -271,24 +277,26 @@ def reference_outputs(
     row_keys : sequence of str
         One key per evaluated row (pool then extra), part of the cache key.
     cache_dir : path, optional
-        Where ``<key>.npz`` files live; None disables the cache.
+        The cache folder (:mod:`trustbench.privacy.cache`: versioned keys, checksummed
+        entries, a size budget); None disables the cache.
+    cache_max_mb : float
+        Size budget of ``cache_dir`` in MiB (least recently used entries go first); 0
+        disables the cache.
     n_jobs : int
         Processes for scikit-learn reference models.
     """
     training = TrainingRecord.coerce(training)
     k_models = keep.shape[0]
     rows_hash = hashlib.sha256("\n".join(row_keys).encode()).hexdigest()[:16]
-    key_blob = json.dumps(
-        [fingerprint, recipe_hash(model, training), k_models, int(seed), rows_hash]
-    ).encode()
-    key = hashlib.sha256(key_blob).hexdigest()[:24]
-    path = Path(cache_dir) / f"reference_{key}.npz" if cache_dir else None
+    key = entry_key([fingerprint, recipe_hash(model, training), k_models, int(seed), rows_hash])
     n_extra = len(X_extra)
     full_keep = np.concatenate([keep, np.zeros((k_models, n_extra), dtype=bool)], axis=1)
-    if path is not None and path.exists():
-        with np.load(path) as stored:
-            log.info("privacy: %d reference models loaded from cache %s", k_models, path)
-            return ReferenceOutputs(stored["logp"], stored["phi"], full_keep, cached=True)
+    shape = (k_models, keep.shape[1] + n_extra)
+    folder = cache_dir if cache_dir and cache_max_mb > 0 else None
+    stored, notes = load_entry(folder, key, {"logp": shape, "phi": shape})
+    if stored is not None:
+        log.info("privacy: %d reference models loaded from cache %s", k_models, folder)
+        return ReferenceOutputs(stored["logp"], stored["phi"], full_keep, cached=True)
     seeds = _model_seeds(seed, k_models)
     X_eval = stack_rows([X_pool, X_extra])
     y_eval = np.concatenate([y_pool, y_extra])
@@ -296,9 +304,5 @@ def reference_outputs(
         logp, phi = _train_torch(model, X_pool, y_pool, X_eval, y_eval, keep, seeds, training)
     else:
         logp, phi = _train_sklearn(model, X_pool, y_pool, X_eval, y_eval, keep, seeds, n_jobs)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, logp=logp, phi=phi)
-        tmp.replace(path)  # atomic: parallel jobs never read a half-written file
-    return ReferenceOutputs(logp, phi, full_keep, cached=False)
+    notes += store_entry(folder, key, {"logp": logp, "phi": phi}, cache_max_mb)
+    return ReferenceOutputs(logp, phi, full_keep, cached=False, cache_notes=notes)

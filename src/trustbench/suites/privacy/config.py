@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from trustbench.options import at_least, checked, each, within
+from trustbench.privacy.cache import check_cache_budget
 
 
 @dataclass(frozen=True)
@@ -31,4 +32,6 @@ class PrivacyConfig:
     canaries: int = checked(at_least(0))
     canary_guesses: float = checked(within(0.0, 1.0, "(]"))
     cache_dir: str | None  # reference-model outputs cache; null = beside the tracking store
+    # size budget of cache_dir in MiB (least recently used entries removed beyond it); 0 = off
+    cache_max_mb: float = field(metadata={"check": check_cache_budget})
     plots: bool

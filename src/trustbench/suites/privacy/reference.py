@@ -55,6 +55,7 @@ def _train_reference(
         fingerprint=ctx.task.fingerprint,
         row_keys=keys,
         cache_dir=cfg.cache_dir,
+        cache_max_mb=cfg.cache_max_mb,
         n_jobs=int(ctx.training.threads or 1),
     )
     return refs, len(train), len(pool_y)
@@ -116,6 +117,7 @@ def reference_attack_scores(
         f"each on a random half of a pool of {n_pool} rows (train + test rows outside the RMIA "
         f"population); every audit row is IN for exactly half of them",
     ]
+    notes += [f"reference-model cache: {text}" for text in refs.cache_notes]
     if len(plan.population):
         notes.append(
             f"population z (RMIA): {len(plan.population)} test rows, outside the audit set "
