@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -32,13 +33,14 @@ from trustbench.threads import limit_threads, resolve_threads
 from trustbench.tracking import (
     find_finished_run,
     log_config,
-    log_report,
+    mark_stale_runs,
     prepare_experiment,
     resolve_tracking_uri,
     tracked_run,
 )
 from trustbench.tracking.identity import git_commit, run_identity, trustbench_version
 from trustbench.tracking.keys import check_param_keys
+from trustbench.tracking.local_copy import log_with_local_copy
 from trustbench.training import TRAINERS, train, trainer_options
 from trustbench.training.options import check_device
 
@@ -218,7 +220,9 @@ def dataset_kwargs(cfg: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in cfg["dataset"].items() if k != "name"}
 
 
-def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -> ExperimentResult:
+def run_experiment(
+    cfg: DictConfig | Mapping[str, Any], *, track: bool = True, output_dir: Path | None = None
+) -> ExperimentResult:
     """Run one experiment and (by default) record it in MLflow.
 
     The MLflow run is opened after the data are loaded and before training, so a job that
@@ -235,6 +239,12 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
         The resolved config (``configs/config.yaml`` and its groups).
     track : bool
         Log to ``cfg.tracking`` when true.
+    output_dir : path, optional
+        The run's own folder (default: Hydra's output folder of the job, else a new
+        ``outputs/<date>/<time>`` beside a local SQLite store). A tracked run writes its
+        artifacts to ``output_dir/artifacts`` before logging them, so a logging failure loses
+        nothing: it raises :class:`~trustbench.tracking.LoggingFailed` naming that folder,
+        which ``python -m trustbench.relog`` logs again.
     """
     start = time.perf_counter()
     resolved = (
@@ -273,6 +283,7 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
     experiment_id = prepare_experiment(uri, tracking["experiment"])
     timings["store"] = time.perf_counter() - clock
     if resolved.get("resume", False):
+        mark_stale_runs(uri, experiment_id)  # RUNNING runs whose process is gone: KILLED
         existing = find_finished_run(uri, experiment_id, identity)
         if existing is not None:
             log.info(
@@ -297,13 +308,13 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], *, track: bool = True) -
             "[4/4] logging to MLflow (%s, experiment '%s')", tracking["uri"], tracking["experiment"]
         )
         report.run.update(mlflow_run_id=run_id, tracking_uri=uri)
-        log_report(
+        log_with_local_copy(  # artifacts saved in output_dir/artifacts first: nothing lost
             run_id,
             report,
             tracking_uri=uri,
             config=resolved,
             model=model if tracking.get("log_model", True) else None,
-            config_logged=True,
+            output_dir=output_dir,
         )
         failure = ExperimentResult(report, run_id, 0.0).failure_line()
         if failure is not None:

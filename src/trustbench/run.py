@@ -6,10 +6,13 @@ Thin by design: argument checks, then :func:`trustbench.experiment.run_experimen
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import hydra
+from hydra.errors import CompactHydraException
 from omegaconf import DictConfig
 
 from trustbench.errors import TrustbenchError
@@ -124,17 +127,53 @@ def check_key_overrides(args: list[str]) -> list[str]:
     return [rewritten.get(a, a) for a in args]
 
 
+#: The line a job stopped by SIGTERM ends with (exit status 143 = 128 + SIGTERM).
+STOPPED_LINE = (
+    "trustbench: stopped by SIGTERM; its MLflow run, if one was open, ends KILLED; run the "
+    "same command with resume=true to run what did not finish"
+)
+#: The process that parsed the command line; a sweep job in another process is a worker's.
+_LAUNCHER_PID: int | None = None
+
+
+class JobStopped(CompactHydraException):
+    """A sweep job that stopped (SIGTERM to its worker, a logging failure): Hydra records the
+    job as failed and prints this one line, the sweep's other jobs still run, and the sweep
+    exits 1. Raised instead of ``SystemExit``, which would end the joblib worker and with it
+    the whole sweep."""
+
+
+def _stop_job(line: str, code: int, *, sweep_goes_on: bool) -> NoReturn:
+    """End the job with one error ``line``: ``SystemExit(code)`` for a single run (or when
+    the whole sweep is to stop), :class:`JobStopped` for a sweep job whose sweep goes on."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if sweep_goes_on and HydraConfig.get().mode == RunMode.MULTIRUN:
+        log.error("%s", line)
+        raise JobStopped(line) from None
+    print(line, file=sys.stderr)
+    raise SystemExit(code) from None
+
+
 @hydra.main(version_base="1.3", config_path="configs", config_name="config")
 def app(cfg: DictConfig) -> float | None:
     """Hydra entry: run one experiment and print its summary table; a failed suite ends the
     command with one error line and exit status 1 (in a sweep: the job fails, the others run)."""
     from trustbench.experiment import run_experiment
+    from trustbench.tracking import LoggingFailed
+    from trustbench.tracking.runs import Terminated, sigterm_raises
 
     try:
-        result = run_experiment(cfg)
+        with sigterm_raises():  # from the first step: a stopped job ends, its run KILLED
+            result = run_experiment(cfg)
     except TrustbenchError as exc:
         print(f"trustbench: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    except LoggingFailed as exc:  # its artifacts are saved locally; the line says where
+        _stop_job(f"trustbench: error: {exc}", 1, sweep_goes_on=True)
+    except Terminated:
+        _stop_job(STOPPED_LINE, 143, sweep_goes_on=os.getpid() != _LAUNCHER_PID)
     if result.skipped:
         log.info("skipped (resume=true): FINISHED run %s has the same identity", result.run_id)
         return None
@@ -157,6 +196,8 @@ def app(cfg: DictConfig) -> float | None:
 
 def main() -> None:
     """Console-script entry point."""
+    global _LAUNCHER_PID
+    _LAUNCHER_PID = os.getpid()
     try:
         check_group_overrides(sys.argv[1:])
         sys.argv[1:] = check_key_overrides(sys.argv[1:])

@@ -46,13 +46,13 @@ import site
 import stat
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from trustbench.challenge.pipes import process_count
+from trustbench.tempdirs import make_temp_dir
 
 __all__ = ["Launch", "SandboxLimits", "isolation_available", "launch_mode"]
 
@@ -335,7 +335,7 @@ def _bwrap_features(bwrap: str) -> frozenset[str]:
 
 def _try(mode: str, bwrap: str, features: frozenset[str]) -> str | None:
     """Start an empty sandbox in ``mode``; ``None`` when it works, else the reason."""
-    staging = Path(tempfile.mkdtemp(prefix="trustbench-sandbox-"))
+    staging = make_temp_dir("sandbox")
     try:
         staging.chmod(0o711)
         launch = Launch(mode, bwrap, features, SandboxLimits(), staging)

@@ -8,9 +8,10 @@ never imported inside the sandbox, and nothing else of the package is visible th
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+
+from trustbench.tempdirs import make_temp_dir
 
 __all__ = ["STUB_PACKAGES", "WORKER_SOURCES", "stage", "worker_files"]
 
@@ -44,7 +45,7 @@ def stage(model: Path, model_name: str, files: Mapping[str, Path | str]) -> Path
     The folder is 0711 (a sandbox's host uid may pass through it, not list it); the copies
     are world-readable and read-only, as the worker sees them. The caller removes it.
     """
-    staging = Path(tempfile.mkdtemp(prefix="trustbench-sandbox-"))
+    staging = make_temp_dir("sandbox")
     staging.chmod(0o711)
     code, model_dir = staging / "code", staging / "model"
     for rel, source in files.items():

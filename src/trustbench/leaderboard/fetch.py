@@ -93,7 +93,7 @@ def fetch_runs(
     if fast and not filter_string and is_database_uri(tracking_uri):
         records = fetch_runs_sql(tracking_uri, ids)
         log.info("fetched %d runs from %d experiment(s) (SQL store)", len(records), len(ids))
-        return records
+        return stale_as_killed(records)
     records: list[RunRecord] = []
     token = None
     while True:
@@ -109,7 +109,25 @@ def fetch_runs(
         if not token:
             break
     log.info("fetched %d runs from %d experiment(s)", len(records), len(ids))
-    return records
+    return stale_as_killed(records)
+
+
+def stale_as_killed(records: list[RunRecord]) -> list[RunRecord]:
+    """``records`` with every stale run (RUNNING, but its process on this host is gone; see
+    :mod:`trustbench.tracking.liveness`) counted as KILLED. The store is not changed:
+    ``resume=true`` marks such runs KILLED there."""
+    from dataclasses import replace
+
+    from trustbench.tracking.liveness import is_stale
+
+    stale = {r.run_id for r in records if is_stale(r.status, r.tags)}
+    if stale:
+        log.warning(
+            "%d RUNNING run(s) whose process is gone counted as KILLED: %s",
+            len(stale),
+            ", ".join(sorted(stale)[:5]) + (" ..." if len(stale) > 5 else ""),
+        )
+    return [replace(r, status="KILLED") if r.run_id in stale else r for r in records]
 
 
 def report_directions(report: dict[str, Any]) -> dict[str, tuple[str, str]]:
@@ -129,10 +147,9 @@ def fetch_directions(tracking_uri: str, records: Iterable[RunRecord]) -> dict[st
     cost about 30 small downloads. A run without the artifact is skipped (naming rules then
     decide, see :mod:`trustbench.leaderboard.directions`).
     """
-    import tempfile
-    from pathlib import Path
-
     import mlflow.artifacts
+
+    from trustbench.tempdirs import temp_dir
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     seen: set[tuple[str, ...]] = set()
@@ -146,11 +163,11 @@ def fetch_directions(tracking_uri: str, records: Iterable[RunRecord]) -> dict[st
             continue
         seen.add(keys)
         try:
-            with tempfile.TemporaryDirectory(prefix="trustbench-board-") as tmp:
+            with temp_dir("board") as tmp:
                 path = mlflow.artifacts.download_artifacts(
                     run_id=record.run_id,
                     artifact_path="trust_report.json",
-                    dst_path=tmp,
+                    dst_path=str(tmp),
                     tracking_uri=tracking_uri,
                 )
                 text = Path(path).read_text()
@@ -165,14 +182,15 @@ def fetch_directions(tracking_uri: str, records: Iterable[RunRecord]) -> dict[st
 def fetch_artifact(tracking_uri: str, run_id: str, artifact_path: str, destination: Path) -> Path:
     """Copy one artifact of a run to ``destination`` (a file path) and return it."""
     import shutil
-    import tempfile
 
     import mlflow.artifacts
 
+    from trustbench.tempdirs import temp_dir
+
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    with tempfile.TemporaryDirectory(prefix="trustbench-board-") as tmp:
+    with temp_dir("board") as tmp:
         local = mlflow.artifacts.download_artifacts(
-            run_id=run_id, artifact_path=artifact_path, dst_path=tmp, tracking_uri=tracking_uri
+            run_id=run_id, artifact_path=artifact_path, dst_path=str(tmp), tracking_uri=tracking_uri
         )
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(local, destination)

@@ -6,7 +6,6 @@ This is the only module (with :mod:`trustbench.tracking.store`) that knows MLflo
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
 import warnings
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from typing import Any
 
 from trustbench.report import TrustReport
 from trustbench.reporting.card import write_card
+from trustbench.tempdirs import temp_dir
 from trustbench.tracking.artifacts import write_report_folder
 from trustbench.tracking.identity import flatten
 from trustbench.tracking.runs import SUITES_FAILED_TAG, tracked_run
@@ -105,6 +105,20 @@ def log_config(run_id: str, config: Mapping[str, Any], *, tracking_uri: str) -> 
     client.log_batch(run_id, params=[Param(k, v) for k, v in config_params(config).items()])
 
 
+def save_report_folder(
+    folder: Path, report: TrustReport, config: Mapping[str, Any] | None = None
+) -> Path:
+    """Write every artifact of a run into ``folder``: ``trust_report.json``, ``config.yaml``,
+    the tables, arrays and plots of ``report.artifacts`` and ``trust_card.html``.
+
+    The folder holds what :func:`log_report` uploads, so a run whose logging fails can be
+    logged again from it (:func:`trustbench.tracking.relog`). Returns ``folder``.
+    """
+    write_report_folder(folder, report, config)
+    write_card(folder, report, config)
+    return folder
+
+
 def log_report(
     run_id: str,
     report: TrustReport,
@@ -114,10 +128,14 @@ def log_report(
     model: Any = None,
     tags: Mapping[str, str] | None = None,
     config_logged: bool = False,
+    local_dir: Path | None = None,
 ) -> None:
     """Write params, tags, metrics (with CIs), artifacts and the model into the active run ``run_id``.
 
     ``config_logged`` says the config params were already logged by :func:`log_config`.
+    ``local_dir`` is a folder that already holds the run's artifacts
+    (:func:`save_report_folder`): they are uploaded from it, and it stays. Without it they
+    are written to a temporary folder, removed afterwards.
     """
     import mlflow
     from mlflow.entities import Metric, Param, RunTag
@@ -132,10 +150,12 @@ def log_report(
         params=[Param(k, v) for k, v in params.items()],
         tags=[RunTag(k, v) for k, v in tag_entries(report, tags).items()],
     )
-    with tempfile.TemporaryDirectory(prefix="trustbench-") as tmp:
-        write_report_folder(Path(tmp), report, config)
-        write_card(Path(tmp), report, config)
-        mlflow.log_artifacts(tmp)
+    if local_dir is not None:
+        client.log_artifacts(run_id, str(local_dir))
+    else:
+        with temp_dir("log") as tmp:
+            save_report_folder(tmp, report, config)
+            client.log_artifacts(run_id, str(tmp))
     if model is not None:
         _log_model(model)
 

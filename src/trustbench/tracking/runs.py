@@ -8,11 +8,15 @@ that is not FINISHED never holds a half set of numbers.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import threading
 from collections.abc import Iterator, Mapping
 
+from trustbench.tracking.liveness import process_tags
+
+_log = logging.getLogger(__name__)
 IDENTITY_TAG = "trustbench.run_identity"
 #: Comma-separated families whose suite failed; such a run is not complete (nor counted done).
 SUITES_FAILED_TAG = "trustbench.suites_failed"
@@ -124,6 +128,33 @@ def raise_if_terminated() -> None:
             raise Terminated("received signal 15 while a store write held it back")
 
 
+def _end_failed(run_id: str, exc: Exception) -> None:
+    """End the active run FAILED with ``exc`` as its ``trustbench.error`` tag.
+
+    When the store itself cannot be written (the failure may be a full disk), a warning says
+    so and ``exc`` stays the error the caller sees; the run, left RUNNING, is then stale
+    (:mod:`trustbench.tracking.liveness`) once this process ends.
+    """
+    import mlflow
+
+    problem = None
+    try:
+        mlflow.set_tag("trustbench.error", f"{type(exc).__name__}: {exc}"[:4000])
+    except Exception as store_exc:
+        problem = store_exc
+    try:
+        mlflow.end_run("FAILED")  # leaves the active run first, whether the store answers or not
+    except Exception as store_exc:
+        problem = problem or store_exc
+    if problem is not None:
+        _log.warning(
+            "run %s could not be marked FAILED in the store (%s: %s)",
+            run_id,
+            type(problem).__name__,
+            (str(problem).splitlines() or [""])[0][:300],
+        )
+
+
 @contextlib.contextmanager
 def tracked_run(
     tracking_uri: str,
@@ -135,7 +166,9 @@ def tracked_run(
     """Open an MLflow run in ``experiment_id`` (explicitly: never the "current" experiment).
 
     Yields the run id. On normal exit the run ends FINISHED; on an exception it ends FAILED
-    with the error in the ``trustbench.error`` tag; on Ctrl-C or SIGTERM it ends KILLED.
+    with the error in the ``trustbench.error`` tag; on Ctrl-C or SIGTERM it ends KILLED. The
+    run is tagged with the process that owns it (:func:`~trustbench.tracking.liveness.process_tags`),
+    so a run left RUNNING by a process killed with SIGKILL can be told stale.
     """
     import mlflow
 
@@ -147,7 +180,9 @@ def tracked_run(
         try:
             with sigterm_held():  # a run half-created by a signal would stay RUNNING forever
                 run = mlflow.start_run(
-                    experiment_id=experiment_id, run_name=run_name, tags=dict(tags or {})
+                    experiment_id=experiment_id,
+                    run_name=run_name,
+                    tags={**process_tags(), **dict(tags or {})},
                 )
             raise_if_terminated()  # one that arrived while the run was being created
             yield run.info.run_id
@@ -160,8 +195,7 @@ def tracked_run(
         except Exception as exc:
             if run is not None:
                 with sigterm_held():
-                    mlflow.set_tag("trustbench.error", f"{type(exc).__name__}: {exc}"[:4000])
-                    mlflow.end_run("FAILED")
+                    _end_failed(run.info.run_id, exc)
             raise
         with sigterm_held():  # a stop asked for now is passed on once the run is FINISHED
             mlflow.end_run("FINISHED")
