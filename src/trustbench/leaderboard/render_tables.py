@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 MISSING = "—"
@@ -43,11 +44,16 @@ def _rank_fields(row: dict[str, Any]) -> list[str]:
     ]
 
 
-def csv_text(text: str) -> str:
-    """A text cell a spreadsheet will not run: one starting with ``= + - @`` (or a tab or
-    carriage return) is prefixed with ``'`` (OWASP's advice against CSV formula injection)."""
+CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
+
+
+def csv_text(text: object) -> str:
+    """A text cell a spreadsheet will not run: one whose first character, or first character
+    after leading spaces, is ``= + - @`` (or a tab, carriage return or line feed) is prefixed
+    with ``'`` (OWASP's advice against CSV formula injection)."""
     text = str(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text.lstrip(" ")[:1] in CSV_TRIGGERS else text
 
 
 def to_csv(board: dict[str, Any]) -> str:
@@ -55,12 +61,19 @@ def to_csv(board: dict[str, Any]) -> str:
     fewer seeds than the board's ``min_seeds``), then mean and bounds per metric."""
     keys = list(board["metrics"])
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    plain = csv.writer(out, lineterminator="\n")
+    # Python's writer quotes a cell holding "\n" (the line terminator) but not one holding a
+    # lone "\r", which readers take for a line end: such a line is written fully quoted
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writerow(line: list[Any]) -> None:
+        (quoted if any("\r" in str(cell) for cell in line) else plain).writerow(line)
+
     head = ["position", "rank", "win_rate", "normalised_score", "average_rank", "pareto_optimal"]
     head += ["label", "config_id", "n_seeds", "too_few_seeds", "failed", "unfinished"]
-    for key in keys:
-        head += [key, f"{key}/ci_low", f"{key}/ci_high"]
-    writer.writerow(head)
+    for key in keys:  # metric keys hold group labels, which are user data
+        head += [csv_text(key), csv_text(f"{key}/ci_low"), csv_text(f"{key}/ci_high")]
+    writerow(head)
     for row in board["rows"]:
         line = _rank_fields(row)
         label = csv_text(row["label"])
@@ -76,15 +89,33 @@ def to_csv(board: dict[str, Any]) -> str:
                     "" if cell["ci_low"] is None else f"{cell['ci_low']:.6g}",
                     "" if cell["ci_high"] is None else f"{cell['ci_high']:.6g}",
                 ]
-        writer.writerow(line)
+        writerow(line)
     return out.getvalue()
 
 
-def _md_escape(text: str) -> str:
-    """Text safe inside a Markdown table cell: pipes escaped, and HTML (which Markdown
-    renderers pass through) turned into entities, so a submitted name stays text."""
-    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("|", "\\|")
+#: Characters with a meaning inside a Markdown line: backslash (first, so that the escapes
+#: added after it stay escapes), code spans, emphasis, link and image brackets, strikethrough
+#: and the table's cell separator. Each is written backslash-escaped (CommonMark: any ASCII
+#: punctuation may be), so it renders as itself.
+MD_PUNCTUATION = "\\`*_[]~|"
+_MD_BLOCK_START = re.compile(r"^(\s*(?:\d+(?=[.)]))?)([#>+=.)-])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+def _md_escape(text: object) -> str:
+    """Text safe inside a Markdown line or table cell, shown as it was written.
+
+    HTML (which Markdown renderers pass through) becomes entities, so an ``<img onerror=...>``
+    stays text; link, image, emphasis and code syntax and the table's ``|`` are
+    backslash-escaped, so ``[x](javascript:...)`` is no link and a cell cannot be split;
+    line breaks and other control characters become spaces, so a value cannot start a new
+    line (a heading, a table row); a leading ``#``, ``>``, ``+``, ``=``, ``-`` or ``1.`` is
+    escaped, so a value cannot open a block where it starts a list item.
+    """
+    text = _CONTROL.sub(" ", str(text))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = "".join("\\" + c if c in MD_PUNCTUATION else c for c in text)
+    return _MD_BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text, count=1)
 
 
 def _md_seeds(row: dict[str, Any]) -> str:
@@ -99,7 +130,8 @@ def to_markdown(board: dict[str, Any]) -> str:
     lines = [
         "# Leaderboard",
         "",
-        f"Cells: mean over seeds [{ci} CI]. Primary ranking: {board['method']['primary']}.",
+        f"Cells: mean over seeds [{ci} CI]. Primary ranking: "
+        f"{_md_escape(board['method']['primary'])}.",
         "",
     ]
     for text in board.get("warnings", []):
@@ -128,7 +160,7 @@ def to_markdown(board: dict[str, Any]) -> str:
     if partial:
         lines += ["", "Not ranked (missing ranking metrics or no finished run):", ""]
         for row in partial:
-            missing = ", ".join(row["missing"]) or "no finished run"
+            missing = ", ".join(_md_escape(k) for k in row["missing"]) or "no finished run"
             seeds = f"{_md_seeds(row)} seeds"
             lines.append(f"- {_md_escape(row['label'])}: {seeds}; missing {missing}")
     c = board["counts"]
@@ -140,13 +172,10 @@ def to_markdown(board: dict[str, Any]) -> str:
         "",
         "## Method",
         "",
-        board["method"]["aggregation"],
-        "",
-        board["method"]["ranking"],
-        "",
-        board["method"]["directions"],
-        "",
-        board["method"]["seeds"],
-        "",
+        *(
+            line
+            for part in ("aggregation", "ranking", "directions", "seeds")
+            for line in (_md_escape(board["method"][part]), "")
+        ),
     ]
     return "\n".join(lines)
