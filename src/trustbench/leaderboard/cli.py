@@ -72,18 +72,20 @@ def build_from_store(cfg: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     """Fetch the runs the config selects and build the board; returns it and the timings."""
     from trustbench.leaderboard.fetch import fetch_directions, fetch_runs
     from trustbench.tracking.store import resolve_tracking_uri
+    from trustbench.tracking.store_checks import store_errors
 
     board_cfg = load_board_config(cfg)
     options = options_from_config(board_cfg)
     uri = resolve_tracking_uri(board_cfg.tracking_uri)
     clock = time.perf_counter()
-    records = fetch_runs(
-        uri,
-        [str(x) for x in board_cfg.experiments],
-        board_cfg.filter,
-        board_cfg.page_size,
-        board_cfg.fast_sql,
-    )
+    with store_errors(uri):  # a damaged database is one line naming it, not a traceback
+        records = fetch_runs(
+            uri,
+            [str(x) for x in board_cfg.experiments],
+            board_cfg.filter,
+            board_cfg.page_size,
+            board_cfg.fast_sql,
+        )
     timings = {"fetch": time.perf_counter() - clock}
     clock = time.perf_counter()
     directions = fetch_directions(uri, records) if board_cfg.read_reports else {}

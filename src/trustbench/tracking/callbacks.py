@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from trustbench.errors import TrustbenchError
 from trustbench.tracking.store import prepare_experiment, resolve_tracking_uri
 
 log = logging.getLogger(__name__)
@@ -23,8 +25,12 @@ class PrepareTrackingStore(Callback):
     """
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        uri = resolve_tracking_uri(config.tracking.uri)
-        experiment_id = prepare_experiment(uri, config.tracking.experiment)
+        try:
+            uri = resolve_tracking_uri(config.tracking.uri)
+            experiment_id = prepare_experiment(uri, config.tracking.experiment)
+        except TrustbenchError as exc:  # an unusable store: one line, as a single run says it
+            print(f"trustbench: error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
         log.info(
             "tracking store ready: %s (experiment %s, id %s)",
             uri,

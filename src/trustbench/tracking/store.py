@@ -17,6 +17,13 @@ The kernel releases a flock when its file is closed, which happens when the proc
 any reason (an exception, SIGTERM, SIGKILL, a crash), so a killed process never leaves the
 store locked. A server (``http://...``) or a database URI takes no file lock: the server or
 the database serializes its own writes.
+
+A store that cannot be used is one :class:`~trustbench.errors.ConfigError` line naming the
+URI, what is wrong and the fix, raised before a run starts (so before any training), never
+a traceback: a path under ``/proc`` or ``/sys`` or below a file, a folder or database that
+cannot be written, a file that is not a SQLite database or is shorter than its header says,
+and any other database error met while the store is opened
+(:mod:`trustbench.tracking.store_checks`).
 """
 
 from __future__ import annotations
@@ -32,6 +39,12 @@ from pathlib import Path
 from typing import Any
 
 from trustbench.errors import ConfigError
+from trustbench.tracking.store_checks import (
+    check_sqlite_file,
+    check_store_location,
+    open_client,
+    store_errors,
+)
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +195,6 @@ def prepare_experiment(uri: str, experiment: str) -> str:
     str
         The experiment id, to start every run with explicitly.
     """
-    import mlflow
     from mlflow.exceptions import MlflowException
 
     if not experiment:
@@ -192,10 +204,12 @@ def prepare_experiment(uri: str, experiment: str) -> str:
     uri = resolve_tracking_uri(uri)
     database = sqlite_path(uri)
     if database is not None:
-        database.parent.mkdir(parents=True, exist_ok=True)
+        check_store_location(uri, database)
         _import_sql_store()
-    with store_lock(uri):
-        client = mlflow.MlflowClient(tracking_uri=uri)  # opens the store: creates, migrates
+    with store_lock(uri), store_errors(uri):
+        if database is not None:
+            check_sqlite_file(uri, database)
+        client = open_client(uri)  # opens the store: creates, migrates
         found = _experiment_id(client, experiment, uri)
         if found is not None:
             return found
@@ -219,7 +233,6 @@ def open_existing_store(uri: str) -> Any:
     A local SQLite database that is missing or empty raises :class:`ConfigError` instead of
     getting a new schema; one that a writer is creating right now is waited for (shared lock).
     """
-    import mlflow
 
     uri = resolve_tracking_uri(uri)
     database = sqlite_path(uri)
@@ -228,12 +241,21 @@ def open_existing_store(uri: str) -> Any:
             f"tracking uri {uri}: no MLflow store at {database}; expected the database that "
             f"trustbench runs log to (run `trustbench` first, or point tracking_uri at it)"
         )
+    if database is None and "://" not in uri and not Path(uri).is_dir():
+        raise ConfigError(
+            f"tracking uri {uri}: no MLflow store at {uri} (no such folder); expected the "
+            f"store that trustbench runs log to, e.g. sqlite:///mlflow.db"
+        )
     if database is not None:
         _import_sql_store()
-    with store_lock(uri, shared=True):
+    with store_lock(uri, shared=True), store_errors(uri):
         if database is not None and database.stat().st_size == 0:
             raise ConfigError(
                 f"tracking uri {uri}: {database} is an empty file, not an MLflow store; "
                 f"expected the database that trustbench runs log to"
             )
-        return mlflow.MlflowClient(tracking_uri=uri)
+        if database is not None:
+            check_sqlite_file(uri, database)
+        client = open_client(uri)
+        client.search_experiments(max_results=1)  # reads the schema: a damaged file fails here
+        return client
