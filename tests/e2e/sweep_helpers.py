@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -99,11 +101,20 @@ def mlflow_server(
             time.sleep(0.5)
         yield uri
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process_group(process)
+
+
+def stop_process_group(process: subprocess.Popen, grace_s: float = 20) -> None:
+    """Stop a process started with ``start_new_session=True`` and everything it started:
+    SIGTERM to its process group, then, after ``grace_s`` or once the leader is gone, SIGKILL
+    to what is left of the group (a server's workers that outlived their master)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace_s)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def _as_postgres_user(command: list[str]) -> list[str]:
