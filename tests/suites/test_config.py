@@ -192,6 +192,7 @@ BAD_NUMBERS = {
     "privacy.rmia_population": (1, "suite.privacy.rmia_population: expected a number in (0, 1)"),
     "privacy.canaries": (-1, "suite.privacy.canaries: expected an integer >= 0, got -1."),
     "privacy.canary_guesses": (0, "suite.privacy.canary_guesses: expected a number in (0, 1]"),
+    "privacy.cache_max_mb": (-1, "suite.privacy.cache_max_mb: expected a number of MiB >= 0"),
 }
 
 
