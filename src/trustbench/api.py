@@ -28,6 +28,7 @@ from trustbench.registry import unknown_name_message
 from trustbench.report import FAMILIES, TrustReport
 from trustbench.suites import (
     SUITES,
+    DataAudit,
     ScoringContext,
     default_config,
     load_suite_config,
@@ -93,6 +94,7 @@ def score(
     canaries: CanarySet | None = None,
     reference_recipe: Any = None,
     progress: Callable[[str], None] | None = None,
+    data_audit: DataAudit | None = None,
 ) -> TrustReport:
     """Score a fitted model on every configured suite.
 
@@ -123,6 +125,10 @@ def score(
         target's own. Give one for a model trained outside the harness.
     progress : callable, optional
         Called with each family's name before its suite runs.
+    data_audit : DataAudit, optional
+        The data suite's model-free audit of ``data`` when it already ran
+        (:func:`trustbench.suites.audit_data`, before training); otherwise the data suite
+        runs it.
 
     Returns
     -------
@@ -153,6 +159,7 @@ def score(
         training=record,
         canaries=canaries,
         reference_recipe=reference_recipe,
+        data_audit=data_audit,
     )
     results = run_suites(ctx, SUITES, progress=progress)
     report = TrustReport(

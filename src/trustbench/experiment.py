@@ -26,7 +26,13 @@ from trustbench.explain.options import check_explainer_config
 from trustbench.options import check_value
 from trustbench.registry import unknown_name_message
 from trustbench.report import TrustReport
-from trustbench.suites import PRIVACY_ATTACKS, SuiteConfig, load_suite_config
+from trustbench.suites import (
+    PRIVACY_ATTACKS,
+    DataAudit,
+    SuiteConfig,
+    audit_data,
+    load_suite_config,
+)
 from trustbench.suites.keys import check_key_lengths, key_names
 from trustbench.suites.task_checks import check_task_options
 from trustbench.threads import limit_threads, resolve_threads
@@ -325,6 +331,17 @@ def run_experiment(
     )
 
 
+def _audit(task: TaskData, suite: SuiteConfig, seed: int) -> DataAudit | None:
+    """The data suite's model-free audit, before training; its warnings are logged."""
+    if not suite.data.enabled:
+        return None
+    audit = audit_data(task, suite, seed)
+    log.info("      data audit: %d warnings (%.2f s)", len(audit.warnings), audit.seconds)
+    for warning in audit.warnings:
+        log.warning("      %s", warning)
+    return audit
+
+
 def _train_and_score(
     resolved: Mapping[str, Any],
     task: TaskData,
@@ -337,6 +354,7 @@ def _train_and_score(
     Adds ``train`` and ``score`` seconds to ``timings``.
     """
     seed = int(resolved["seed"])
+    audit = _audit(task, load_suite_config(resolved["suite"]), seed)
     clock = time.perf_counter()
     log.info(
         "[2/4] training model '%s' with trainer '%s' (%d threads)",
@@ -385,6 +403,7 @@ def _train_and_score(
         training=record,
         canaries=canaries,
         progress=lambda family: log.info("      %s", family),
+        data_audit=audit,
     )
     timings["score"] = time.perf_counter() - clock
     report.run.update(

@@ -70,6 +70,41 @@ def load_breast_cancer(
         "license": "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)",
         "target_definition": "diagnosis as coded by sklearn (0 = malignant, 1 = benign); "
         "positive class 'malignant'",
+        "card": {
+            "attribution": "scikit-learn, sklearn/datasets/descr/breast_cancer.rst (creators "
+            "W. H. Wolberg, W. N. Street, O. L. Mangasarian; donor N. Street)",
+            "citation": "Wolberg, W., Mangasarian, O., Street, N., & Street, W. (1995). Breast "
+            "Cancer Wisconsin (Diagnostic) [Dataset]. UCI Machine Learning Repository. "
+            "https://doi.org/10.24432/C5DW2B",
+            "collection": "30 features computed from a digitized image of a fine needle "
+            "aspirate (FNA) of a breast mass, describing the cell nuclei in the image (mean, "
+            "standard error and worst of 10 nucleus characteristics); 569 patients",
+            "sensitive_attributes": [],
+            "sites": {},
+            "known_limitations": "569 tumours; derived image measurements only (no images, no "
+            "age or sex); no site, so the ood split is the test split with Gaussian noise "
+            "(robustness to measurement noise, not a population shift)",
+            "intended_use": "Benchmarking trustworthy ML on a small clinical tabular task; "
+            "not for clinical use",
+            "motivation.creators": "Dr. William H. Wolberg, W. Nick Street, Olvi L. Mangasarian",
+            "composition.instances": "breast masses (one FNA image's features per patient)",
+            "composition.count": 569,
+            "composition.label": "diagnosis: malignant (212) or benign (357)",
+            "composition.missing_data": "none (Missing Attribute Values: None)",
+            "composition.sensitive_subpopulations": "none recorded",
+            "preprocessing.software": "trustbench.data.breast_cancer.load_breast_cancer "
+            "(sklearn.datasets.load_breast_cancer)",
+            "uses.prior_uses": "a standard machine-learning benchmark from the UCI repository, "
+            "bundled with scikit-learn",
+            "uses.unsuitable_tasks": "diagnosis or treatment decisions for patients",
+            "distribution.how": "the copy bundled with scikit-learn (no download)",
+            "maintenance.maintainer": "UCI Machine Learning Repository (original data); "
+            "scikit-learn (bundled copy)",
+            "rai:dataCollectionType": "Direct measurement (features computed from digitized "
+            "FNA images)",
+            "rai:personalSensitiveInformation": "health data (tumour diagnosis); no "
+            "demographic attributes",
+        },
     }
     return build_task(
         frame,

@@ -114,6 +114,39 @@ def load_digits(
         "doi": "10.24432/C50P49",
         "license": "CC BY 4.0 (UCI); distributed with scikit-learn (BSD-3-Clause)",
         "target_definition": "the digit written (0-9)",
+        "card": {
+            "attribution": "scikit-learn, sklearn/datasets/descr/digits.rst (creator E. Alpaydin)",
+            "citation": "Alpaydin, E., & Kaynak, C. (1998). Optical Recognition of Handwritten "
+            "Digits [Dataset]. UCI Machine Learning Repository. https://doi.org/10.24432/C50P49",
+            "collection": "Handwritten digits on preprinted forms, extracted as normalized "
+            "32x32 bitmaps with NIST's preprocessing programs and reduced to 8x8 counts of on "
+            "pixels (0..16) in 4x4 blocks; this copy is the UCI test set (13 writers)",
+            "sensitive_attributes": [],
+            "sites": {},
+            "known_limitations": "8x8 low-resolution images; the writers are not recorded, so "
+            "no writer hold-out is possible and the ood split is a synthetic corruption (blur "
+            "and noise); not medical images",
+            "intended_use": "Benchmarking trustworthy ML on a small real multiclass image task "
+            "(explanations, calibration, robustness to corruption)",
+            "motivation.creators": "E. Alpaydin and C. Kaynak",
+            "composition.instances": "8x8 grey-scale images of handwritten digits",
+            "composition.count": 1797,
+            "composition.label": "the digit written, 10 classes 0-9",
+            "composition.missing_data": "none (Missing Attribute Values: None)",
+            "composition.sensitive_subpopulations": "none recorded",
+            "collection_process.collectors": "43 people wrote the UCI data: 30 for its training "
+            "set and 13 others for its test set (this copy)",
+            "preprocessing.cleaning": "NIST preprocessing to normalized 32x32 bitmaps, then 4x4 "
+            "block counts (8x8, 0..16); trustbench divides the counts by 16",
+            "preprocessing.software": "trustbench.data.digits.load_digits "
+            "(sklearn.datasets.load_digits)",
+            "uses.prior_uses": "a standard machine-learning benchmark, bundled with scikit-learn",
+            "distribution.how": "the copy bundled with scikit-learn (no download)",
+            "distribution.restrictions": "CC BY 4.0 (UCI); scikit-learn's BSD-3-Clause licence",
+            "maintenance.maintainer": "UCI Machine Learning Repository (original data); "
+            "scikit-learn (bundled copy)",
+            "rai:personalSensitiveInformation": "none (handwriting; writers not identified)",
+        },
     }
     return build_image_task(
         images,

@@ -27,10 +27,19 @@ __all__ = [
     "target_of",
 ]
 
-FAMILIES = ("performance", "fairness", "generalization", "uncertainty", "explainability", "privacy")
+FAMILIES = (
+    "data",
+    "performance",
+    "fairness",
+    "generalization",
+    "uncertainty",
+    "explainability",
+    "privacy",
+)
 
 #: What computing a metric can need; a black-box model offers only ``model_queries``.
 NEEDS = {
+    "features": "the feature values of the rows (table columns or image pixels)",
     "labels": "the true labels of the scored rows",
     "probabilities": "the model's predicted class probabilities",
     "sensitive": "a sensitive attribute per row",

@@ -16,6 +16,7 @@ from trustbench.metrics import REGISTRY
 from trustbench.metrics.spec import direction_text
 from trustbench.report import FAMILIES, MetricResult, TrustReport
 from trustbench.reporting.card_warnings import card_warnings
+from trustbench.reporting.dataset_card import dataset_card_html, load_dataset_card
 from trustbench.reporting.html_base import e, page
 
 MAX_HEADLINES = 8
@@ -148,6 +149,7 @@ def render_card(
     report: TrustReport,
     config: Mapping[str, Any] | None = None,
     images: Mapping[str, bytes] | None = None,
+    dataset_card: Mapping[str, Any] | None = None,
 ) -> str:
     """The trust card of one run as an HTML string.
 
@@ -158,8 +160,12 @@ def render_card(
         The resolved config, shown under provenance.
     images : mapping of str to bytes, optional
         PNG plots by artifact path; default: the figures in ``report.artifacts``.
+    dataset_card : mapping, optional
+        The data suite's ``data/card.json``; default: the one in ``report.artifacts``.
     """
     images = figure_images(report) if images is None else images
+    if dataset_card is None:
+        dataset_card = load_dataset_card(report.artifacts.get("data/card.json"))
     run = report.run
     title = f"Trust card · {run.get('dataset', '?')} · {run.get('model', '?')} · seed {run.get('seed', '?')}"
     warnings = card_warnings(report)
@@ -184,6 +190,7 @@ def render_card(
         f"<h2>Summary</h2>{_summary(report)}"
         f"<h2>Warnings ({len(warnings)})</h2>{warning_html}"
         f"<h2>Results by family</h2>{_families(report)}"
+        f"{dataset_card_html(dataset_card)}"
         f'<h2>Plots</h2><div class="plots">{plots or "<p>No plots.</p>"}</div>'
         f"<h2>Provenance</h2>{_provenance(report, config)}"
     )
@@ -196,6 +203,8 @@ def write_card(folder: Path, report: TrustReport, config: Mapping[str, Any] | No
         str(path.relative_to(folder)): path.read_bytes()
         for path in sorted((folder / "plots").glob("*.png"))
     }
+    card_file = folder / "data" / "card.json"
+    card = load_dataset_card(card_file.read_text(encoding="utf-8")) if card_file.is_file() else None
     path = folder / "trust_card.html"
-    path.write_text(render_card(report, config, images), encoding="utf-8")
+    path.write_text(render_card(report, config, images, card), encoding="utf-8")
     return path

@@ -28,6 +28,7 @@ from omegaconf import OmegaConf
 
 from trustbench.errors import ConfigError
 from trustbench.options import checked, load, merge, within
+from trustbench.suites.data.config import DataConfig, DataWarnConfig
 from trustbench.suites.explainability.config import ExplainabilityConfig
 from trustbench.suites.fairness.config import FairnessConfig
 from trustbench.suites.generalization.config import GeneralizationConfig, ShiftsConfig
@@ -38,6 +39,8 @@ from trustbench.suites.uncertainty.config import UncertaintyConfig
 __all__ = [
     "SECTIONS",
     "BootstrapConfig",
+    "DataConfig",
+    "DataWarnConfig",
     "ExplainabilityConfig",
     "FairnessConfig",
     "GeneralizationConfig",
@@ -89,6 +92,7 @@ class SuiteConfig:
     """The whole ``suite`` config: the shared bootstrap and one section per family."""
 
     bootstrap: BootstrapConfig
+    data: DataConfig
     performance: PerformanceConfig
     fairness: FairnessConfig
     generalization: GeneralizationConfig
@@ -100,6 +104,7 @@ class SuiteConfig:
 #: Section name -> its dataclass, in config order.
 SECTIONS: dict[str, type] = {
     "bootstrap": BootstrapConfig,
+    "data": DataConfig,
     "performance": PerformanceConfig,
     "fairness": FairnessConfig,
     "generalization": GeneralizationConfig,

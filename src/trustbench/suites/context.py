@@ -18,6 +18,7 @@ from trustbench.training.record import TrainingRecord
 if TYPE_CHECKING:  # the suites' typed config imports the suites
     from trustbench.privacy.canaries import CanarySet
     from trustbench.suites.config import SuiteConfig
+    from trustbench.suites.data.suite import DataAudit
     from trustbench.suites.keys import KeyNames
 
 
@@ -81,6 +82,9 @@ class ScoringContext:
         Whose recipe the privacy audit's reference models follow; None: the target's own (a
         model the harness trained). A model the harness did not train (a challenge
         submission) carries no recipe, so its scorer declares one.
+    data_audit : DataAudit or None
+        The data suite's model-free audit when it ran before training (the ``trustbench``
+        command); None: the data suite runs it itself.
     artifacts : dict
         Files the suites produce, by artifact path.
     """
@@ -93,6 +97,7 @@ class ScoringContext:
     training: TrainingRecord = field(default_factory=TrainingRecord)
     canaries: CanarySet | None = None
     reference_recipe: Any = None
+    data_audit: DataAudit | None = None
     artifacts: dict[str, Any] = field(default_factory=dict)
     _counts: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, repr=False)
     _key_names: KeyNames | None = field(default=None, repr=False)

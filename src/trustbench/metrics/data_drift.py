@@ -1,0 +1,538 @@
+"""Per-feature shift between a reference split (train) and another split, and a domain classifier.
+
+Continuous features are compared by the two-sample Kolmogorov–Smirnov statistic
+(:func:`ks_statistic`, with its asymptotic p-value :func:`ks_pvalue`) and the population
+stability index (:func:`psi`); categorical features by the Jensen–Shannon divergence of their
+category frequencies (:func:`js_divergence`) and the PSI over categories.
+:func:`feature_drift` tabulates all of them per feature. :func:`domain_scores` trains a
+classifier to tell the two splits apart (cross-fitted): an AUC near 0.5 means the rows are
+exchangeable, near 1 that the splits differ in some (possibly joint) way no marginal shows.
+
+Missing values are never silently dropped from a comparison of shares: they form a category
+(JS, categorical PSI) or a bin (continuous PSI) of their own, and their shares are reported
+by :func:`feature_drift`. Only the KS statistic, a statement about the distribution of the
+observed values, ignores them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from trustbench.errors import TrustbenchError
+from trustbench.metrics.data_models import boosted_trees
+
+__all__ = [
+    "domain_scores",
+    "feature_drift",
+    "js_divergence",
+    "ks_pvalue",
+    "ks_statistic",
+    "psi",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# shared helpers (also used by :mod:`trustbench.metrics.data_shortcuts`)
+
+
+def _numeric_1d(values, name: str, where: str, *, allow_inf: bool = True) -> np.ndarray:
+    """``values`` as a 1-D float64 array (NaN = missing), or a clear error."""
+    try:
+        x = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        try:  # an object array holding pd.NA (a pandas nullable column's to_numpy())
+            x = pd.to_numeric(pd.Series(np.asarray(values, dtype=object).ravel()))
+            x = x.to_numpy(dtype=np.float64, na_value=np.nan).reshape(np.shape(values))
+        except (TypeError, ValueError) as exc:
+            raise TrustbenchError(
+                f"{where}: {name} must be numeric, got dtype {np.asarray(values).dtype}"
+            ) from exc
+    if x.ndim != 1:
+        raise TrustbenchError(f"{where}: {name} must be 1-D, got shape {x.shape}")
+    if not allow_inf and np.isinf(x).any():
+        raise TrustbenchError(f"{where}: {name} holds +/-inf; only NaN may mark a missing value")
+    return x
+
+
+def _is_categorical(values) -> bool:
+    """True for object, string, boolean and pandas categorical arrays."""
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        return True
+    return np.asarray(values).dtype.kind in "OUSb"
+
+
+def _category_codes(*arrays, where: str, names: tuple[str, ...]) -> tuple[list[np.ndarray], int]:
+    """Shared integer codes for the categories of several 1-D arrays.
+
+    Codes ``0 .. U-1`` number the distinct non-missing values of all arrays together (in order
+    of first appearance); missing values (``None``, NaN, ``pd.NA``, ``NaT``) get code ``U``, one
+    category of their own, distinct from every real value (even the string ``"missing"``).
+    Returns the code arrays and ``U + 1``, the number of codes.
+    """
+    raw = [np.asarray(a, dtype=object) for a in arrays]
+    for name, a in zip(names, raw, strict=True):
+        if a.ndim != 1:
+            raise TrustbenchError(f"{where}: {name} must be 1-D, got shape {a.shape}")
+    series = [pd.Series(a, dtype=object) for a in raw]
+    joined = pd.concat(series, ignore_index=True)
+    codes, uniques = pd.factorize(joined, use_na_sentinel=True)
+    n_real = len(uniques)
+    codes = np.where(codes < 0, n_real, codes)
+    out, start = [], 0
+    for s in series:
+        out.append(codes[start : start + len(s)])
+        start += len(s)
+    return out, n_real + 1
+
+
+def _quantile_cuts(train: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cut points from the quantiles of the (non-missing) ``train`` values.
+
+    The edges are ``np.quantile(train, linspace(0, 1, n_bins + 1))`` (linear interpolation).
+    The cuts are the distinct interior edges, plus every edge value that occurs more than once
+    among the edges (a *heavy* value: a tie holding at least about ``1/n_bins`` of the rows),
+    even when it is the minimum or the maximum. Returns ``(cuts, heavy)``, sorted, with
+    ``heavy[j]`` True when ``cuts[j]`` is such a repeated edge. Empty when ``train`` is.
+    """
+    if train.size == 0:
+        return np.empty(0), np.empty(0, dtype=bool)
+    edges = np.quantile(train, np.linspace(0.0, 1.0, n_bins + 1))
+    uniq, counts = np.unique(edges, return_counts=True)
+    heavy = counts >= 2
+    interior = np.zeros(uniq.shape[0], dtype=bool)
+    interior[1:-1] = True
+    keep = heavy | interior
+    return uniq[keep], heavy[keep]
+
+
+def _bin_codes(
+    x: np.ndarray, cuts: np.ndarray, heavy: np.ndarray, lo: float, hi: float
+) -> tuple[np.ndarray, int]:
+    """Bin codes of ``x`` for the cuts of :func:`_quantile_cuts`; returns ``(codes, n_codes)``.
+
+    ``x`` is first clipped to ``[lo, hi]`` (the range of the values the cuts came from), so
+    values outside fall in the end bins. With ``k`` cuts, code ``2i`` is the interval between
+    ``cuts[i-1]`` and ``cuts[i]`` (left-closed: ``[cuts[i-1], cuts[i])``, the outer two
+    unbounded), code ``2j + 1`` the single value ``cuts[j]`` when it is heavy (so a tied value,
+    e.g. either level of a binary column or the zeros of a zero-inflated one, is a bin of its
+    own), and code ``2k + 1`` the missing values (NaN). ``n_codes = 2k + 2``; codes that are
+    never used are simply empty bins.
+    """
+    k = cuts.shape[0]
+    missing = np.isnan(x)
+    if k == 0:  # no observed values, or a single bin
+        return np.where(missing, 1, 0).astype(np.intp), 2
+    xc = np.clip(x, lo, hi)
+    right = np.searchsorted(cuts, xc, side="right")
+    left = np.searchsorted(cuts, xc, side="left")
+    on_heavy = (right > left) & heavy[np.minimum(left, k - 1)]
+    codes = np.where(on_heavy, 2 * left + 1, 2 * right)
+    codes = np.where(missing, 2 * k + 1, codes)
+    return codes.astype(np.intp), 2 * k + 2
+
+
+def _quantile_bin_codes(
+    observed: np.ndarray, n_bins: int, *arrays: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Bin codes of each of ``arrays`` for the quantile bins of ``observed`` (finite values).
+
+    Returns the code arrays followed by the number of codes (the last code is "missing").
+    """
+    cuts, heavy = _quantile_cuts(observed, n_bins)
+    lo, hi = (observed.min(), observed.max()) if observed.size else (np.nan, np.nan)
+    out = [_bin_codes(x, cuts, heavy, lo, hi)[0] for x in arrays]
+    return (*out, 2 * cuts.shape[0] + 2)
+
+
+def _check_n_bins(n_bins: int, where: str) -> int:
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise TrustbenchError(f"{where}: n_bins must be an integer >= 1, got {n_bins!r}")
+    return int(n_bins)
+
+
+# --------------------------------------------------------------------------------------------
+# Kolmogorov–Smirnov
+
+
+def ks_statistic(reference: np.ndarray, other: np.ndarray) -> float:
+    """Two-sample Kolmogorov–Smirnov statistic ``D = sup_x |F_ref(x) - F_other(x)|``.
+
+    ``F`` are the empirical CDFs of the non-missing values (NaNs are dropped from each side).
+    The supremum is attained at an observed value, so ``D`` is the largest gap over the pooled
+    sample, ``F(x) = #{values <= x} / n`` found by sorting each side once and one
+    ``np.searchsorted`` per side: ``O((n + m) log(n + m))``.
+
+    Parameters
+    ----------
+    reference, other : array-like of shape (n,) and (m,)
+        Numeric values (integers allowed, ties allowed); NaN marks a missing value.
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``; 0 when the empirical distributions coincide, 1 when the two samples do
+        not overlap. Lower means less drift. NaN when either side has no non-missing value.
+
+    Notes
+    -----
+    Equals ``scipy.stats.ks_2samp(a, b).statistic`` on the NaN-free samples (tested to 1e-12
+    with ties and integer data). scipy is not called: its exact p-value is slow on large
+    samples; see :func:`ks_pvalue` for the (asymptotic) p-value.
+    """
+    a = _numeric_1d(reference, "reference", "ks_statistic")
+    b = _numeric_1d(other, "other", "ks_statistic")
+    a = np.sort(a[~np.isnan(a)])
+    b = np.sort(b[~np.isnan(b)])
+    if a.size == 0 or b.size == 0:
+        return float("nan")
+    pooled = np.concatenate([a, b])
+    cdf_a = np.searchsorted(a, pooled, side="right") / a.size
+    cdf_b = np.searchsorted(b, pooled, side="right") / b.size
+    return float(np.max(np.abs(cdf_a - cdf_b)))
+
+
+def ks_pvalue(statistic: float, n: int, m: int) -> float:
+    """Asymptotic two-sided p-value of the two-sample KS statistic.
+
+    ``p = P(D_N >= statistic)`` under the one-sample Kolmogorov distribution ``D_N``
+    (``scipy.stats.kstwo``) with the effective size ``N = round(n m / (n + m))`` (at least 1),
+    the approximation ``scipy.stats.ks_2samp(..., method="asymp")`` uses for the two-sided test.
+    For large ``N`` it tends to the limiting Kolmogorov law,
+    ``scipy.special.kolmogorov(sqrt(n m / (n + m)) * statistic)``. The exact null distribution
+    of the two-sample statistic is discrete; this approximation is accurate for ``n, m`` in the
+    hundreds and above, the sizes a data audit deals with.
+
+    Parameters
+    ----------
+    statistic : float
+        The KS statistic ``D`` in ``[0, 1]`` (:func:`ks_statistic`), NaN allowed.
+    n, m : int
+        Numbers of non-missing values on each side.
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``; small values are evidence that the two distributions differ. NaN when
+        ``statistic`` is NaN or either size is 0.
+    """
+    from scipy.stats import kstwo
+
+    d = float(statistic)
+    for name, size in (("n", n), ("m", m)):
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+            raise TrustbenchError(f"ks_pvalue: {name} must be an integer >= 0, got {size!r}")
+    if math.isnan(d) or n == 0 or m == 0:
+        return float("nan")
+    if not 0.0 <= d <= 1.0:
+        raise TrustbenchError(f"ks_pvalue: statistic must lie in [0, 1], got {statistic!r}")
+    en = float(n) * float(m) / (float(n) + float(m))
+    return float(np.clip(kstwo.sf(d, max(1, round(en))), 0.0, 1.0))
+
+
+# --------------------------------------------------------------------------------------------
+# Jensen–Shannon and PSI
+
+
+def _shares(codes: np.ndarray, n_codes: int) -> np.ndarray:
+    return np.bincount(codes, minlength=n_codes) / max(codes.size, 1)
+
+
+def js_divergence(reference: np.ndarray, other: np.ndarray) -> float:
+    """Jensen–Shannon divergence (base 2) between the category frequencies of two samples.
+
+    With ``p`` and ``q`` the category shares of ``reference`` and ``other`` over the union of
+    their categories, and ``M = (p + q) / 2``:
+    ``JS = KL(p || M) / 2 + KL(q || M) / 2``, ``KL(p || M) = sum_k p_k log2(p_k / M_k)``.
+    Missing values (``None``, NaN, ``pd.NA``) are one category of their own.
+
+    Parameters
+    ----------
+    reference, other : array-like of shape (n,) and (m,)
+        Category labels (object/string arrays; any hashable values).
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``; 0 for identical frequencies, 1 for disjoint categories. Lower means less
+        drift. NaN when either side is empty.
+
+    Notes
+    -----
+    Equals ``scipy.spatial.distance.jensenshannon(p, q, base=2) ** 2`` on the aligned
+    frequency vectors (the scipy function returns the JS *distance*, the square root).
+    """
+    (ca, cb), n_codes = _category_codes(
+        reference, other, where="js_divergence", names=("reference", "other")
+    )
+    if ca.size == 0 or cb.size == 0:
+        return float("nan")
+    p, q = _shares(ca, n_codes), _shares(cb, n_codes)
+    mid = 0.5 * (p + q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kl_p = np.where(p > 0, p * np.log2(p / mid), 0.0).sum()
+        kl_q = np.where(q > 0, q * np.log2(q / mid), 0.0).sum()
+    return float(np.clip(0.5 * (kl_p + kl_q), 0.0, 1.0))
+
+
+def psi(reference: np.ndarray, other: np.ndarray, n_bins: int = 10, eps: float = 1e-4) -> float:
+    """Population stability index of ``other`` against ``reference``.
+
+    ``PSI = sum_i (a_i - e_i) ln(a_i / e_i)``, ``e_i`` the share of ``reference`` (expected)
+    and ``a_i`` the share of ``other`` (actual) in bin ``i``: the symmetrised KL divergence
+    ``KL(a || e) + KL(e || a)`` of the binned distributions.
+
+    Bins. Numeric arrays: the edges are the reference's quantiles,
+    ``np.quantile(ref, linspace(0, 1, n_bins + 1))`` over its non-missing values, unique edges
+    kept; the interior edges cut the line into left-closed intervals, and values outside the
+    reference's range fall in the end bins. An edge value repeated among the quantiles (a tie
+    holding at least about ``1/n_bins`` of the reference, e.g. a level of a binary or the zero
+    of a zero-inflated column) is a bin of its own, so such columns are not collapsed into one
+    bin. Missing values (NaN) are one extra bin. Object, string, boolean or categorical
+    arrays: one bin per category of either side, missing values one more. Bins empty on both
+    sides are dropped (they carry no information).
+
+    Floor. Each share is floored at ``eps`` and each side renormalised to sum 1
+    (``s_i = max(s_i, eps) / sum_j max(s_j, eps)``), so a bin empty on one side adds a large
+    but finite term instead of an infinite one.
+
+    Parameters
+    ----------
+    reference, other : array-like of shape (n,) and (m,)
+        Numeric values (NaN = missing) or categories (object dtype).
+    n_bins : int, default 10
+        Number of quantile bins of the reference (numeric arrays only; fewer when edges tie).
+    eps : float, default 1e-4
+        Floor of a bin's share, in ``(0, 1)``.
+
+    Returns
+    -------
+    float
+        In ``[0, inf)``; lower means less drift, 0 for identical binned shares. By convention
+        below 0.1 is stable, 0.1–0.25 a moderate shift, above 0.25 a major shift. NaN when
+        either side is empty.
+    """
+    n_bins = _check_n_bins(n_bins, "psi")
+    if not 0.0 < float(eps) < 1.0:
+        raise TrustbenchError(f"psi: eps must lie in (0, 1), got {eps!r}")
+    if _is_categorical(reference) or _is_categorical(other):
+        (ca, cb), n_codes = _category_codes(
+            reference, other, where="psi", names=("reference", "other")
+        )
+    else:
+        a = _numeric_1d(reference, "reference", "psi", allow_inf=False)
+        b = _numeric_1d(other, "other", "psi", allow_inf=False)
+        ca, cb, n_codes = _quantile_bin_codes(a[~np.isnan(a)], n_bins, a, b)
+    if ca.size == 0 or cb.size == 0:
+        return float("nan")
+    e, act = _shares(ca, n_codes), _shares(cb, n_codes)
+    used = (e > 0) | (act > 0)
+    e = np.maximum(e[used], eps)
+    act = np.maximum(act[used], eps)
+    e /= e.sum()
+    act /= act.sum()
+    return float(np.sum((act - e) * np.log(act / e)))
+
+
+# --------------------------------------------------------------------------------------------
+# per-feature table
+
+
+def _missing_share(s: pd.Series) -> float:
+    return float(s.isna().mean()) if len(s) else float("nan")
+
+
+def feature_drift(
+    reference: pd.DataFrame,
+    other: pd.DataFrame,
+    continuous: list[str],
+    categorical: list[str],
+) -> pd.DataFrame:
+    """Drift of every feature between ``reference`` (train) and ``other``.
+
+    Parameters
+    ----------
+    reference, other : pandas.DataFrame
+        The two splits; both must hold every named column.
+    continuous : list of str
+        Numeric columns: KS statistic and p-value, quantile-bin PSI.
+    categorical : list of str
+        Categorical columns (any values; integer codes are treated as categories): JS
+        divergence and per-category PSI.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per feature, the continuous ones then the categorical ones, each in the order
+        given, with columns ``feature``, ``kind`` (``"continuous"`` / ``"categorical"``),
+        ``ks`` (:func:`ks_statistic`, NaN for categorical), ``ks_pvalue`` (:func:`ks_pvalue`,
+        NaN for categorical), ``js`` (:func:`js_divergence`, NaN for continuous), ``psi``
+        (:func:`psi`, default bins), ``missing_reference`` and ``missing_other`` (share of
+        missing values in each split, in ``[0, 1]``).
+    """
+    for name, frame in (("reference", reference), ("other", other)):
+        if not isinstance(frame, pd.DataFrame):
+            raise TrustbenchError(
+                f"feature_drift: {name} must be a pandas DataFrame, got {type(frame).__name__}"
+            )
+    names = [*continuous, *categorical]
+    seen: set[str] = set()
+    for col in names:
+        if col in seen:
+            raise TrustbenchError(
+                f"feature_drift: column {col!r} is listed more than once in continuous "
+                "+ categorical"
+            )
+        seen.add(col)
+        for name, frame in (("reference", reference), ("other", other)):
+            if col not in frame.columns:
+                raise TrustbenchError(
+                    f"feature_drift: column {col!r} is missing from {name}; "
+                    f"it has {list(frame.columns)}"
+                )
+    rows = []
+    for col in continuous:
+        ref_s, oth_s = reference[col], other[col]
+        try:
+            a = pd.to_numeric(ref_s).to_numpy(dtype=np.float64, na_value=np.nan)
+            b = pd.to_numeric(oth_s).to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError) as exc:
+            raise TrustbenchError(
+                f"feature_drift: continuous column {col!r} must be numeric, got dtypes "
+                f"{ref_s.dtype} (reference) and {oth_s.dtype} (other)"
+            ) from exc
+        d = ks_statistic(a, b)
+        n, m = int((~np.isnan(a)).sum()), int((~np.isnan(b)).sum())
+        rows.append(
+            {
+                "feature": col,
+                "kind": "continuous",
+                "ks": d,
+                "ks_pvalue": ks_pvalue(d, n, m),
+                "js": float("nan"),
+                "psi": psi(a, b),
+                "missing_reference": _missing_share(ref_s),
+                "missing_other": _missing_share(oth_s),
+            }
+        )
+    for col in categorical:
+        ref_s, oth_s = reference[col], other[col]
+        a = ref_s.to_numpy(dtype=object)
+        b = oth_s.to_numpy(dtype=object)
+        rows.append(
+            {
+                "feature": col,
+                "kind": "categorical",
+                "ks": float("nan"),
+                "ks_pvalue": float("nan"),
+                "js": js_divergence(a, b),
+                "psi": psi(a, b),
+                "missing_reference": _missing_share(ref_s),
+                "missing_other": _missing_share(oth_s),
+            }
+        )
+    columns = ["feature", "kind", "ks", "ks_pvalue", "js", "psi"]
+    columns += ["missing_reference", "missing_other"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# --------------------------------------------------------------------------------------------
+# domain classifier
+
+
+def _check_folds(folds: int, where: str) -> int:
+    if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 2:
+        raise TrustbenchError(f"{where}: folds must be an integer >= 2, got {folds!r}")
+    return int(folds)
+
+
+def _numeric_2d(values, name: str, where: str) -> np.ndarray:
+    try:
+        x = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TrustbenchError(
+            f"{where}: {name} must be a numeric (encoded) matrix, got dtype "
+            f"{np.asarray(values).dtype}"
+        ) from exc
+    if x.ndim != 2:
+        raise TrustbenchError(f"{where}: {name} must be 2-D (rows, features), got shape {x.shape}")
+    if np.isinf(x).any():
+        raise TrustbenchError(f"{where}: {name} holds +/-inf; only NaN may mark a missing value")
+    return x
+
+
+def domain_scores(
+    reference: np.ndarray,
+    other: np.ndarray,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    max_rows: int = 50000,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-fitted domain classifier: how well can a model tell ``other`` rows from ``reference``?
+
+    The two numeric matrices are stacked, with at most ``max_rows`` rows per side (a seeded
+    uniform subsample without replacement above that, kept in the original row order), and
+    labelled 0 (``reference``) / 1 (``other``). Every row is then scored by a
+    gradient-boosted trees (:func:`~trustbench.metrics.data_models.boosted_trees`)
+    (native NaN handling) fitted on the other folds of
+    ``StratifiedKFold(folds, shuffle=True, random_state=seed)``. When a side has fewer rows than
+    ``folds``, the number of folds falls back to that side's size (at least 2).
+
+    The AUC of these scores (``sklearn.metrics.roc_auc_score(labels, proba)``) is the drift
+    measure: in ``[0, 1]``, 0.5 when the splits are indistinguishable, higher means more
+    (joint) drift.
+
+    Parameters
+    ----------
+    reference, other : array-like of shape (n, d) and (m, d)
+        Encoded numeric features (NaN allowed, inf not), the same ``d`` columns.
+    folds : int, default 5
+        Number of cross-fitting folds (>= 2).
+    seed : int, default 0
+        Seed of the subsample, the fold split and the classifier.
+    max_rows : int, default 50000
+        Largest number of rows used from each side (>= 1).
+
+    Returns
+    -------
+    labels : numpy.ndarray of shape (n' + m',)
+        Integer membership, 0 for the ``reference`` rows (first) and 1 for the ``other`` rows.
+    proba : numpy.ndarray of shape (n' + m',)
+        Out-of-fold predicted probability that the row is from ``other``, in ``[0, 1]``.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    a = _numeric_2d(reference, "reference", "domain_scores")
+    b = _numeric_2d(other, "other", "domain_scores")
+    if a.shape[1] != b.shape[1]:
+        raise TrustbenchError(
+            f"domain_scores: reference and other must have the same number of columns, got "
+            f"{a.shape[1]} and {b.shape[1]}"
+        )
+    folds = _check_folds(folds, "domain_scores")
+    if isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 1:
+        raise TrustbenchError(f"domain_scores: max_rows must be an integer >= 1, got {max_rows!r}")
+    rng = np.random.default_rng(seed)
+    parts = []
+    for x in (a, b):
+        if x.shape[0] > max_rows:
+            x = x[np.sort(rng.choice(x.shape[0], size=max_rows, replace=False))]
+        parts.append(x)
+    smallest = min(p.shape[0] for p in parts)
+    if smallest < 2:
+        raise TrustbenchError(
+            f"domain_scores: each side needs at least 2 rows, got {a.shape[0]} (reference) "
+            f"and {b.shape[0]} (other)"
+        )
+    k = min(folds, smallest)
+    x = np.vstack(parts)
+    labels = np.repeat(np.array([0, 1]), [parts[0].shape[0], parts[1].shape[0]])
+    proba = np.empty(x.shape[0], dtype=np.float64)
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    for train, test in splitter.split(x, labels):
+        clf = boosted_trees(seed).fit(x[train], labels[train])
+        proba[test] = clf.predict_proba(x[test])[:, 1]
+    return labels, proba

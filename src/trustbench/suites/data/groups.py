@@ -1,0 +1,140 @@
+"""Representation and missingness per sensitive group and per site, on train
+(``data/groups/{attribute}/{group}/...``, ``data/sites/{site}/...`` and their gaps).
+
+Per group: its share of train rows, its prevalence (binary tasks; Jeffreys interval) and the
+share of its feature cells that are missing; per attribute: the prevalence gap (bias-corrected
+bootstrap) and the largest gap in any one feature's missing share between groups. The full
+table, every feature's missing share per group, is ``data/representation.parquet``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+from trustbench.report import MetricResult
+from trustbench.suites.context import ScoringContext, registered_result
+from trustbench.suites.data.config import DataConfig
+
+__all__ = ["group_axes", "group_results"]
+
+FAMILY = "data"
+
+
+def group_axes(ctx: ScoringContext) -> Iterator[tuple[str, str, np.ndarray, dict[str, str]]]:
+    """``(what, key prefix, train labels, label -> key prefix of the group)`` per sensitive
+    attribute (``groups/<attribute>``) and for the sites (``sites``)."""
+    train = ctx.split("train")
+    names = ctx.key_names
+    for attribute in ctx.task.sensitive_names:
+        labels = train.sensitive[attribute].astype(str).to_numpy()
+        prefix = f"groups/{names.attribute(attribute)}"
+        groups = {g: f"{prefix}/{names.group(attribute, g)}" for g in np.unique(labels)}
+        yield f"attribute '{attribute}'", prefix, labels, groups
+    if train.site is not None:
+        labels = np.asarray(train.site).astype(str)
+        groups = {g: f"sites/{names.site(g)}" for g in np.unique(labels)}
+        yield "site", "sites", labels, groups
+
+
+def _missing(ctx: ScoringContext) -> pd.DataFrame | None:
+    """Missing-cell indicators of train's tabular features (None for an image task)."""
+    if ctx.task.is_image:
+        return None
+    return ctx.split("train").X[ctx.task.feature_names].isna()
+
+
+def group_results(
+    ctx: ScoringContext, cfg: DataConfig
+) -> tuple[list[MetricResult], list[str], pd.DataFrame]:
+    """Metrics, warnings and the per-feature table of every attribute and the sites."""
+    train = ctx.split("train")
+    binary = ctx.task.n_classes == 2
+    missing = _missing(ctx)
+    counts = ctx.counts("train", len(train))
+    metrics: list[MetricResult] = []
+    warnings: list[str] = []
+    rows: list[dict] = []
+    for what, prefix, labels, groups in group_axes(ctx):
+        prevalence_rows = []
+        feature_missing = {}
+        for label, key in groups.items():
+            member = labels == label
+            size = int(member.sum())
+            metrics.append(
+                registered_result(
+                    FAMILY, f"{key}/share", size / len(labels), n=size, split="train",
+                    detail=f"{size} of {len(labels)} train rows",
+                )
+            )  # fmt: skip
+            if size < cfg.min_group_size:
+                warnings.append(
+                    f"data: {what} group '{label}' has {size} train rows (< suite.data."
+                    f"min_group_size={cfg.min_group_size}): the model learns little about it "
+                    "and its metrics are uncertain"
+                )
+            if binary:
+                positives = train.y[member] == 1
+                metrics.append(
+                    ctx.from_row(
+                        FAMILY, f"{key}/prevalence", np.array([positives.mean()]), n=size,
+                        split="train", denominator=size,
+                    )
+                )  # fmt: skip
+                prevalence_rows.append((counts[:, member], positives))
+            if missing is not None:
+                cells = missing[member]
+                metrics.append(
+                    registered_result(
+                        FAMILY, f"{key}/missing_rate", float(cells.to_numpy().mean()), n=size,
+                        split="train", detail=f"{int(cells.to_numpy().sum())} missing cells",
+                    )
+                )  # fmt: skip
+                feature_missing[label] = cells.mean()
+            for feature in [] if missing is None else missing.columns:
+                rows.append({
+                    "axis": what, "group": label, "n": size, "feature": feature,
+                    "missing_rate": float(feature_missing[label][feature]),
+                })  # fmt: skip
+        if binary and len(prevalence_rows) >= 2:
+            metrics.append(_prevalence_gap(ctx, prefix, prevalence_rows))
+        if feature_missing and len(feature_missing) >= 2:
+            table = pd.DataFrame(feature_missing)  # feature x group
+            gaps = table.max(axis=1) - table.min(axis=1)
+            feature = str(gaps.idxmax())
+            gap = float(gaps.max())
+            high, low = table.loc[feature].idxmax(), table.loc[feature].idxmin()
+            detail = (
+                f"feature '{feature}': missing in {table.loc[feature, high]:.1%} of '{high}' "
+                f"vs {table.loc[feature, low]:.1%} of '{low}'"
+            )
+            metrics.append(
+                registered_result(
+                    FAMILY, f"{prefix}/missing_rate_gap", gap, n=len(labels), split="train",
+                    detail=detail,
+                )
+            )  # fmt: skip
+            if gap > cfg.warn.missing_rate_gap:
+                warnings.append(
+                    f"data: {what}: {detail} (gap {gap:.1%}): the model's imputation stands in "
+                    "for a measurement one group lacks"
+                )
+    return metrics, warnings, pd.DataFrame(rows)
+
+
+def _prevalence_gap(
+    ctx: ScoringContext, prefix: str, groups: list[tuple[np.ndarray, np.ndarray]]
+) -> MetricResult:
+    """Largest minus smallest group prevalence, point and bootstrap replicates."""
+    rates = []
+    for counts, positives in groups:
+        weights = np.vstack([np.ones((1, counts.shape[1])), counts])
+        total = weights.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rates.append(weights @ positives.astype(float) / total)
+    stack = np.vstack(rates)  # groups x (1 + B)
+    row = np.nanmax(stack, axis=0) - np.nanmin(stack, axis=0)
+    n = len(ctx.split("train"))
+    return ctx.from_row(FAMILY, f"{prefix}/prevalence_gap", row, n=n, split="train")
