@@ -48,6 +48,7 @@ def test_every_group_of_the_defaults_list_is_checked_and_has_options():
         assert group_options(group), group
     assert {g.split("/")[1] for g in GROUPS if g.startswith("suite/")} == {
         "bootstrap",
+        "data",
         "performance",
         "fairness",
         "generalization",

@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from trustbench.errors import TrustbenchError
 from trustbench.metrics import data_drift as D
+from trustbench.metrics import data_models as DM
 
 # --------------------------------------------------------------------------------------------
 # Kolmogorov-Smirnov
@@ -262,7 +263,7 @@ def one_thread():
 def test_domain_scores_same_distribution_is_chance(one_thread):
     rng = np.random.default_rng(7)
     ref, oth = rng.normal(size=(1000, 5)), rng.normal(size=(1000, 5))
-    labels, proba = D.domain_scores(ref, oth)
+    labels, proba = DM.domain_scores(ref, oth)
     assert labels.tolist() == [0] * 1000 + [1] * 1000
     assert proba.shape == (2000,) and np.all((proba >= 0) & (proba <= 1))
     assert abs(roc_auc_score(labels, proba) - 0.5) < 0.08
@@ -273,22 +274,22 @@ def test_domain_scores_mean_shift_in_one_column_is_found(one_thread):
     ref, oth = rng.normal(size=(1000, 5)), rng.normal(size=(1000, 5))
     oth[:, 3] += 1.0
     oth[rng.random(1000) < 0.1, 0] = np.nan  # NaN is handled natively
-    labels, proba = D.domain_scores(ref, oth, seed=1)
+    labels, proba = DM.domain_scores(ref, oth, seed=1)
     assert roc_auc_score(labels, proba) > 0.7
 
 
 def test_domain_scores_subsample_folds_and_errors(one_thread):
     rng = np.random.default_rng(9)
     ref, oth = rng.normal(size=(300, 2)), rng.normal(size=(40, 2))
-    labels, proba = D.domain_scores(ref, oth, max_rows=100, folds=2)
+    labels, proba = DM.domain_scores(ref, oth, max_rows=100, folds=2)
     assert (labels == 0).sum() == 100 and (labels == 1).sum() == 40
-    again = D.domain_scores(ref, oth, max_rows=100, folds=2)
+    again = DM.domain_scores(ref, oth, max_rows=100, folds=2)
     np.testing.assert_array_equal(proba, again[1])  # seeded: the same subsample and folds
-    labels, _ = D.domain_scores(ref[:50], oth[:3], folds=5)  # 3 rows: falls back to 3 folds
+    labels, _ = DM.domain_scores(ref[:50], oth[:3], folds=5)  # 3 rows: falls back to 3 folds
     assert labels.shape == (53,)
     with pytest.raises(TrustbenchError, match="same number of columns"):
-        D.domain_scores(ref, oth[:, :1])
+        DM.domain_scores(ref, oth[:, :1])
     with pytest.raises(TrustbenchError, match="holds \\+/-inf"):
-        D.domain_scores(np.full((5, 2), np.inf), oth)
+        DM.domain_scores(np.full((5, 2), np.inf), oth)
     with pytest.raises(TrustbenchError, match="at least 2 rows"):
-        D.domain_scores(ref, oth[:1])
+        DM.domain_scores(ref, oth[:1])

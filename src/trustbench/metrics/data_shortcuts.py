@@ -19,11 +19,11 @@ from trustbench.errors import TrustbenchError
 from trustbench.metrics._ranking import _binary_auc
 from trustbench.metrics.data_drift import (
     _category_codes,
-    _check_folds,
     _check_n_bins,
     _numeric_1d,
     _quantile_bin_codes,
 )
+from trustbench.metrics.data_models import _check_folds
 from trustbench.metrics.weights import _finish, _weight_matrix
 
 __all__ = ["image_properties", "scores_auc", "single_column_scores"]

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trustbench.metrics.data_drift import domain_scores
 from trustbench.metrics.data_labels import cross_fitted_proba, label_issue_mask
 from trustbench.metrics.data_leakage import row_hashes
+from trustbench.metrics.data_models import domain_scores
 from trustbench.metrics.data_shortcuts import scores_auc, single_column_scores
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext, stacked
