@@ -303,7 +303,15 @@ def test_csv_duplicate_column_names_are_refused_naming_them(tmp_path):
 
 # ----------------------------------------------------------------------------- load()
 def test_registry_names():
-    assert DATASETS.names() == ["breast_cancer", "csv", "digits", "heart", "lesions", "synthetic"]
+    assert DATASETS.names() == [
+        "breast_cancer",
+        "csv",
+        "digits",
+        "heart",
+        "heart_duplicated",
+        "lesions",
+        "synthetic",
+    ]
 
 
 def test_load_unknown_name_did_you_mean():

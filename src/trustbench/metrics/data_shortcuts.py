@@ -17,7 +17,7 @@ import pandas as pd
 
 from trustbench.errors import TrustbenchError
 from trustbench.metrics._ranking import _binary_auc
-from trustbench.metrics.data_drift import (
+from trustbench.metrics.data_bins import (
     _category_codes,
     _check_n_bins,
     _numeric_1d,

@@ -109,6 +109,8 @@ def group_results(
             detail = (
                 f"feature '{feature}': missing in {table.loc[feature, high]:.1%} of '{high}' "
                 f"vs {table.loc[feature, low]:.1%} of '{low}'"
+                if gap > 0
+                else "no feature is missing more often in one group than another"
             )
             metrics.append(
                 registered_result(

@@ -71,12 +71,13 @@ def _near_twins(
     if inputs.image:  # both: hashes within k bits and thumbnails within the distance rule
         train, other = task.train.X, task.splits[split].X
         hashes = hamming_nearest(perceptual_hashes(other), perceptual_hashes(train))
+        size = min(16, *train.shape[-2:])  # 16x16, or the image itself when smaller
         close, typical = near_twin_mask(
-            thumbnails(train), thumbnails(other), ratio=cfg.near_twin_ratio,
+            thumbnails(train, size), thumbnails(other, size), ratio=cfg.near_twin_ratio,
             max_reference=cfg.max_rows, seed=seed,
         )  # fmt: skip
         return (hashes <= cfg.image_hash_distance) & close, (
-            f"average hashes within {cfg.image_hash_distance} bits and standardised 16x16 "
+            f"average hashes within {cfg.image_hash_distance} bits and standardised {size}x{size} "
             f"thumbnails within {cfg.near_twin_ratio:g} x typical distance {typical:.3g}"
         )
     mask, typical = near_twin_mask(
