@@ -122,7 +122,7 @@ def test_trust_report_round_trips(heart_run):
     for metric in report.metrics():
         # a group's selection rate is descriptive ("none"): never ranked, never "higher is better";
         # a calibration slope's ideal is 1 ("target:1")
-        assert metric.direction in ("max", "min", "target:0", "target:1", "none")
+        assert metric.direction in ("max", "min", "target:0", "target:0.5", "target:1", "none")
         assert metric.direction == REGISTRY.require(metric.key).spec.direction
         if metric.value is not None:
             assert run.data.metrics[metric.key] == pytest.approx(metric.value, abs=0, rel=0)

@@ -34,7 +34,7 @@ FASTEST = [
     "suite.bootstrap.n_resamples=40",
     *(
         f"suite.{s}.enabled=false"
-        for s in ("fairness", "generalization", "uncertainty", "explainability", "privacy")
+        for s in ("data", "fairness", "generalization", "uncertainty", "explainability", "privacy")
     ),
 ]
 
