@@ -10,7 +10,9 @@ import pytest
 from scipy.spatial.distance import cdist
 
 from trustbench.errors import TrustbenchError
+from trustbench.metrics import data_images as I
 from trustbench.metrics import data_leakage as L
+from trustbench.metrics import data_neighbours as N
 
 # -- row_hashes ----------------------------------------------------------------------------
 
@@ -185,18 +187,18 @@ def test_nearest_distances_equal_brute_force(monkeypatch):
     ref = rng.normal(size=(300, 4))
     ref[10] = ref[20]  # a duplicate inside reference
     query = rng.normal(size=(257, 4))
-    monkeypatch.setattr(L, "_QUERY_CHUNK", 64)  # several chunks
-    np.testing.assert_allclose(L.nearest_distances(ref, query), cdist(query, ref).min(1))
+    monkeypatch.setattr(N, "_QUERY_CHUNK", 64)  # several chunks
+    np.testing.assert_allclose(N.nearest_distances(ref, query), cdist(query, ref).min(1))
     full = cdist(ref, ref)
     np.fill_diagonal(full, np.inf)
-    self_distance = L.nearest_distances(ref, ref, exclude_self=True)
+    self_distance = N.nearest_distances(ref, ref, exclude_self=True)
     np.testing.assert_allclose(self_distance, full.min(1), atol=1e-12)
     assert self_distance[10] == 0 and self_distance[20] == 0 and self_distance.min() == 0
     assert np.sort(self_distance)[2] > 0
     with pytest.raises(TrustbenchError, match="needs query to be reference"):
-        L.nearest_distances(ref, query, exclude_self=True)
+        N.nearest_distances(ref, query, exclude_self=True)
     with pytest.raises(TrustbenchError, match="must be finite"):
-        L.nearest_distances(ref, np.full((1, 4), np.nan))
+        N.nearest_distances(ref, np.full((1, 4), np.nan))
 
 
 def test_near_twin_mask_flags_noised_copies_not_new_draws():
@@ -206,20 +208,20 @@ def test_near_twin_mask_flags_noised_copies_not_new_draws():
     near = train[:100] + rng.normal(scale=1e-3, size=(100, 5))
     fresh = rng.normal(size=(100, 5))
     query = np.vstack([near, fresh, train[:5]])
-    mask, typical = L.near_twin_mask(train, query, ratio=0.1)
+    mask, typical = N.near_twin_mask(train, query, ratio=0.1)
     distinct = train[:600]
     full = cdist(distinct, distinct)
     np.fill_diagonal(full, np.inf)
     assert typical == pytest.approx(np.median(full.min(1)))
     assert mask[:100].all() and not mask[100:200].any() and mask[200:].all()
-    exact, _ = L.near_twin_mask(train, query, ratio=0.0)
+    exact, _ = N.near_twin_mask(train, query, ratio=0.0)
     assert exact.tolist() == [False] * 200 + [True] * 5
-    sub_mask, sub_typical = L.near_twin_mask(train, query, ratio=0.1, max_reference=200, seed=1)
-    assert L.near_twin_mask(train, query, ratio=0.1, max_reference=200, seed=1)[1] == sub_typical
+    sub_mask, sub_typical = N.near_twin_mask(train, query, ratio=0.1, max_reference=200, seed=1)
+    assert N.near_twin_mask(train, query, ratio=0.1, max_reference=200, seed=1)[1] == sub_typical
     assert sub_typical > typical  # sparser subset, farther neighbours
     assert sub_mask[:100].all() and not sub_mask[100:200].any()
     with pytest.raises(TrustbenchError, match="ratio must be finite and >= 0"):
-        L.near_twin_mask(train, query, ratio=-1)
+        N.near_twin_mask(train, query, ratio=-1)
 
 
 # -- perceptual hashes ---------------------------------------------------------------------
@@ -243,16 +245,16 @@ def _smooth_images(rng, n, size=32):
 def test_perceptual_hash_by_hand_and_against_a_loop():
     image = np.zeros((1, 1, 8, 8))
     image[..., :4] = 1.0  # left half bright: every row reads 11110000
-    assert L.perceptual_hashes(image)[0] == np.uint64(0xF0F0F0F0F0F0F0F0)
-    assert L.perceptual_hashes(image[:, 0])[0] == np.uint64(0xF0F0F0F0F0F0F0F0)  # (n, H, W)
-    assert L.perceptual_hashes(np.full((1, 3, 16, 16), 0.5))[0] == 0  # equal to the mean: 0
+    assert I.perceptual_hashes(image)[0] == np.uint64(0xF0F0F0F0F0F0F0F0)
+    assert I.perceptual_hashes(image[:, 0])[0] == np.uint64(0xF0F0F0F0F0F0F0F0)  # (n, H, W)
+    assert I.perceptual_hashes(np.full((1, 3, 16, 16), 0.5))[0] == 0  # equal to the mean: 0
     rng = np.random.default_rng(4)
     odd = rng.random((5, 3, 29, 19)).astype(np.float32)
-    hashes = L.perceptual_hashes(odd)
+    hashes = I.perceptual_hashes(odd)
     assert hashes.dtype == np.uint64
     assert hashes.tolist() == [_ahash_loop(im.astype(np.float64)) for im in odd]
     with pytest.raises(TrustbenchError, match="W >= 8"):
-        L.perceptual_hashes(np.zeros((1, 1, 8, 7)))
+        I.perceptual_hashes(np.zeros((1, 1, 8, 7)))
 
 
 def test_perceptual_hash_near_for_edited_copies_far_for_others():
@@ -261,13 +263,13 @@ def test_perceptual_hash_near_for_edited_copies_far_for_others():
     noised = np.clip(images + rng.normal(scale=0.02, size=images.shape), 0, 1)
     brighter = np.clip(images + 0.1, 0, 1)
     others = rng.random((20, 3, 32, 32))
-    h = L.perceptual_hashes(images.astype(np.float32))
+    h = I.perceptual_hashes(images.astype(np.float32))
     for edited in (noised, brighter):
-        edited_h = L.perceptual_hashes(edited.astype(np.float32))
-        distance = L._popcount(h ^ edited_h).astype(int)
+        edited_h = I.perceptual_hashes(edited.astype(np.float32))
+        distance = I._popcount(h ^ edited_h).astype(int)
         assert distance.max() <= 4
-        np.testing.assert_array_equal(L.hamming_nearest(edited_h, h) <= 4, True)
-    assert L._popcount(h ^ L.perceptual_hashes(others)).min() >= 20  # each vs an unrelated one
+        np.testing.assert_array_equal(I.hamming_nearest(edited_h, h) <= 4, True)
+    assert I._popcount(h ^ I.perceptual_hashes(others)).min() >= 20  # each vs an unrelated one
 
 
 def test_hamming_nearest_equals_brute_force(monkeypatch):
@@ -277,11 +279,11 @@ def test_hamming_nearest_equals_brute_force(monkeypatch):
     query[:3] = reference[[4, 9, 49]]
     query[3] = reference[7] ^ np.uint64(0b1011)
     expected = [min(bin(int(q) ^ int(r)).count("1") for r in reference) for q in query]
-    got = L.hamming_nearest(query, reference, chunk=8)
+    got = I.hamming_nearest(query, reference, chunk=8)
     assert got.dtype == np.int64
     assert got.tolist() == expected
     assert got[:4].tolist() == [0, 0, 0, 3]
     monkeypatch.delattr(np, "bitwise_count", raising=False)  # the byte lookup table
-    assert L.hamming_nearest(query, reference).tolist() == expected
+    assert I.hamming_nearest(query, reference).tolist() == expected
     with pytest.raises(TrustbenchError, match="at least one hash"):
-        L.hamming_nearest(query, reference[:0])
+        I.hamming_nearest(query, reference[:0])

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.util import hash_pandas_object
 
 __all__ = ["canonical", "fingerprint", "frame_hash"]
 
@@ -59,9 +60,9 @@ def frame_hash(frame: pd.DataFrame) -> bytes:
         (of the cells as strings when some cells are unhashable).
     """
     try:
-        hashed = pd.util.hash_pandas_object(frame, index=False)
+        hashed = hash_pandas_object(frame, index=False)
     except TypeError:  # unhashable cells (lists, dicts) in a dropped column
-        hashed = pd.util.hash_pandas_object(frame.astype(str), index=False)
+        hashed = hash_pandas_object(frame.astype(str), index=False)
     return hashed.to_numpy().astype("<u8").tobytes()
 
 

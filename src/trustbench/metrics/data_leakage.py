@@ -7,11 +7,15 @@ function of arrays.
 * Exact twins compare 64-bit row hashes (:func:`row_hashes`): two rows are equal when every
   feature is (NaN equals NaN, ``-0.0`` equals ``0.0``, ``1`` equals ``1.0``, a category by its
   value); different rows collide with probability about ``2**-64`` per pair.
-* Near twins (:func:`near_twin_mask`) compare Euclidean distances on features encoded by
+* Near twins (:func:`~trustbench.metrics.data_neighbours.near_twin_mask`) compare Euclidean distances on features encoded by
   :func:`encoded_matrix` (standardised by the reference's median and IQR, one-hot categories
-  at distance 1) against the median nearest-neighbour distance between distinct reference rows.
-* Images are also compared by their 64-bit average hash (:func:`perceptual_hashes`) and the
-  Hamming distance to the nearest reference hash (:func:`hamming_nearest`).
+  at distance 1) against the median nearest-neighbour distance between distinct reference rows;
+  the threshold is known before the search, so the search is an exact radius query
+  (grouped by the categories, a grid of cells in a few columns, every
+  candidate pair's distance computed), not a nearest-neighbour query, which in more than 15
+  columns compares every query row with every reference row.
+* Images are also compared by their 64-bit average hash and standardised thumbnails
+  (:mod:`~trustbench.metrics.data_images`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from pandas.util import hash_array
-from sklearn.neighbors import NearestNeighbors
 
 from trustbench.errors import TrustbenchError
 
@@ -29,12 +32,7 @@ __all__ = [
     "conflicting_label_mask",
     "duplicate_mask",
     "encoded_matrix",
-    "hamming_nearest",
-    "near_twin_mask",
-    "nearest_distances",
-    "perceptual_hashes",
     "row_hashes",
-    "thumbnails",
     "twin_mask",
 ]
 
@@ -44,7 +42,6 @@ _PAIR = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the pairwise combinat
 _MISSING = np.uint64(0xA0761D6478BD642F)  # hash of a missing text / category cell
 _PAD = np.uint64(0xE7037ED1A0B428DB)  # fills an odd-width level of the combination tree
 _CELLS = 1 << 22  # cells per chunk when hashing or comparing large arrays
-_QUERY_CHUNK = 65536  # query rows per nearest-neighbour call
 _ONE_HOT = 1.0 / np.sqrt(2.0)
 
 
@@ -317,211 +314,3 @@ def encoded_matrix(
     return tuple(
         np.hstack(b) if b else np.zeros((len(f), 0)) for b, f in zip(blocks, frames, strict=True)
     )
-
-
-def _matrix(x, name: str, arg: str) -> np.ndarray:
-    m = np.ascontiguousarray(x, dtype=np.float64)
-    if m.ndim != 2 or m.shape[1] == 0:
-        raise TrustbenchError(
-            f"{name}: {arg} must be a matrix (n, d) with d >= 1, got shape {m.shape}"
-        )
-    if not np.all(np.isfinite(m)):
-        raise TrustbenchError(f"{name}: {arg} must be finite (encode NaN first), found NaN/inf")
-    return m
-
-
-def nearest_distances(
-    reference: np.ndarray, query: np.ndarray, *, exclude_self: bool = False
-) -> np.ndarray:
-    """Euclidean distance from each query row to its nearest reference row.
-
-    ``d_i = min_j ||q_i - r_j||_2`` in ``[0, inf)``, from
-    ``sklearn.neighbors.NearestNeighbors(algorithm="auto")`` (a k-d tree for up to 15
-    columns), the query in chunks of 65 536 rows. With ``exclude_self=True`` the query must be
-    ``reference`` itself and ``d_i`` is the distance to the nearest OTHER row (the second
-    neighbour), so a row duplicated inside ``reference`` gets 0.
-
-    Returns
-    -------
-    array (n_query,) of float64
-    """
-    ref = _matrix(reference, "nearest_distances", "reference")
-    qry = _matrix(query, "nearest_distances", "query")
-    if qry.shape[1] != ref.shape[1]:
-        raise TrustbenchError(
-            f"nearest_distances: query must have {ref.shape[1]} columns like reference, got "
-            f"{qry.shape[1]}"
-        )
-    k = 2 if exclude_self else 1
-    if exclude_self and qry.shape != ref.shape:
-        raise TrustbenchError(
-            f"nearest_distances: exclude_self=True needs query to be reference (shape "
-            f"{ref.shape}), got shape {qry.shape}"
-        )
-    if ref.shape[0] < k:
-        raise TrustbenchError(
-            f"nearest_distances: reference needs at least {k} row(s), got {ref.shape[0]}"
-        )
-    out = np.empty(qry.shape[0], dtype=np.float64)
-    if not qry.shape[0]:
-        return out
-    index = NearestNeighbors(n_neighbors=k, algorithm="auto").fit(ref)
-    for start in range(0, qry.shape[0], _QUERY_CHUNK):
-        distance, _ = index.kneighbors(qry[start : start + _QUERY_CHUNK], n_neighbors=k)
-        out[start : start + _QUERY_CHUNK] = distance[:, k - 1]
-    return out
-
-
-def near_twin_mask(
-    reference: np.ndarray,
-    query: np.ndarray,
-    *,
-    ratio: float,
-    max_reference: int = 20000,
-    seed: int = 0,
-) -> tuple[np.ndarray, float]:
-    """Query rows with a near twin in ``reference``, and the typical distance they are held to.
-
-    Definition: the typical distance ``t`` is the median, over the distinct reference rows
-    (at most ``max_reference`` of them, a random subset drawn with ``seed`` above that), of the
-    Euclidean distance from each to its nearest other row of that set. A query row is a near
-    twin when its distance to the nearest reference row (every reference row) is
-    ``<= ratio * t``; exact twins (distance 0) always are. Rows should be encoded first
-    (:func:`encoded_matrix`). With fewer than two distinct reference rows ``t`` is NaN and only
-    exact twins are flagged.
-
-    Parameters
-    ----------
-    reference, query : arrays (n, d) and (m, d), finite
-    ratio : float >= 0
-        How close, as a fraction of the typical distance, counts as a near twin.
-    max_reference : int
-        Most distinct reference rows used to estimate ``t``.
-    seed : int
-        Seed of the subset.
-
-    Returns
-    -------
-    mask : array (m,) of bool
-        ``mask.mean()`` is the near-twin share in ``[0, 1]``, lower is better.
-    typical : float
-        ``t``, in ``(0, inf)`` or NaN.
-    """
-    ratio = float(ratio)
-    if not (np.isfinite(ratio) and ratio >= 0):
-        raise TrustbenchError(f"near_twin_mask: ratio must be finite and >= 0, got {ratio!r}")
-    if int(max_reference) < 2:
-        raise TrustbenchError(
-            f"near_twin_mask: max_reference must be an integer >= 2, got {max_reference!r}"
-        )
-    ref = _matrix(reference, "near_twin_mask", "reference")
-    qry = _matrix(query, "near_twin_mask", "query")
-    distinct = ref[~duplicate_mask(row_hashes(ref))]
-    if distinct.shape[0] > max_reference:
-        rng = np.random.default_rng(seed)
-        pick = np.sort(rng.choice(distinct.shape[0], size=int(max_reference), replace=False))
-        distinct = distinct[pick]
-    if distinct.shape[0] >= 2:
-        typical = float(np.median(nearest_distances(distinct, distinct, exclude_self=True)))
-    else:
-        typical = float("nan")
-    distance = nearest_distances(ref, qry)
-    with np.errstate(invalid="ignore"):
-        mask = (distance <= ratio * typical) | (distance == 0.0)
-    return mask, typical
-
-
-def _block_edges(size: int, name: str, blocks: int = 8) -> np.ndarray:
-    if size < blocks:
-        raise TrustbenchError(
-            f"perceptual_hashes: images need {name} >= {blocks} pixels, got {size}"
-        )
-    return np.cumsum([0] + [len(b) for b in np.array_split(np.arange(size), blocks)[:-1]])
-
-
-def _block_means(images: np.ndarray, blocks: int) -> np.ndarray:
-    """Grayscale ``(n, blocks * blocks)`` block means of ``(n, C, H, W)`` or ``(n, H, W)``."""
-    x = np.asarray(images, dtype=np.float64)
-    if x.ndim == 3:
-        x = x[:, None]
-    if x.ndim != 4:
-        raise TrustbenchError(
-            f"perceptual_hashes: images must have shape (n, C, H, W) or (n, H, W), got {x.shape}"
-        )
-    _, _, height, width = x.shape
-    gray = x.mean(axis=1)
-    rows, cols = _block_edges(height, "H", blocks), _block_edges(width, "W", blocks)
-    sums = np.add.reduceat(np.add.reduceat(gray, rows, axis=1), cols, axis=2)
-    sizes = np.diff(np.append(rows, height))[:, None] * np.diff(np.append(cols, width))[None, :]
-    return (sums / sizes).reshape(len(x), blocks * blocks)
-
-
-def thumbnails(images: np.ndarray, size: int = 16) -> np.ndarray:
-    """Standardised ``size x size`` grayscale thumbnails, one row of ``size**2`` per image.
-
-    Block means as in :func:`perceptual_hashes`, then each thumbnail minus its mean and
-    divided by its standard deviation (a constant image stays 0): a brightness or contrast
-    change does not move an image, a different scene does. Distances between rows
-    (:func:`near_twin_mask`) compare image content.
-    """
-    small = _block_means(images, size)
-    centred = small - small.mean(axis=1, keepdims=True)
-    scale = centred.std(axis=1, keepdims=True)
-    return np.divide(centred, scale, out=np.zeros_like(centred), where=scale > 0)
-
-
-def perceptual_hashes(images: np.ndarray) -> np.ndarray:
-    """64-bit average hash (aHash) of each image.
-
-    Grayscale (the mean over channels), shrunk to 8x8 by block means (area resampling; when
-    ``H`` or ``W`` is not a multiple of 8 the blocks are those of ``np.array_split``), then bit
-    ``8 r + c`` (most significant first) is 1 when block ``(r, c)`` is brighter than the mean
-    of the 64 blocks. Near-identical images (noise, a brightness shift) differ in few bits,
-    unrelated ones in about 32 (compare with :func:`hamming_nearest`).
-
-    Parameters
-    ----------
-    images : array (n, C, H, W) or (n, H, W), H, W >= 8
-
-    Returns
-    -------
-    array (n,) of uint64
-    """
-    small = _block_means(images, 8)
-    bits = small > small.mean(axis=1, keepdims=True)
-    return np.packbits(bits, axis=1).view(">u8")[:, 0].astype(np.uint64)
-
-
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
-
-
-def _popcount(x: np.ndarray) -> np.ndarray:
-    if hasattr(np, "bitwise_count"):
-        return np.bitwise_count(x)
-    return _POPCOUNT[x[..., None].view(np.uint8)].sum(axis=-1, dtype=np.uint8)
-
-
-def hamming_nearest(query: np.ndarray, reference: np.ndarray, chunk: int = 4096) -> np.ndarray:
-    """Smallest Hamming distance from each query hash to any reference hash.
-
-    ``min_j popcount(q_i XOR r_j)`` in ``[0, 64]``, lower = more alike (0: the same perceptual
-    hash), over blocks of ``chunk`` query by ``chunk`` reference hashes.
-
-    Returns
-    -------
-    array (n_query,) of int64
-    """
-    q = _hash_vector(query, "hamming_nearest", "query").astype(np.uint64)
-    r = _hash_vector(reference, "hamming_nearest", "reference").astype(np.uint64)
-    if not r.shape[0]:
-        raise TrustbenchError("hamming_nearest: reference must hold at least one hash, got 0")
-    if int(chunk) < 1:
-        raise TrustbenchError(f"hamming_nearest: chunk must be a positive integer, got {chunk!r}")
-    chunk = int(chunk)
-    out = np.full(q.shape[0], 64, dtype=np.int64)
-    for qs in range(0, q.shape[0], chunk):
-        block = q[qs : qs + chunk, None]
-        for rs in range(0, r.shape[0], chunk):
-            distance = _popcount(block ^ r[None, rs : rs + chunk]).min(axis=1)
-            out[qs : qs + chunk] = np.minimum(out[qs : qs + chunk], distance)
-    return out

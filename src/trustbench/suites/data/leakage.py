@@ -15,16 +15,14 @@ import pandas as pd
 
 from trustbench.data.task import TaskData
 from trustbench.metrics import performance as P
+from trustbench.metrics.data_images import hamming_nearest, perceptual_hashes, thumbnails
 from trustbench.metrics.data_leakage import (
     conflicting_label_mask,
     duplicate_mask,
-    hamming_nearest,
-    near_twin_mask,
-    perceptual_hashes,
     row_hashes,
-    thumbnails,
     twin_mask,
 )
+from trustbench.metrics.data_neighbours import near_twin_mask
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext, registered_result, stacked
 from trustbench.suites.data.config import DataConfig

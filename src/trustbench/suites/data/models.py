@@ -26,12 +26,41 @@ __all__ = ["domain_results", "label_results", "shortcut_results"]
 FAMILY = "data"
 
 
+_REPLICATE_CHUNK = 100  # replicates per scores_auc call on row counts (bounds its memory)
+
+
 def _auc(
     ctx: ScoringContext, key: str, y: np.ndarray, scores: np.ndarray, split: str, detail: str
 ) -> MetricResult:
-    counts = ctx.counts(f"{split}:{key}", len(y))
-    row = np.asarray(scores_auc(y, scores, weights=stacked(counts)), dtype=float)
-    return ctx.from_row(FAMILY, key, row, n=len(y), split=split, detail=detail)
+    """AUC of ``scores`` with its bootstrap replicates over the rows.
+
+    The AUC depends on the rows only through the weight of each distinct (scores, label)
+    cell, and the row bootstrap's cell counts are exactly ``Multinomial(n, cell sizes / n)``.
+    So when the scores take few values (the binned target encodings of the shortcut checks:
+    at most ``folds x (bins + 1)``), the replicates are drawn over the cells, ``(B, cells)``;
+    otherwise (the domain classifier's scores) as row counts, scored in chunks of replicates.
+    """
+    y = np.asarray(y)
+    scores = np.asarray(scores, dtype=float)
+    n = len(y)
+    cells, first, inverse = np.unique(
+        np.column_stack([scores, y]), axis=0, return_index=True, return_inverse=True
+    )
+    if len(cells) * 4 <= n:
+        sizes = np.bincount(inverse.ravel(), minlength=len(cells))
+        rng = np.random.default_rng([ctx.seed, sum(map(ord, f"{split}:{key}")), n])
+        drawn = rng.multinomial(n, sizes / n, size=ctx.n_resamples)
+        weights = np.vstack([sizes[None, :], drawn])
+        row = np.asarray(scores_auc(y[first], scores[first], weights=weights), dtype=float)
+    else:
+        counts = ctx.counts(f"{split}:{key}", n)
+        chunk = _REPLICATE_CHUNK
+        blocks = [stacked(counts[:chunk])]  # the point value's row of ones first
+        blocks += [counts[start : start + chunk] for start in range(chunk, len(counts), chunk)]
+        row = np.concatenate(
+            [np.asarray(scores_auc(y, scores, weights=block), dtype=float) for block in blocks]
+        )
+    return ctx.from_row(FAMILY, key, row, n=n, split=split, detail=detail)
 
 
 def _sample(n: int, cfg: DataConfig, seed: int, salt: str) -> tuple[np.ndarray, str]:
