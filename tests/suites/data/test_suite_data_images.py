@@ -169,3 +169,27 @@ def test_label_issues_are_a_note_not_a_metric(shipped):
     assert "data/label_issues.parquet" not in shipped.artifacts
     [note] = [n for n in shipped.notes if "label issues not searched" in n]
     assert "image task" in note
+
+
+def test_scanner_intensity_statistics_per_split_and_site(lesions, shipped):
+    table = shipped.artifacts["data/sites.parquet"]
+    for split_name, split in lesions.splits.items():
+        props = image_properties(split.X)
+        sites = np.asarray(split.site).astype(str)
+        rows = table[table["split"] == split_name].set_index("site")
+        assert sorted(rows.index) == sorted(set(sites))
+        for site in set(sites):
+            member = sites == site
+            assert rows.loc[site, "n"] == member.sum()
+            assert rows.loc[site, "brightness_mean"] == pytest.approx(
+                props["brightness"][member].mean()
+            )
+            assert rows.loc[site, "contrast_std"] == pytest.approx(
+                props["contrast"][member].std(ddof=1), nan_ok=True
+            )
+    assert any("scanner intensities" in note for note in shipped.notes)
+
+
+def test_tabular_tasks_have_no_scanner_table():
+    audit = audit_data(load("heart", seed=0), CONFIG, seed=0)
+    assert "data/sites.parquet" not in audit.artifacts

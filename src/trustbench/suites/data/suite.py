@@ -17,7 +17,8 @@ twin in train, and how much the twins inflate the full split's AUC.
 
 Artifacts: ``data/card.json``, ``data/drift.parquet``, ``data/representation.parquet``,
 ``data/shortcuts.parquet``, ``data/label_issues.parquet``, ``data/twins.parquet`` (the
-test/ood rows with a twin), ``plots/data_drift.png``.
+test/ood rows with a twin), ``data/sites.parquet`` (image tasks: intensity statistics per
+scanner), ``plots/data_drift.png``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from trustbench.metrics import REGISTRY
 from trustbench.report import MetricResult, SuiteResult
 from trustbench.suites.context import ScoringContext
 from trustbench.suites.data.config import DataConfig
-from trustbench.suites.data.drift import drift_results
+from trustbench.suites.data.drift import drift_results, site_statistics
 from trustbench.suites.data.groups import group_results
 from trustbench.suites.data.inputs import data_inputs
 from trustbench.suites.data.leakage import leakage_results, twin_inflation
@@ -109,6 +110,10 @@ def _audit(task: TaskData, config: Any, seed: int) -> DataAudit:
     audit.notes += notes
     if len(table):
         audit.artifacts["data/drift.parquet"] = table
+    table, notes = site_statistics(task, inputs)
+    audit.notes += notes
+    if table is not None:
+        audit.artifacts["data/sites.parquet"] = table
     metrics, warnings = domain_results(ctx, inputs, cfg)
     audit.metrics += metrics
     audit.warnings += warnings
