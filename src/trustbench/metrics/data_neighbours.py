@@ -35,6 +35,17 @@ def _matrix(x, name: str, arg: str) -> np.ndarray:
     return m
 
 
+def _matrices(reference, query, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Both matrices checked, with the same number of columns."""
+    ref = _matrix(reference, name, "reference")
+    qry = _matrix(query, name, "query")
+    if qry.shape[1] != ref.shape[1]:
+        raise TrustbenchError(
+            f"{name}: query must have {ref.shape[1]} columns like reference, got {qry.shape[1]}"
+        )
+    return ref, qry
+
+
 def nearest_distances(
     reference: np.ndarray, query: np.ndarray, *, exclude_self: bool = False
 ) -> np.ndarray:
@@ -50,13 +61,7 @@ def nearest_distances(
     -------
     array (n_query,) of float64
     """
-    ref = _matrix(reference, "nearest_distances", "reference")
-    qry = _matrix(query, "nearest_distances", "query")
-    if qry.shape[1] != ref.shape[1]:
-        raise TrustbenchError(
-            f"nearest_distances: query must have {ref.shape[1]} columns like reference, got "
-            f"{qry.shape[1]}"
-        )
+    ref, qry = _matrices(reference, query, "nearest_distances")
     k = 2 if exclude_self else 1
     if exclude_self and qry.shape != ref.shape:
         raise TrustbenchError(
@@ -120,13 +125,7 @@ def near_twin_mask(
         raise TrustbenchError(
             f"near_twin_mask: max_reference must be an integer >= 2, got {max_reference!r}"
         )
-    ref = _matrix(reference, "near_twin_mask", "reference")
-    qry = _matrix(query, "near_twin_mask", "query")
-    if qry.shape[1] != ref.shape[1]:
-        raise TrustbenchError(
-            f"near_twin_mask: query must have {ref.shape[1]} columns like reference, got "
-            f"{qry.shape[1]}"
-        )
+    ref, qry = _matrices(reference, query, "near_twin_mask")
     unique_rows = ref[~duplicate_mask(row_hashes(ref))]
     distinct = unique_rows
     if distinct.shape[0] > max_reference:

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from threadpoolctl import threadpool_limits
 
 import trustbench
 from trustbench.api import merged_suite_config
@@ -30,15 +29,6 @@ LEAN = {
     "data": {"plots": False, "label_issues": False},
 }  # where label issues are not the point
 HOSTILE = "<script>alert(1)</script>"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One OpenMP thread: on a few shared cores, spinning OpenMP workers can make the data
-    suite's 0.1 s gradient-boosting fits (shortcuts, domain classifier, label issues) take
-    seconds each (as in tests/metrics/test_data_labels.py)."""
-    with threadpool_limits(1):
-        yield
 
 
 def cohort(n: int = 400, copies: int = 120, seed: int = 0, **kwargs: object) -> TaskData:

@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import ks_2samp
-from threadpoolctl import threadpool_limits
 
 from trustbench.api import merged_suite_config
 from trustbench.data import build_task, load
@@ -31,15 +30,6 @@ CONFIG = load_suite_config(
     merged_suite_config({"bootstrap": {"n_resamples": 200}, "data": {"plots": False}})
 )
 SHIFTED = ("x1", "x2")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One OpenMP thread, as :func:`~trustbench.suites.audit_data` sets for small tables: these
-    tests call the checks directly, and spinning OpenMP workers on a few shared cores make the
-    checks' 0.1 s gradient-boosting fits take seconds."""
-    with threadpool_limits(1):
-        yield
 
 
 def _by_key(metrics: list[MetricResult]) -> dict[str, MetricResult]:

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
-from threadpoolctl import threadpool_limits
 
 from trustbench.api import merged_suite_config
 from trustbench.data import build_task
@@ -21,15 +20,6 @@ from trustbench.suites.data.groups import group_results
 FAST = {"bootstrap": {"n_resamples": 200}, "data": {"plots": False}}
 FEATURES = ["x0", "x1", "x2", "sex", "age_group"]  # the sensitive columns are features too
 AXES = {"sex": "groups/sex", "age_group": "groups/age_group", "hospital": "sites"}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One OpenMP thread: on a few shared cores, spinning OpenMP workers can make the data
-    suite's 0.1 s gradient-boosting fits (shortcuts, domain classifier, label issues) take
-    seconds each (as in tests/metrics/test_data_labels.py)."""
-    with threadpool_limits(1):
-        yield
 
 
 def cohort(n: int = 600, seed: int = 1, missing: bool = True) -> tuple[pd.DataFrame, TaskData]:

@@ -14,7 +14,6 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.tree import DecisionTreeClassifier
-from threadpoolctl import threadpool_limits
 
 import trustbench
 from trustbench.api import merged_suite_config
@@ -28,15 +27,6 @@ from trustbench.suites.data.leakage import LeakageResult, leakage_results
 FAST = {"bootstrap": {"n_resamples": 200}, "data": {"plots": False}}
 N = 500  # rows of the iid table: 350 train, 150 test
 CONTINUOUS = [f"x{i}" for i in range(5)]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One OpenMP thread: on a few shared cores, spinning OpenMP workers can make the data
-    suite's 0.1 s gradient-boosting fits (shortcuts, domain classifier, label issues) take
-    seconds each (as in tests/metrics/test_data_labels.py)."""
-    with threadpool_limits(1):
-        yield
 
 
 def iid_task(n: int = N, seed: int = 0) -> TaskData:

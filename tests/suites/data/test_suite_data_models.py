@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from threadpoolctl import threadpool_limits
 
 from trustbench.api import merged_suite_config
 from trustbench.data import build_task, load
@@ -28,15 +27,6 @@ def _config(**data):
 
 
 CONFIG = _config()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One OpenMP thread, as :func:`~trustbench.suites.audit_data` sets for small tables: these
-    tests call the checks directly, and spinning OpenMP workers on a few shared cores make the
-    checks' 0.1 s gradient-boosting fits take seconds."""
-    with threadpool_limits(1):
-        yield
 
 
 def _run(check, task: TaskData, config=CONFIG):
