@@ -55,3 +55,16 @@ def test_near_twin_mask_equals_brute_force_rule():
     assert typical == pytest.approx(expected_typical)
     np.testing.assert_array_equal(mask, _brute(reference, query, 0.1 * expected_typical))
     assert mask[-30:].all() and mask.sum() >= 30
+
+
+def test_a_typical_distance_passed_in_is_used_and_not_estimated_again(monkeypatch):
+    rng = np.random.default_rng(5)
+    reference = _table(rng, 300, continuous=5, categories=3)
+    query = np.vstack([_table(rng, 100, 5, 3), reference[:10] + 0.001])
+    mask, typical = N.near_twin_mask(reference, query, ratio=0.1)
+    monkeypatch.setattr(N, "_typical_distance", lambda *a: pytest.fail("estimated again"))
+    again, same = N.near_twin_mask(reference, query, ratio=0.1, typical=typical)
+    assert same == typical
+    np.testing.assert_array_equal(again, mask)
+    wider, _ = N.near_twin_mask(reference, query, ratio=0.1, typical=10 * typical)
+    np.testing.assert_array_equal(wider, _brute(reference, query, typical))

@@ -89,6 +89,7 @@ def near_twin_mask(
     ratio: float,
     max_reference: int = 20000,
     seed: int = 0,
+    typical: float | None = None,
 ) -> tuple[np.ndarray, float]:
     """Query rows with a near twin in ``reference``, and the typical distance they are held to.
 
@@ -110,6 +111,9 @@ def near_twin_mask(
         Most distinct reference rows used to estimate ``t``.
     seed : int
         Seed of the subset.
+    typical : float, optional
+        ``t`` as an earlier call on the same ``reference`` returned it (several query splits
+        against one train split): it is then not estimated again.
 
     Returns
     -------
@@ -127,17 +131,21 @@ def near_twin_mask(
         )
     ref, qry = _matrices(reference, query, "near_twin_mask")
     unique_rows = ref[~duplicate_mask(row_hashes(ref))]
-    distinct = unique_rows
-    if distinct.shape[0] > max_reference:
-        rng = np.random.default_rng(seed)
-        pick = np.sort(rng.choice(distinct.shape[0], size=int(max_reference), replace=False))
-        distinct = distinct[pick]
-    if distinct.shape[0] >= 2:
-        typical = float(np.median(nearest_distances(distinct, distinct, exclude_self=True)))
-    else:
-        typical = float("nan")
+    if typical is None:
+        typical = _typical_distance(unique_rows, int(max_reference), seed)
     radius = ratio * typical if np.isfinite(typical) else 0.0
     return _within_radius(unique_rows, qry, radius), typical
+
+
+def _typical_distance(distinct: np.ndarray, max_reference: int, seed: int) -> float:
+    """Median nearest-other-row distance over (a seeded subset of) the distinct rows."""
+    if distinct.shape[0] > max_reference:
+        rng = np.random.default_rng(seed)
+        pick = np.sort(rng.choice(distinct.shape[0], size=max_reference, replace=False))
+        distinct = distinct[pick]
+    if distinct.shape[0] < 2:
+        return float("nan")
+    return float(np.median(nearest_distances(distinct, distinct, exclude_self=True)))
 
 
 def _within_radius(reference: np.ndarray, query: np.ndarray, radius: float) -> np.ndarray:

@@ -63,29 +63,33 @@ def _fact(name: str, split: str, mask: np.ndarray, detail: str | None = None) ->
 
 
 def _near_twins(
-    task: TaskData, inputs: DataInputs, cfg: DataConfig, split: str, seed: int
+    task: TaskData, inputs: DataInputs, cfg: DataConfig, split: str, seed: int, train: dict
 ) -> tuple[np.ndarray, str]:
-    """Near-twin mask of ``split`` against train and the words of its threshold."""
+    """Near-twin mask of ``split`` against train and the words of its threshold. ``train``
+    keeps what only depends on train (its hashes, thumbnails, typical distance) across splits."""
     if inputs.image:  # both: hashes within k bits and thumbnails within the distance rule
-        train, other = task.train.X, task.splits[split].X
-        hashes = hamming_nearest(perceptual_hashes(other), perceptual_hashes(train))
-        size = min(16, *train.shape[-2:])  # 16x16, or the image itself when smaller
-        close, typical = near_twin_mask(
-            thumbnails(train, size), thumbnails(other, size), ratio=cfg.near_twin_ratio,
-            max_reference=cfg.max_rows, seed=seed,
+        images, other = task.train.X, task.splits[split].X
+        size = min(16, *images.shape[-2:])  # 16x16, or the image itself when smaller
+        if "hashes" not in train:
+            train.update(hashes=perceptual_hashes(images), thumbnails=thumbnails(images, size))
+        hashes = hamming_nearest(perceptual_hashes(other), train["hashes"])
+        close, train["typical"] = near_twin_mask(
+            train["thumbnails"], thumbnails(other, size), ratio=cfg.near_twin_ratio,
+            max_reference=cfg.max_rows, seed=seed, typical=train.get("typical"),
         )  # fmt: skip
         return (hashes <= cfg.image_hash_distance) & close, (
             f"average hashes within {cfg.image_hash_distance} bits and standardised {size}x{size} "
-            f"thumbnails within {cfg.near_twin_ratio:g} x typical distance {typical:.3g}"
+            f"thumbnails within {cfg.near_twin_ratio:g} x typical distance {train['typical']:.3g}"
         )
-    mask, typical = near_twin_mask(
+    mask, train["typical"] = near_twin_mask(
         inputs.matrix("train"),
         inputs.matrix(split),
         ratio=cfg.near_twin_ratio,
         max_reference=cfg.max_rows,
         seed=seed,
+        typical=train.get("typical"),
     )
-    return mask, f"distance <= {cfg.near_twin_ratio:g} x typical {typical:.3g}"
+    return mask, f"distance <= {cfg.near_twin_ratio:g} x typical {train['typical']:.3g}"
 
 
 def leakage_results(
@@ -127,11 +131,12 @@ def leakage_results(
             "rows from the table before it is split"
         )
     frames = []
+    train: dict = {}  # train's side of the near-twin search, computed once
     for name in splits:
         if name == "train":
             continue
         exact = twin_mask(hashes[name], hashes["train"])
-        near, rule = _near_twins(task, inputs, cfg, name, seed)
+        near, rule = _near_twins(task, inputs, cfg, name, seed, train)
         near = near | exact
         out.twins[name] = near
         out.metrics.append(_fact("twin_share", name, exact))
