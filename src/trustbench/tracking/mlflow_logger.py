@@ -60,7 +60,8 @@ def tag_entries(report: TrustReport, extra: Mapping[str, str] | None = None) -> 
     return tags
 
 
-def _log_model(model: Any) -> None:
+def _log_model(model: Any) -> str:
+    """Log the facade model to the active run; returns its model id (an MLflow LoggedModel)."""
     import mlflow.sklearn
 
     from trustbench.models import is_torch_model
@@ -81,7 +82,7 @@ def _log_model(model: Any) -> None:
         # acceptable here; challenge submissions never take this path (DESIGN.md section 10).
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            mlflow.sklearn.log_model(
+            info = mlflow.sklearn.log_model(
                 model,
                 name="model",
                 pip_requirements=requirements,
@@ -89,6 +90,7 @@ def _log_model(model: Any) -> None:
             )
     finally:
         sklearn_flavor_logger.setLevel(level)
+    return info.model_id
 
 
 def config_params(config: Mapping[str, Any] | None) -> dict[str, str]:
@@ -132,6 +134,14 @@ def log_report(
 ) -> None:
     """Write params, tags, metrics (with CIs), artifacts and the model into the active run ``run_id``.
 
+    The order is params and tags, artifacts, the model, then the metrics. The model (an
+    MLflow 3 LoggedModel) records the run's params when it is logged, so they come first. It
+    comes before the metrics because MLflow 3's ``log_model`` links every metric already in
+    the run to the model with one metric-history query and one re-logged value per metric
+    (the logging step of a default run, 1422 values: 4.3 s instead of 2.3 s on 2 cores); the
+    metrics logged after it carry the model's id instead, which stores the same metrics, each
+    once, and the same links to the model.
+
     ``config_logged`` says the config params were already logged by :func:`log_config`.
     ``local_dir`` is a folder that already holds the run's artifacts
     (:func:`save_report_folder`): they are uploaded from it, and it stays. Without it they
@@ -146,7 +156,6 @@ def log_report(
     now = int(time.time() * 1000)
     client.log_batch(
         run_id,
-        metrics=[Metric(k, float(v), now, 0) for k, v in metric_entries(report).items()],
         params=[Param(k, v) for k, v in params.items()],
         tags=[RunTag(k, v) for k, v in tag_entries(report, tags).items()],
     )
@@ -156,8 +165,14 @@ def log_report(
         with temp_dir("log") as tmp:
             save_report_folder(tmp, report, config)
             client.log_artifacts(run_id, str(tmp))
-    if model is not None:
-        _log_model(model)
+    model_id = _log_model(model) if model is not None else None
+    client.log_batch(
+        run_id,
+        metrics=[
+            Metric(k, float(v), now, 0, model_id=model_id)
+            for k, v in metric_entries(report).items()
+        ],
+    )
 
 
 def log(
