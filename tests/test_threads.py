@@ -26,3 +26,22 @@ def test_auto_takes_the_cpus_a_cluster_launcher_grants():
     assert resolve_threads("auto", launcher=ray) == 3
     slurm = OmegaConf.create({"cpus_per_task": 8, "nodes": 1})
     assert resolve_threads("auto", launcher=slurm) == 8
+
+
+def test_the_torch_cap_waits_for_torch_and_applies_when_a_torch_model_loads_it():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from trustbench.threads import limit_threads\n"
+        "limit_threads(1)\n"
+        "assert 'torch' not in sys.modules  # a scikit-learn run never loads it\n"
+        "from trustbench.models import TorchClassifier\n"
+        "import torch\n"
+        "assert torch.get_num_threads() == 1, torch.get_num_threads()\n"
+        "limit_threads(2)  # torch loaded: capped at once\n"
+        "assert torch.get_num_threads() == 2, torch.get_num_threads()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]

@@ -80,7 +80,6 @@ def check_key_overrides(args: list[str]) -> list[str]:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import DictConfig, OmegaConf
 
-    from trustbench.explain.options import check_explainer_options, options_of
     from trustbench.options import check_keys
 
     if any(a.split("=")[0] in PRIMARY_CONFIG_FLAGS for a in args):
@@ -113,6 +112,9 @@ def check_key_overrides(args: list[str]) -> list[str]:
     for line, key in keyed:
         parts = key.split(".")
         if tuple(parts[:3]) == EXPLAINER_OPTIONS and len(parts) == 5:
+            # imported here: the explainers bring pandas and scikit-learn in
+            from trustbench.explain.options import check_explainer_options, options_of
+
             where = ".".join(parts[:4])
             check_explainer_options(parts[3], {}, where)  # a known explainer
             check_keys(where, {parts[4]: None}, list(options_of(parts[3])))

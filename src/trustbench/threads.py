@@ -2,14 +2,19 @@
 
 BLAS/OpenMP pools (scikit-learn, NumPy) and torch's intra-op pool each default to every
 core; four joblib workers on four cores would then run sixteen busy threads.
+
+torch is not imported here (a scikit-learn run never loads it): :func:`limit_threads` caps
+torch's pool when torch is already loaded, and remembers the cap for
+:func:`apply_torch_threads`, which the module that brings torch in for a model
+(:mod:`trustbench.models.torch_classifier`) calls when it is imported.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
-import torch
 from omegaconf import OmegaConf
 from threadpoolctl import threadpool_limits
 
@@ -79,7 +84,24 @@ def resolve_threads(setting: Any, launcher: Any = "current") -> int:
     return threads
 
 
+#: The cap of the last :func:`limit_threads` call, for torch when it is imported later.
+_TORCH_THREADS: int | None = None
+
+
 def limit_threads(threads: int) -> None:
-    """Cap BLAS/OpenMP pools and torch's intra-op pool at ``threads`` for this process."""
+    """Cap BLAS/OpenMP pools and torch's intra-op pool at ``threads`` for this process.
+
+    torch is capped now if it is loaded, else by :func:`apply_torch_threads` once it is.
+    """
+    global _TORCH_THREADS
     threadpool_limits(limits=threads)
-    torch.set_num_threads(threads)
+    _TORCH_THREADS = int(threads)
+    apply_torch_threads()
+
+
+def apply_torch_threads() -> None:
+    """Cap torch's intra-op pool at the last :func:`limit_threads` value, if torch is loaded
+    and a cap was set (no-op otherwise; never imports torch)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and _TORCH_THREADS is not None:
+        torch.set_num_threads(_TORCH_THREADS)

@@ -14,7 +14,6 @@ from math import comb
 from typing import Any
 
 import numpy as np
-import torch
 
 from trustbench.explain.engine import MaskedForward
 from trustbench.explain.segments import (
@@ -146,6 +145,8 @@ class PermutationExplainer(MaskExplainer):
         n, d = len(target), engine.n_features
         if n < 2:
             raise ValueError(f"permutation explainer needs at least 2 rows; received {n}")
+        import torch  # Captum's permutations, drawn by torch (any model)
+
         generator = torch.Generator().manual_seed(self.seed)
         identity = torch.arange(n)
         p0 = engine(np.zeros((1, d), bool))[0]

@@ -18,19 +18,17 @@ own (used by the permutation explainer).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from trustbench.explain.perturb import masked_copies
 from trustbench.models import check_proba, is_torch_model
 from trustbench.models.facade import model_input, transform
 
-
-def _as_tensor(values: Any, device: torch.device) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(values), device=device)
+if TYPE_CHECKING:  # torch is imported where a torch model is explained
+    import torch
 
 
 class MaskedForward:
@@ -79,6 +77,8 @@ class MaskedForward:
 
     # -- set-up ---------------------------------------------------------------------------
     def _prepare_torch(self) -> None:
+        import torch
+
         model = self.model
         x = transform(model, self.X)
         self.device = x.device
@@ -123,6 +123,8 @@ class MaskedForward:
             return np.zeros((0, n))
         copies = max(1, self.chunk_size // max(n, 1))
         if self.torch:
+            import torch
+
             masks_t = torch.as_tensor(np.ascontiguousarray(masks), device=self.device)
             parts = [self._torch_chunk(masks_t[s : s + copies]) for s in range(0, S, copies)]
             return torch.cat(parts).double().cpu().numpy()
@@ -130,20 +132,22 @@ class MaskedForward:
         return np.concatenate(parts)
 
     # -- torch path -----------------------------------------------------------------------
-    @torch.no_grad()
     def _torch_chunk(self, masks: torch.Tensor) -> torch.Tensor:
-        s, n = masks.shape[0], masks.shape[1]
-        if self.image:
-            pixel = masks[:, :, self._seg].reshape(s, n, 1, *self._x.shape[2:])
-            inputs = torch.where(pixel, self._b.unsqueeze(0), self._x.unsqueeze(0))
-            inputs = inputs.reshape(s * n, *self._x.shape[1:])
-        else:
-            cols = masks[:, :, self._groups]
-            inputs = torch.where(cols, self._b.unsqueeze(0), self._x.unsqueeze(0))
-            inputs = inputs.reshape(s * n, -1)
-        self.model.module_.eval()
-        proba = torch.softmax(self.model.module_(inputs).float(), dim=1).reshape(s, n, -1)
-        return torch.gather(proba, 2, self._t.view(1, n, 1).expand(s, n, 1))[..., 0]
+        import torch
+
+        with torch.no_grad():
+            s, n = masks.shape[0], masks.shape[1]
+            if self.image:
+                pixel = masks[:, :, self._seg].reshape(s, n, 1, *self._x.shape[2:])
+                inputs = torch.where(pixel, self._b.unsqueeze(0), self._x.unsqueeze(0))
+                inputs = inputs.reshape(s * n, *self._x.shape[1:])
+            else:
+                cols = masks[:, :, self._groups]
+                inputs = torch.where(cols, self._b.unsqueeze(0), self._x.unsqueeze(0))
+                inputs = inputs.reshape(s * n, -1)
+            self.model.module_.eval()
+            proba = torch.softmax(self.model.module_(inputs).float(), dim=1).reshape(s, n, -1)
+            return torch.gather(proba, 2, self._t.view(1, n, 1).expand(s, n, 1))[..., 0]
 
     # -- numpy path -----------------------------------------------------------------------
     def _numpy_chunk(self, masks: np.ndarray) -> np.ndarray:

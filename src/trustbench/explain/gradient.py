@@ -11,14 +11,16 @@ the baseline image (black by default). Inputs are processed in chunks of ``chunk
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from trustbench.errors import ConfigError
 from trustbench.models import is_torch_model
 from trustbench.models.facade import transform
+
+if TYPE_CHECKING:  # torch is imported where a torch model is explained
+    import torch
 
 
 class GradientExplainer(ABC):
@@ -72,6 +74,8 @@ class GradientExplainer(ABC):
 
     def attribute(self, X: Any, target: np.ndarray) -> np.ndarray:
         """Attributions ``(n, d)`` (tabular) or ``(n, H, W)`` (images) for class ``target``."""
+        import torch
+
         module = self.model.module_
         module.eval()
         encoded = transform(self.model, X)
@@ -100,6 +104,8 @@ class GradientExplainer(ABC):
 
 
 def _expand(base: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
+    import torch
+
     if base is None:
         return torch.zeros_like(like)
     return base.expand_as(like).contiguous()
@@ -113,6 +119,8 @@ def batch_gradients(module: torch.nn.Module, inputs: torch.Tensor, target: torch
     ``compute_gradients`` gets the same values by unbinding the outputs into one scalar per
     row, which costs a Python-level step per row.
     """
+    import torch
+
     with torch.enable_grad():
         logits = module(inputs)
         selected = logits.gather(1, target.view(-1, 1)).sum()
@@ -210,6 +218,8 @@ class SmoothGradExplainer(GradientExplainer):
         return NoiseTunnel(Saliency(self.model.module_))
 
     def _kwargs(self, inputs, base, n):
+        import torch
+
         torch.manual_seed(self.seed)
         return {
             "nt_type": "smoothgrad",

@@ -8,7 +8,7 @@ preprocessing is part of the model and is fitted on ``train`` only.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hydra.utils
 from sklearn.pipeline import Pipeline
@@ -17,7 +17,9 @@ from trustbench.data.task import FeatureSpec
 from trustbench.errors import ConfigError
 from trustbench.models.facade import check_proba, is_torch_model, wrap
 from trustbench.models.preprocessing import make_preprocessor, output_feature_groups
-from trustbench.models.torch_classifier import TorchClassifier, resolve_device
+
+if TYPE_CHECKING:
+    from trustbench.models.torch_classifier import TorchClassifier, resolve_device
 
 LIBRARIES = ("sklearn", "torch")
 TORCH_RECIPE_KEYS = ("epochs", "batch_size", "lr", "weight_decay")
@@ -33,6 +35,22 @@ __all__ = [
     "resolve_device",
     "wrap",
 ]
+#: Names defined in :mod:`trustbench.models.torch_classifier`, imported on first use
+#: (PEP 562): a scikit-learn model never loads torch.
+_TORCH_NAMES = ("TorchClassifier", "resolve_device")
+
+
+def __getattr__(name: str):
+    """``TorchClassifier`` and ``resolve_device``, imported (with torch) on first use."""
+    if name in _TORCH_NAMES:
+        from trustbench.models import torch_classifier
+
+        return getattr(torch_classifier, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def build_model(
@@ -72,6 +90,8 @@ def build_model(
             estimator.set_params(random_state=seed)
         return Pipeline([("preprocess", make_preprocessor(features)), ("estimator", estimator)])
     if library == "torch":
+        from trustbench.models.torch_classifier import TorchClassifier
+
         factory = hydra.utils.instantiate(model_cfg["module"], _partial_=True)
         recipe = dict(recipe or {})
         kwargs = {k: recipe[k] for k in TORCH_RECIPE_KEYS if k in recipe}

@@ -15,6 +15,7 @@ nobody else, are passed as they are.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -24,12 +25,16 @@ from trustbench.errors import ModelOutputError
 
 
 def is_torch_model(model: Any) -> bool:
-    """True when the model is (or, once fitted, exposes) a differentiable torch module."""
-    from trustbench.models.torch_classifier import TorchClassifier
+    """True when the model is (or, once fitted, exposes) a differentiable torch module.
 
-    return isinstance(model, TorchClassifier) or (
-        hasattr(model, "module_") and hasattr(model, "transform")
-    )
+    Never imports torch: while :mod:`trustbench.models.torch_classifier` is not loaded, no
+    :class:`~trustbench.models.TorchClassifier` exists.
+    """
+    module = sys.modules.get("trustbench.models.torch_classifier")
+    torch_classifier = getattr(module, "TorchClassifier", None)
+    if torch_classifier is not None and isinstance(model, torch_classifier):
+        return True
+    return hasattr(model, "module_") and hasattr(model, "transform")
 
 
 def wrap(model: Any) -> Any:

@@ -31,6 +31,11 @@ from trustbench.models.preprocessing import (
     output_feature_groups,
 )
 from trustbench.models.recipe import TorchRecipe, seeded_module, train_step
+from trustbench.threads import apply_torch_threads
+
+# torch models come in through this module: a thread cap set before torch was imported
+# (trustbench.threads.limit_threads) applies now.
+apply_torch_threads()
 
 
 def resolve_device(device: str) -> torch.device:

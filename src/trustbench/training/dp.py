@@ -16,13 +16,9 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-import torch
-from torch.utils.data import DataLoader, TensorDataset
-
 from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
 from trustbench.models import build_model
-from trustbench.models.recipe import train_step
 from trustbench.training.record import DPRecord, TrainingRecord
 from trustbench.training.result import TrainingResult
 
@@ -79,9 +75,13 @@ def train_dp(
     delta, noise multiplier, sample rate, number of steps and clipping norm.
     """
     check_dp_config(model_cfg, trainer_cfg)
-    # Imported here: opacus costs over a second of start-up that non-DP runs should not pay.
+    # Imported here: opacus (and torch) cost seconds of start-up that other runs should not pay.
+    import torch
     from opacus import PrivacyEngine
     from opacus.validators import ModuleValidator
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from trustbench.models.recipe import train_step
 
     model = build_model(model_cfg, task.features, seed=seed, recipe=trainer_cfg, device=device)
     inputs, targets = model.prepare(task.train.X, task.train.y)

@@ -6,15 +6,17 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from trustbench.data.task import TaskData
 from trustbench.explain import feature_baseline
 from trustbench.suites.explainability.config import ExplainabilityConfig
+
+if TYPE_CHECKING:  # torch is imported where a network is randomised, never for a logreg run
+    import torch
 
 
 @dataclass
@@ -147,6 +149,8 @@ def cascading_randomisations(model: Any, seed: int) -> Iterator[tuple[str, Any]]
     """Top-down cascading randomisation (Adebayo et al. 2018): yields ``(layer name, model)``
     with the output layer re-initialised first, then one more layer at each step, until every
     layer is randomised. The model is a deep copy; the original is untouched."""
+    import torch
+
     randomised = copy.deepcopy(model)
     named = {id(m): n for n, m in randomised.module_.named_modules()}
     layers = parametrised_layers(randomised.module_)
