@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from trustbench.data.target import positive_class_statement
 from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
+from trustbench.metrics.weights import chunk_memory
 from trustbench.models import check_proba, wrap
 from trustbench.models.facade import predict_proba
 from trustbench.options import merge
@@ -161,7 +162,8 @@ def score(
         reference_recipe=reference_recipe,
         data_audit=data_audit,
     )
-    results = run_suites(ctx, SUITES, progress=progress)
+    with chunk_memory(cfg.bootstrap.chunk_memory_mb):  # replicates in bounded chunks
+        results = run_suites(ctx, SUITES, progress=progress)
     report = TrustReport(
         run={
             "dataset": data.name,

@@ -180,6 +180,7 @@ BAD_NUMBERS = {
     "explainability.top_k": (0, "suite.explainability.top_k: expected an integer >= 1"),
     "explainability.chunk_size": (0, "suite.explainability.chunk_size: expected an integer >= 1"),
     "explainability.chunk_memory_mb": (0, "suite.explainability.chunk_memory_mb: expected a fin"),
+    "bootstrap.chunk_memory_mb": (-1, "suite.bootstrap.chunk_memory_mb: expected a finite num"),
     "explainability.n_steps": (0, "suite.explainability.n_steps: expected an integer >= 1"),
     "explainability.top_fraction": (0, "suite.explainability.top_fraction: expected a number in"),
     "explainability.pgi_samples": (0, "suite.explainability.pgi_samples: expected an integer"),

@@ -23,10 +23,9 @@ def _tie_group_masses(
     order = np.argsort(score, kind="stable")
     s = score[order]
     starts = np.flatnonzero(np.concatenate([[True], s[1:] != s[:-1]]))
-    w_sorted = np.take(w, order, axis=1)
-    y = is_pos[order].astype(np.float64)
-    pos = w_sorted * y
-    neg = w_sorted * (1.0 - y)
+    neg = np.take(w, order, axis=1)
+    pos = neg * is_pos[order].astype(np.float64)
+    neg -= pos  # the gathered weights, less the positives' (no second product)
     if starts.shape[0] < s.shape[0]:  # some tied scores: sum each tie group
         pos = np.add.reduceat(pos, starts, axis=1)
         neg = np.add.reduceat(neg, starts, axis=1)
@@ -43,10 +42,20 @@ def _binary_auc(is_pos: np.ndarray, score: np.ndarray, w: np.ndarray) -> np.ndar
     """
     if score.shape[0] == 0:
         return np.full(w.shape[0], np.nan)
-    pos, neg = _tie_group_masses(is_pos, score, w)
-    cum_neg = np.cumsum(neg, axis=1)
-    num = np.einsum("bu,bu->b", pos, cum_neg) - 0.5 * np.einsum("bu,bu->b", pos, neg)
-    return _safe_divide(num, pos.sum(axis=1) * cum_neg[:, -1])
+    # The same sum by class: each positive's score is looked up among the sorted negatives,
+    # whose cumulative weight below it and up to it (ties) average to the numerator's factor.
+    # Two gathers and one cumulative sum: no (B, n) product and no tie-group reduction.
+    order = np.argsort(score, kind="stable")
+    positive = np.asarray(is_pos, dtype=bool)[order]
+    rows_pos, rows_neg = order[positive], order[~positive]
+    s_neg = score[rows_neg]
+    cum = np.zeros((w.shape[0], rows_neg.shape[0] + 1))
+    np.cumsum(np.take(w, rows_neg, axis=1), axis=1, out=cum[:, 1:])
+    below = cum[:, np.searchsorted(s_neg, score[rows_pos], "left")]
+    below += cum[:, np.searchsorted(s_neg, score[rows_pos], "right")]
+    w_pos = np.take(w, rows_pos, axis=1)
+    num = 0.5 * np.einsum("bi,bi->b", w_pos, below)
+    return _safe_divide(num, w_pos.sum(axis=1) * cum[:, -1])
 
 
 def _roc_curve(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from trustbench.metrics.weights import _finish, _weight_matrix
+from trustbench.metrics.weights import _finish, _weight_matrix, replicated
 
 
+@replicated()
 def row_mean(per_row: np.ndarray, weights: np.ndarray | None = None):
     """Weighted mean of the finite entries of ``per_row``.
 

@@ -13,7 +13,13 @@ import numpy as np
 
 from trustbench.errors import TrustbenchError
 from trustbench.metrics.performance import _check_proba
-from trustbench.metrics.weights import _finish, _group_sums, _safe_divide, _weight_matrix
+from trustbench.metrics.weights import (
+    _finish,
+    _group_sums,
+    _safe_divide,
+    _weight_matrix,
+    replicated,
+)
 
 __all__ = [
     "adaptive_calibration_error",
@@ -33,6 +39,7 @@ def _confidence_bins(conf: np.ndarray, n_bins: int) -> np.ndarray:
     return np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
 
 
+@replicated()
 def expected_calibration_error(y_true, proba, weights=None, n_bins: int = 15):
     """Top-label expected calibration error (ECE) with equal-width bins.
 
@@ -114,6 +121,7 @@ def _top_label(p: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p.max(axis=1), (np.argmax(p, axis=1) == y).astype(np.float64)
 
 
+@replicated()
 def adaptive_calibration_error(y_true, proba, weights=None, n_bins: int = 15):
     """Top-label adaptive ECE: the ECE over equal-mass confidence bins.
 
@@ -181,6 +189,7 @@ def adaptive_calibration_error(y_true, proba, weights=None, n_bins: int = 15):
     return _finish(_safe_divide(mass, total), squeeze)
 
 
+@replicated(fixed=(0,))
 def group_calibration_error(y_true, proba, groups, weights=None, n_bins: int = 15):
     """Top-label ECE within each group (equal-width bins, as :func:`expected_calibration_error`).
 
@@ -231,6 +240,7 @@ def group_calibration_error(y_true, proba, groups, weights=None, n_bins: int = 1
     return labels, (values[0] if squeeze else values)
 
 
+@replicated()
 def ece_difference(y_true, proba, groups, weights=None, n_bins: int = 15):
     """Calibration gap between groups: the spread of the group ECEs.
 

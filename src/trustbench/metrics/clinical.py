@@ -19,7 +19,13 @@ from __future__ import annotations
 import numpy as np
 
 from trustbench.errors import TrustbenchError
-from trustbench.metrics.weights import _finish, _group_sums, _safe_divide, _weight_matrix
+from trustbench.metrics.weights import (
+    _finish,
+    _group_sums,
+    _safe_divide,
+    _weight_matrix,
+    replicated,
+)
 
 __all__ = [
     "DENOMINATORS",
@@ -83,6 +89,7 @@ def _masses(y_true, y_pred, weights, name: str):
     return tp, fp, wn.sum(axis=1) - fp, wp.sum(axis=1) - tp, squeeze
 
 
+@replicated(rows={"y_pred": 2})
 def sensitivity(y_true, y_pred, weights=None):
     """Sensitivity (recall, true positive rate): ``TP / (TP + FN) = P(yhat = 1 | y = 1)``.
 
@@ -108,6 +115,7 @@ def sensitivity(y_true, y_pred, weights=None):
     return _finish(_safe_divide(tp, tp + fn), squeeze)
 
 
+@replicated(rows={"y_pred": 2})
 def specificity(y_true, y_pred, weights=None):
     """Specificity (true negative rate): ``TN / (TN + FP) = P(yhat = 0 | y = 0)``.
 
@@ -134,6 +142,7 @@ def specificity(y_true, y_pred, weights=None):
     return _finish(_safe_divide(tn, tn + fp), squeeze)
 
 
+@replicated(rows={"y_pred": 2})
 def ppv(y_true, y_pred, weights=None):
     """Positive predictive value (precision): ``TP / (TP + FP) = P(y = 1 | yhat = 1)``.
 
@@ -156,6 +165,7 @@ def ppv(y_true, y_pred, weights=None):
     return _finish(_safe_divide(tp, tp + fp), squeeze)
 
 
+@replicated(rows={"y_pred": 2})
 def npv(y_true, y_pred, weights=None):
     """Negative predictive value: ``TN / (TN + FN) = P(y = 0 | yhat = 0)``.
 
@@ -177,6 +187,7 @@ def npv(y_true, y_pred, weights=None):
     return _finish(_safe_divide(tn, tn + fn), squeeze)
 
 
+@replicated()
 def prevalence(y_true, weights=None):
     """Prevalence of the positive class: ``sum_i w_i y_i / sum_i w_i``.
 
@@ -224,6 +235,7 @@ def _odds(threshold, name: str) -> np.ndarray:
     return pt / (1.0 - pt)
 
 
+@replicated(rows={"y_pred": 2})
 def net_benefit(y_true, y_pred, threshold: float, weights=None):
     """Net benefit of treating the predicted positives at threshold probability ``pt``.
 
@@ -257,6 +269,7 @@ def net_benefit(y_true, y_pred, threshold: float, weights=None):
     return _finish(_safe_divide(tp - fp * odds, tp + fp + tn + fn), squeeze)
 
 
+@replicated()
 def treat_all_net_benefit(y_true, threshold: float, weights=None):
     """Net benefit of treating everybody: ``prevalence - (1 - prevalence) * pt / (1 - pt)``.
 
@@ -273,6 +286,7 @@ def treat_all_net_benefit(y_true, threshold: float, weights=None):
     return float(out) if out.ndim == 0 else out
 
 
+@replicated()
 def decision_curve(y_true, y_score, thresholds, weights=None) -> tuple[np.ndarray, np.ndarray]:
     """Net benefit of the model and of treating everybody over threshold probabilities.
 
@@ -317,6 +331,7 @@ def decision_curve(y_true, y_score, thresholds, weights=None) -> tuple[np.ndarra
     return (model[0], treat_all[0]) if squeeze else (model, treat_all)
 
 
+@replicated()
 def no_skill_accuracy(y_true, n_classes: int, weights=None):
     """Accuracy of always predicting the majority class: ``max_k sum_i w_i [y_i = k] / sum_i w_i``.
 

@@ -37,7 +37,7 @@ from trustbench.metrics.fairness_rates import (
     _spread,
     rate_gaps,
 )
-from trustbench.metrics.weights import _finish
+from trustbench.metrics.weights import _finish, replicated
 
 __all__ = [
     "AGGREGATIONS",
@@ -75,6 +75,7 @@ def _doc(fn):
 
 
 @_doc
+@replicated(rows={"y_pred": 2}, fixed=("labels",))
 def group_rates(y_true, y_pred, groups, weights=None, *, soft: bool = False) -> GroupRates:
     """Per-group weighted selection rate, TPR, FPR, FNR, precision, accuracy and size.
 
@@ -112,6 +113,7 @@ def group_rates(y_true, y_pred, groups, weights=None, *, soft: bool = False) -> 
 
 
 @_doc
+@replicated(rows={"y_pred": 2})
 def demographic_parity_difference(y_true, y_pred, groups, weights=None):
     """Demographic parity difference: spread of group selection rates.
 
@@ -133,6 +135,7 @@ def demographic_parity_difference(y_true, y_pred, groups, weights=None):
 
 
 @_doc
+@replicated(rows={"y_pred": 2})
 def demographic_parity_ratio(y_true, y_pred, groups, weights=None):
     """Demographic parity ratio: smallest over largest group selection rate.
 
@@ -155,6 +158,7 @@ def demographic_parity_ratio(y_true, y_pred, groups, weights=None):
 
 
 @_doc
+@replicated(rows={"y_pred": 2})
 def equal_opportunity_difference(y_true, y_pred, groups, weights=None):
     """Equal opportunity difference: spread of group true positive rates.
 
@@ -179,6 +183,7 @@ def equal_opportunity_difference(y_true, y_pred, groups, weights=None):
 
 
 @_doc
+@replicated(rows={"y_pred": 2})
 def equal_opportunity_ratio(y_true, y_pred, groups, weights=None):
     """Equal opportunity ratio: smallest over largest group true positive rate.
 
@@ -202,6 +207,7 @@ def equal_opportunity_ratio(y_true, y_pred, groups, weights=None):
 
 
 @_doc
+@replicated(rows={"y_pred": 2})
 def equalized_odds_difference(y_true, y_pred, groups, weights=None, agg: str = "worst_case"):
     """Equalized odds difference: the TPR and FPR spreads, worst case or mean.
 
@@ -231,6 +237,7 @@ def equalized_odds_difference(y_true, y_pred, groups, weights=None, agg: str = "
 
 
 @_doc
+@replicated(rows={"y_pred": 2})
 def equalized_odds_ratio(y_true, y_pred, groups, weights=None, agg: str = "worst_case"):
     """Equalized odds ratio: the TPR and FPR ratios, worst case or mean.
 
@@ -259,6 +266,7 @@ def equalized_odds_ratio(y_true, y_pred, groups, weights=None, agg: str = "worst
 
 
 @_doc
+@replicated(rows={"y_pred": 2})
 def accuracy_score_difference(y_true, y_pred, groups, weights=None):
     """Accuracy gap: spread of group accuracies.
 
@@ -280,6 +288,7 @@ def accuracy_score_difference(y_true, y_pred, groups, weights=None):
 
 
 @_doc
+@replicated(rows={"y_pred": 2}, fixed=(0,))
 def group_accuracy(y_true, y_pred, groups, weights=None) -> tuple[np.ndarray, np.ndarray]:
     """Accuracy of each group.
 
@@ -303,6 +312,7 @@ def group_accuracy(y_true, y_pred, groups, weights=None) -> tuple[np.ndarray, np
 
 
 @_doc
+@replicated(rows={"y_pred": 2})
 def accuracy_score_group_min(y_true, y_pred, groups, weights=None):
     """Worst-group accuracy: the smallest group accuracy (WILDS's worst-group accuracy).
 

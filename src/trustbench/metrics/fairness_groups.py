@@ -17,7 +17,7 @@ import numpy as np
 from trustbench.errors import TrustbenchError
 from trustbench.metrics._ranking import _binary_auc
 from trustbench.metrics.clinical import _binary_labels, specificity
-from trustbench.metrics.weights import _finish, _weight_matrix
+from trustbench.metrics.weights import _finish, _weight_matrix, replicated
 
 __all__ = [
     "SENSITIVITY_TOL",
@@ -41,6 +41,7 @@ def _scores(y_score, n: int, name: str) -> np.ndarray:
     return s
 
 
+@replicated(fixed=(0,))
 def group_roc_auc(y_true, y_score, groups, weights=None) -> tuple[np.ndarray, np.ndarray]:
     """ROC AUC of the positive-class score within each group.
 
@@ -86,6 +87,7 @@ def group_roc_auc(y_true, y_score, groups, weights=None) -> tuple[np.ndarray, np
     return labels, (values[0] if squeeze else values)
 
 
+@replicated()
 def threshold_at_sensitivity(y_true, y_score, target: float, weights=None):
     """The largest threshold whose overall sensitivity reaches ``target``.
 
@@ -140,7 +142,8 @@ def threshold_at_sensitivity(y_true, y_score, target: float, weights=None):
 
 
 def predict_at_threshold(y_score, threshold) -> np.ndarray:
-    """Predictions ``[score >= t]``: shape ``(n,)`` for a scalar ``t``, ``(B, n)`` for ``(B,)``.
+    """Predictions ``[score >= t]``: shape ``(n,)`` for a scalar ``t``, ``(B, n)`` for ``(B,)``
+    (as uint8, one byte a prediction: the matrix of 1,000 replicates of 300k rows is 300 MB).
 
     A NaN threshold (undefined operating point) predicts no positive; callers mark those
     replicates undefined.
@@ -150,4 +153,4 @@ def predict_at_threshold(y_score, threshold) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         if t.ndim == 0:
             return (s >= t).astype(np.int64)
-        return (s[None, :] >= t[:, None]).astype(np.int64)
+        return (s[None, :] >= t[:, None]).astype(np.uint8)

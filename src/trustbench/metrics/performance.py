@@ -13,7 +13,13 @@ import numpy as np
 
 from trustbench.errors import TrustbenchError
 from trustbench.metrics._ranking import _binary_auc, _binary_average_precision
-from trustbench.metrics.weights import _finish, _group_sums, _safe_divide, _weight_matrix
+from trustbench.metrics.weights import (
+    _finish,
+    _group_sums,
+    _safe_divide,
+    _weight_matrix,
+    replicated,
+)
 
 __all__ = ["accuracy", "auprc", "balanced_accuracy", "brier", "log_loss", "roc_auc"]
 
@@ -54,6 +60,7 @@ def _weighted_mean(values: np.ndarray, w: np.ndarray) -> np.ndarray:
     return _safe_divide(w @ values, w.sum(axis=1))
 
 
+@replicated()
 def accuracy(y_true, proba, weights=None) -> float | np.ndarray:
     """Top-1 accuracy.
 
@@ -84,6 +91,7 @@ def accuracy(y_true, proba, weights=None) -> float | np.ndarray:
     return _finish(_weighted_mean(correct, w), squeeze)
 
 
+@replicated()
 def balanced_accuracy(y_true, proba, weights=None) -> float | np.ndarray:
     """Balanced accuracy: mean per-class recall of the top-1 prediction.
 
@@ -120,6 +128,7 @@ def balanced_accuracy(y_true, proba, weights=None) -> float | np.ndarray:
     return _finish(_safe_divide(recall.sum(axis=1), present.sum(axis=1)), squeeze)
 
 
+@replicated()
 def roc_auc(y_true, proba, weights=None) -> float | np.ndarray:
     """Area under the ROC curve (one-vs-rest macro average when ``K > 2``).
 
@@ -162,6 +171,7 @@ def roc_auc(y_true, proba, weights=None) -> float | np.ndarray:
     return _finish(per_class.mean(axis=0), squeeze)
 
 
+@replicated()
 def auprc(y_true, proba, weights=None) -> float | np.ndarray:
     """Area under the precision-recall curve as average precision (one-vs-rest macro if K > 2).
 
@@ -201,6 +211,7 @@ def auprc(y_true, proba, weights=None) -> float | np.ndarray:
     return _finish(per_class.mean(axis=0), squeeze)
 
 
+@replicated()
 def log_loss(y_true, proba, weights=None) -> float | np.ndarray:
     """Cross-entropy (negative log-likelihood) of the true class.
 
@@ -235,6 +246,7 @@ def log_loss(y_true, proba, weights=None) -> float | np.ndarray:
     return _finish(_weighted_mean(-np.log(p_true), w), squeeze)
 
 
+@replicated()
 def brier(y_true, proba, weights=None) -> float | np.ndarray:
     """Brier score (mean squared error of the probabilities).
 

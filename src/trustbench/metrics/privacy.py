@@ -13,7 +13,7 @@ import numpy as np
 
 from trustbench.errors import TrustbenchError
 from trustbench.metrics._ranking import _binary_auc, _roc_curve
-from trustbench.metrics.weights import _finish, _weight_matrix
+from trustbench.metrics.weights import _finish, _weight_matrix, replicated
 
 __all__ = ["attack_auc", "attacker_advantage", "tpr_at_fpr"]
 
@@ -32,6 +32,7 @@ def _check_attack(member, score, name: str) -> tuple[np.ndarray, np.ndarray]:
     return m == 1, s
 
 
+@replicated()
 def attack_auc(member, score, weights=None):
     """AUC of the membership-inference attack.
 
@@ -63,6 +64,7 @@ def attack_auc(member, score, weights=None):
     return _finish(_binary_auc(is_member, s, w), squeeze)
 
 
+@replicated()
 def tpr_at_fpr(member, score, fpr: float, weights=None):
     """Attack true positive rate at a fixed false positive rate (LiRA convention).
 
@@ -113,6 +115,7 @@ def tpr_at_fpr(member, score, fpr: float, weights=None):
     return _finish(np.where(undefined, np.nan, best), squeeze)
 
 
+@replicated()
 def attacker_advantage(member, score, weights=None):
     """Membership advantage of the best threshold attack.
 

@@ -16,6 +16,7 @@ from scipy import stats
 
 from trustbench.errors import TrustbenchError
 from trustbench.metrics.privacy import _check_attack
+from trustbench.metrics.weights import replicated
 
 __all__ = [
     "RocCounts",
@@ -189,6 +190,7 @@ def tpr_at_fpr_exact(member, score, fpr: float, level: float = 0.95) -> dict:
     }
 
 
+@replicated()
 def balanced_accuracy_best(member, score, weights=None):
     """Balanced accuracy of the best threshold attack.
 

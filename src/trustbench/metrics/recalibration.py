@@ -25,7 +25,7 @@ import numpy as np
 
 from trustbench.errors import TrustbenchError
 from trustbench.metrics.clinical import _binary_labels
-from trustbench.metrics.weights import _finish, _weight_matrix
+from trustbench.metrics.weights import _finish, _weight_matrix, replicated
 
 __all__ = ["LOGIT_EPS", "calibration_intercept", "calibration_slope", "logit"]
 
@@ -43,6 +43,11 @@ def logit(p) -> np.ndarray:
     return np.log(q) - np.log1p(-q)
 
 
+def _pick(a: np.ndarray, rows: np.ndarray, every: bool) -> np.ndarray:
+    """``a[rows]``, without a copy when ``rows`` is every row."""
+    return a if every else a[rows]
+
+
 def _fit(y: np.ndarray, o: np.ndarray, w: np.ndarray, free_slope: bool) -> np.ndarray:
     """``(B, 2)`` maximum-likelihood ``(a, b)`` of ``logit P(y=1) = a + b * o`` per row of ``w``
     (``b`` fixed at 1 unless ``free_slope``); NaN rows where the fit is undefined.
@@ -50,13 +55,23 @@ def _fit(y: np.ndarray, o: np.ndarray, w: np.ndarray, free_slope: bool) -> np.nd
     Each pass evaluates the rows still active at their current parameters once: a row whose
     log-likelihood fell below its last accepted value goes back half its last step (step
     halving); the others take a Newton step, and have converged when that step is below
-    ``_TOL`` (relative). One ``exp`` and one ``log1p`` per entry and pass.
+    ``_TOL`` (relative). One ``exp`` and one ``log1p`` per entry and pass; every sum is a
+    single ``einsum`` pass (``w * o`` and ``w * o**2`` formed once), so a pass makes no copy
+    of ``w``.
     """
     n_rows = w.shape[0]
     theta = np.zeros((n_rows, 2))
     theta[:, 1] = 1.0  # start from perfect calibration
+    if n_rows > 2:
+        # Replicates scatter around the fit to their mean weights: starting there takes about
+        # half the Newton passes (each a few passes over the (B, n) weights) to the same optimum.
+        start = _fit(y, o, w.mean(axis=0, keepdims=True), free_slope)[0]
+        if np.all(np.isfinite(start)):
+            theta[:] = start
     w1 = w @ y
     defined = (w1 > 0) & (w1 < w.sum(axis=1))  # both classes present
+    wo = w * o[None, :] if free_slope else None
+    woo = wo * o[None, :] if free_slope else None
     accepted, best = theta.copy(), np.full(n_rows, -np.inf)
     last = np.zeros((n_rows, 2))
     halvings = np.zeros(n_rows, dtype=int)
@@ -65,11 +80,20 @@ def _fit(y: np.ndarray, o: np.ndarray, w: np.ndarray, free_slope: bool) -> np.nd
         rows = np.flatnonzero(active)
         if rows.size == 0:
             break
-        wr, th = w[rows], theta[rows]
-        eta = th[:, :1] + th[:, 1:] * o[None, :]
-        e = np.exp(-np.abs(eta))
-        # log-likelihood sum_i w_i (y_i eta_i - log(1 + e^eta_i)), from the one exp
-        ll = np.sum(wr * (y[None, :] * eta - np.maximum(eta, 0.0) - np.log1p(e)), axis=1)
+        every = rows.size == n_rows
+        wr, th = _pick(w, rows, every), theta[rows]
+        eta = th[:, 1:] * o[None, :]
+        eta += th[:, :1]
+        e = np.abs(eta)
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        # log-likelihood sum_i w_i (y_i eta_i - softplus(eta_i)), from the one exp
+        # (summed row by row, never as a difference of two large totals: with separated
+        # classes eta grows without bound and the log-likelihood must still read as ascent)
+        terms = eta * y[None, :]
+        terms -= np.maximum(eta, 0.0)
+        terms -= np.log1p(e)
+        ll = np.einsum("bi,bi->b", wr, terms)
         worse = ll < best[rows] - 1e-12 * np.abs(best[rows])
         back = rows[worse]
         halvings[back] += 1
@@ -77,15 +101,24 @@ def _fit(y: np.ndarray, o: np.ndarray, w: np.ndarray, free_slope: bool) -> np.nd
         stuck = back[halvings[back] > _HALVINGS]  # no ascent left: the optimum, to rounding
         theta[stuck], converged[stuck], active[stuck] = accepted[stuck], True, False
         go = ~worse
-        rows, wr, th, eta, e = rows[go], wr[go], th[go], eta[go], e[go]
+        keep = bool(go.all())
+        rows, th = rows[go], th[go]
+        if not keep:
+            eta, e, wr = eta[go], e[go], wr[go]
         accepted[rows], best[rows], halvings[rows] = th, ll[go], 0
-        mu = np.where(eta >= 0, 1.0, e) / (1.0 + e)
-        resid = wr * (y[None, :] - mu)
-        var = wr * mu * (1.0 - mu)
-        g_a, h_aa = resid.sum(axis=1), var.sum(axis=1)
+        mu = np.where(eta >= 0, 1.0, e)
+        e += 1.0
+        mu /= e
+        var = mu * (1.0 - mu)
+        resid = np.subtract(y[None, :], mu, out=mu)  # y - mu, elementwise (no cancellation)
+        g_a = np.einsum("bi,bi->b", wr, resid)
+        h_aa = np.einsum("bi,bi->b", wr, var)
         step = np.zeros((rows.size, 2))
         if free_slope:
-            g_b, h_ab, h_bb = resid @ o, var @ o, var @ (o * o)
+            wo_r = _pick(wo, rows, every and keep)
+            g_b = np.einsum("bi,bi->b", wo_r, resid)
+            h_ab = np.einsum("bi,bi->b", wo_r, var)
+            h_bb = np.einsum("bi,bi->b", _pick(woo, rows, every and keep), var)
             det = h_aa * h_bb - h_ab * h_ab
             ok = det > 1e-300
             safe = np.where(ok, det, 1.0)
@@ -117,6 +150,7 @@ def _recalibration(y_true, proba, weights, name: str, free_slope: bool):
     return _fit(y, logit(p[:, 1]), w, free_slope), squeeze
 
 
+@replicated()
 def calibration_slope(y_true, proba, weights=None):
     """Calibration slope: ``b`` of the logistic recalibration ``logit P(y=1) = a + b logit(p_1)``.
 
@@ -143,6 +177,7 @@ def calibration_slope(y_true, proba, weights=None):
     return _finish(theta[:, 1], squeeze)
 
 
+@replicated()
 def calibration_intercept(y_true, proba, weights=None):
     """Calibration intercept (calibration-in-the-large): ``a`` of ``logit P(y=1) = a + logit(p_1)``.
 

@@ -42,7 +42,7 @@ from decimal import Decimal
 import numpy as np
 
 from trustbench.errors import TrustbenchError
-from trustbench.metrics.weights import _finish, _safe_divide, _weight_matrix
+from trustbench.metrics.weights import _finish, _safe_divide, _weight_matrix, replicated
 
 __all__ = [
     "EPSILON",
@@ -136,6 +136,7 @@ def conformity_scores(proba, y, method: str = "lac", u=None) -> np.ndarray:
     return scores
 
 
+@replicated()
 def conformal_quantile(scores, level: float = 0.9, weights=None):
     """The split-conformal threshold: the ``k``-th smallest score, ``k = ceil((W + 1)(1 - alpha))``.
 
@@ -185,6 +186,7 @@ def min_calibration_size(level: float) -> int:
     return n
 
 
+@replicated()
 def mondrian_thresholds(scores, cal_groups, groups, level: float = 0.9, weights=None):
     """Group-conditional (Mondrian) thresholds: each group calibrated on its own rows.
 
@@ -314,6 +316,7 @@ def coverage_and_size(proba, y, threshold, method: str = "lac") -> tuple[np.ndar
     return covered, size
 
 
+@replicated(rows={"values": 2})
 def group_means(values: np.ndarray, weights: np.ndarray, rows: np.ndarray | None = None):
     """Weighted mean of per-replicate row values: ``sum_i w_bi v_bi / sum_i w_bi`` (NaN where a
     replicate gives the rows no weight); ``rows`` (a boolean mask) restricts to a group."""
@@ -322,6 +325,7 @@ def group_means(values: np.ndarray, weights: np.ndarray, rows: np.ndarray | None
     return _safe_divide(np.einsum("bi,bi->b", weights, values), weights.sum(axis=1))
 
 
+@replicated(rows={"calibration_weights": 2})
 def split_conformal(
     cal_proba,
     cal_y,

@@ -23,7 +23,7 @@ from scipy.special import logsumexp, xlogy
 
 from trustbench.errors import TrustbenchError
 from trustbench.metrics._ranking import _binary_auc, _roc_curve
-from trustbench.metrics.weights import _finish, _weight_matrix
+from trustbench.metrics.weights import _finish, _weight_matrix, replicated
 
 __all__ = [
     "MahalanobisScore",
@@ -96,6 +96,7 @@ def _check(is_ood, score, name: str) -> tuple[np.ndarray, np.ndarray]:
     return m == 1, s
 
 
+@replicated()
 def ood_auroc(is_ood, score, weights=None):
     """ROC AUC of ``score`` for ood rows (1) against test rows (0).
 
@@ -109,6 +110,7 @@ def ood_auroc(is_ood, score, weights=None):
     return _finish(_binary_auc(m, s, w), squeeze)
 
 
+@replicated()
 def fpr_at_tpr(is_ood, score, tpr: float = 0.95, weights=None):
     """False positive rate at the first ROC threshold whose true positive rate reaches ``tpr``.
 

@@ -20,7 +20,13 @@ import numpy as np
 from scipy.special import digamma
 
 from trustbench.errors import TrustbenchError
-from trustbench.metrics.weights import _finish, _safe_divide, _weight_matrix
+from trustbench.metrics.weights import (
+    _finish,
+    _group_sums,
+    _safe_divide,
+    _weight_matrix,
+    replicated,
+)
 
 __all__ = [
     "aurc",
@@ -28,6 +34,7 @@ __all__ = [
     "oracle_aurc",
     "risk_coverage_curve",
     "selected_fraction",
+    "selective_group_rates",
     "selective_rates",
 ]
 
@@ -77,6 +84,7 @@ def risk_coverage_curve(confidence, error, weights=None) -> tuple[np.ndarray, np
     return mass / mass[-1], _safe_divide(errors, mass)
 
 
+@replicated()
 def aurc(confidence, error, weights=None):
     """Area under the risk–coverage curve (AURC; Geifman et al. 2019).
 
@@ -104,6 +112,7 @@ def aurc(confidence, error, weights=None):
     return _finish(value, squeeze)
 
 
+@replicated()
 def oracle_aurc(error, weights=None):
     """AURC of the oracle that answers every correct row before any error, one row at a time.
 
@@ -123,6 +132,7 @@ def oracle_aurc(error, weights=None):
     return _finish(_safe_divide(area, right + wrong), squeeze)
 
 
+@replicated()
 def excess_aurc(confidence, error, weights=None):
     """Excess AURC (E-AURC; Geifman et al. 2019): ``AURC - AURC*``, :func:`aurc` minus
     :func:`oracle_aurc` on the same rows and weights.
@@ -136,6 +146,7 @@ def excess_aurc(confidence, error, weights=None):
     return float(value) if np.ndim(value) == 0 else value
 
 
+@replicated()
 def selected_fraction(confidence, coverage: float, weights=None) -> np.ndarray:
     """How much of each row a selective classifier at ``coverage`` answers, per replicate.
 
@@ -168,6 +179,7 @@ def selected_fraction(confidence, coverage: float, weights=None) -> np.ndarray:
     return out[0] if squeeze else out
 
 
+@replicated(rows={"selected": 2})
 def selective_rates(
     y_true, y_pred, confidence, coverage: float, weights=None, rows=None, selected=None
 ):
@@ -200,3 +212,38 @@ def selective_rates(
         "sensitivity": _finish(_safe_divide(a @ (positive * (p == 1)), a @ positive), squeeze),
         "retained": _finish(_safe_divide(a.sum(axis=1), w.sum(axis=1)), squeeze),
     }
+
+
+@replicated(fixed=("groups",))
+def selective_group_rates(y_true, y_pred, confidence, coverage: float, groups, weights=None):
+    """:func:`selective_rates` within each group, from the one threshold chosen on all rows.
+
+    Returns
+    -------
+    dict
+        ``groups``: the distinct labels (``numpy.unique`` order); ``accuracy``,
+        ``sensitivity`` and ``retained``: ``(B, G)`` arrays (``(G,)`` for ``weights`` None or
+        a vector), each group's values as :func:`selective_rates` with ``rows`` that group.
+    """
+    y_true = np.asarray(y_true).reshape(-1)
+    y_pred = np.asarray(y_pred).reshape(-1)
+    labels, codes = np.unique(np.asarray(groups), return_inverse=True)
+    codes = codes.ravel()
+    w, squeeze = _weight_matrix(weights, y_true.shape[0], "selective_group_rates")
+    answered = w * np.atleast_2d(selected_fraction(confidence, coverage, w))
+    positive = (y_true == 1).astype(float)
+    correct, found = (y_true == y_pred).astype(float), positive * (y_pred == 1)
+    g = len(labels)
+    a_mass, a_correct, a_positive, a_found = _group_sums(
+        answered, codes, g, np.ones_like(positive), correct, positive, found
+    )
+    mass = _group_sums(w, codes, g)[0]
+    out = {
+        "groups": labels,
+        "accuracy": _safe_divide(a_correct, a_mass),
+        "sensitivity": _safe_divide(a_found, a_positive),
+        "retained": _safe_divide(a_mass, mass),
+    }
+    if squeeze:
+        out.update({k: v[0] for k, v in out.items() if k != "groups"})
+    return out

@@ -15,12 +15,39 @@ as matrix products over that matrix.
 
 from __future__ import annotations
 
+import contextvars
+import dataclasses
+import functools
+import inspect
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
 import numpy as np
 import scipy.sparse as sp
 
 from trustbench.errors import TrustbenchError
 
-__all__ = ["bootstrap_counts", "percentile_interval", "stacked"]
+__all__ = [
+    "bootstrap_counts",
+    "chunk_memory",
+    "map_chunks",
+    "percentile_interval",
+    "replicate_chunk_rows",
+    "replicated",
+    "stacked",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Replicates drawn per pass of :func:`bootstrap_counts` are capped so its int64 index
+#: matrix holds at most this many elements (64 MiB).
+_DRAW_ELEMENTS = 1 << 23
+#: A metric's temporaries are about this many float64 copies of its weight chunk.
+_TEMPORARIES = 8
+#: Default memory for one chunk of replicates (MiB), as ``suite.bootstrap.chunk_memory_mb``.
+DEFAULT_CHUNK_MB = 64.0
+_CHUNK_MB = contextvars.ContextVar("trustbench_chunk_memory_mb", default=DEFAULT_CHUNK_MB)
 
 
 def bootstrap_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
@@ -49,17 +76,141 @@ def bootstrap_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarra
         raise TrustbenchError(f"bootstrap_counts: n must be >= 1, got {n}")
     if n_boot < 1:
         raise TrustbenchError(f"bootstrap_counts: n_boot must be >= 1, got {n_boot}")
-    # Draw row indices and count them per replicate with a single bincount over offset indices;
-    # this is an exact multinomial draw and avoids a loop over replicates.
-    idx = rng.integers(0, n, size=(n_boot, n))
-    idx += (np.arange(n_boot, dtype=idx.dtype) * n)[:, None]
-    counts = np.bincount(idx.ravel(), minlength=n_boot * n)
-    return counts.reshape(n_boot, n)
+    # Draw row indices and count them per replicate with one bincount over offset indices (an
+    # exact multinomial draw, no loop over replicates), a bounded block of replicates at a
+    # time: consecutive draws from one generator give the same stream as a single draw.
+    step = max(1, _DRAW_ELEMENTS // n)
+    blocks = []
+    for start in range(0, n_boot, step):
+        rows = min(step, n_boot - start)
+        idx = rng.integers(0, n, size=(rows, n))
+        idx += (np.arange(rows, dtype=idx.dtype) * n)[:, None]
+        blocks.append(np.bincount(idx.ravel(), minlength=rows * n).reshape(rows, n))
+    peak = max(int(b.max()) for b in blocks)
+    dtype = np.uint8 if peak <= np.iinfo(np.uint8).max else np.int64
+    # A row is drawn more than 255 times in n draws only for tiny n; uint8 keeps the matrix
+    # at one byte a count (1,000 replicates of 1M rows: 1 GB, not 8).
+    return np.vstack([b.astype(dtype, copy=False) for b in blocks])
 
 
 def stacked(counts: np.ndarray) -> np.ndarray:
-    """``[ones; counts]``: row 0 evaluates the point value, rows 1.. the bootstrap replicates."""
-    return np.vstack([np.ones((1, counts.shape[1])), counts])
+    """``[ones; counts]``: row 0 evaluates the point value, rows 1.. the bootstrap replicates
+    (in the counts' own dtype, so that uint8 counts stay one byte a count)."""
+    counts = np.asarray(counts)
+    dtype = counts.dtype if counts.dtype.kind in "iu" else np.float64
+    return np.vstack([np.ones((1, counts.shape[1]), dtype=dtype), counts.astype(dtype)])
+
+
+@contextmanager
+def chunk_memory(mb: float) -> Iterator[None]:
+    """Within the block, weighted metrics given many replicates evaluate them in chunks whose
+    temporaries take about ``mb`` MiB (``suite.bootstrap.chunk_memory_mb``)."""
+    if not float(mb) > 0:
+        raise TrustbenchError(f"chunk_memory: expected a positive number of MiB, got {mb!r}")
+    token = _CHUNK_MB.set(float(mb))
+    try:
+        yield
+    finally:
+        _CHUNK_MB.reset(token)
+
+
+def replicate_chunk_rows(n: int) -> int:
+    """Replicates per chunk for ``n`` rows: ``_TEMPORARIES`` float64 copies of a
+    ``(rows, n)`` chunk fit in the current :func:`chunk_memory` budget (at least one)."""
+    elements = _CHUNK_MB.get() * 2**20 / (8 * _TEMPORARIES)
+    return max(1, int(elements // max(int(n), 1)))
+
+
+def map_chunks(fn: Callable[[np.ndarray], Any], weights: np.ndarray) -> Any:
+    """``fn(weights)`` evaluated chunk by chunk of rows (:func:`replicate_chunk_rows`) and
+    joined along the replicate axis: for a caller that must transform the weights before a
+    metric sees them (``fn = lambda w: metric(..., weights=w * shift)``) without building the
+    transformed ``(B, n)`` matrix at once."""
+    weights = np.asarray(weights)
+    step = replicate_chunk_rows(weights.shape[1])
+    if weights.shape[0] <= step:
+        return fn(weights)
+    return _concat([fn(weights[s : s + step]) for s in range(0, weights.shape[0], step)], ())
+
+
+def _concat(parts: list[Any], fixed: tuple[Any, ...]) -> Any:
+    """Join the per-chunk results of a :func:`replicated` metric along the replicate axis;
+    the parts named in ``fixed`` (tuple indices, dict keys, dataclass fields) are the same
+    in every chunk and taken from the first."""
+    first = parts[0]
+    if isinstance(first, np.ndarray) and first.ndim >= 1:
+        return np.concatenate(parts, axis=0)
+    if isinstance(first, tuple):
+        return tuple(
+            first[i] if i in fixed else _concat([p[i] for p in parts], ())
+            for i in range(len(first))
+        )
+    if isinstance(first, dict):
+        return {k: first[k] if k in fixed else _concat([p[k] for p in parts], ()) for k in first}
+    if dataclasses.is_dataclass(first):
+        return dataclasses.replace(
+            first,
+            **{
+                f.name: _concat([getattr(p, f.name) for p in parts], ())
+                for f in dataclasses.fields(first)
+                if f.name not in fixed
+            },
+        )
+    raise TypeError(f"cannot join per-chunk results of type {type(first).__name__}")
+
+
+def replicated(
+    rows: Mapping[str, int | tuple[int, ...]] | None = None, fixed: tuple[Any, ...] = ()
+) -> Callable[[F], F]:
+    """Decorate a weighted metric so that a ``(B, n)`` ``weights`` matrix is evaluated in
+    chunks of :func:`replicate_chunk_rows` replicates, the results joined along the replicate
+    axis: memory stays bounded whatever ``B * n``, and the values equal one call's.
+
+    Parameters
+    ----------
+    rows : mapping, optional
+        Other arguments with one entry per replicate, by name, and the ``ndim`` (an int or a
+        tuple of them) at which they have it (``{"y_pred": 2}``: a ``(B, n)`` prediction
+        matrix, one row per replicate; ``{"threshold": (1, 2)}``: ``(B,)`` or ``(B, n)``);
+        they are sliced with the weights.
+    fixed : tuple, optional
+        Parts of the result that do not depend on the replicate (tuple indices, dict keys or
+        dataclass fields, e.g. the group labels), taken from the first chunk.
+    """
+    per_row = {
+        name: (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        for name, ndim in {"weights": 2, **dict(rows or {})}.items()
+    }
+
+    def decorate(fn: F) -> F:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            sliced = {
+                name: np.asarray(value)
+                for name, value in bound.arguments.items()
+                if name in per_row and value is not None and np.ndim(value) in per_row[name]
+            }
+            matrices = [v for v in sliced.values() if v.ndim == 2]
+            if not matrices:
+                return fn(*args, **kwargs)
+            total = max(v.shape[0] for v in sliced.values())
+            step = replicate_chunk_rows(matrices[0].shape[1])
+            if total <= step:
+                return fn(*args, **kwargs)
+            parts = []
+            for start in range(0, total, step):
+                for name, value in sliced.items():
+                    if value.shape[0] == total:
+                        bound.arguments[name] = value[start : start + step]
+                parts.append(fn(*bound.args, **bound.kwargs))
+            return _concat(parts, fixed)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def percentile_interval(replicates: np.ndarray, level: float = 0.95) -> tuple[float, float]:
@@ -100,7 +251,8 @@ def _weight_matrix(weights: np.ndarray | None, n: int, name: str) -> tuple[np.nd
     """
     if weights is None:
         return np.ones((1, n), dtype=np.float64), True
-    w = np.asarray(weights, dtype=np.float64)
+    raw = np.asarray(weights)
+    w = raw.astype(np.float64, copy=False)
     if w.ndim == 1:
         squeeze = True
         w = w[None, :]
@@ -114,7 +266,8 @@ def _weight_matrix(weights: np.ndarray | None, n: int, name: str) -> tuple[np.nd
         raise TrustbenchError(
             f"{name}: weights must have shape (n,) or (B, n) with n={n}, got shape {w.shape}"
         )
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
+    if raw.dtype.kind != "u" and (not np.all(np.isfinite(w)) or np.any(w < 0)):
+        # unsigned counts (bootstrap_counts) are finite and non-negative by their type
         raise TrustbenchError(f"{name}: weights must be finite and non-negative")
     return w, squeeze
 

@@ -74,6 +74,8 @@ class BootstrapConfig:
 
     n_resamples: int  # bootstrap replicates (patients resampled), >= min_resamples(level)
     level: float = checked(within(0.0, 1.0))  # CI level, in (0, 1)
+    # MiB for one chunk of replicates' temporaries (trustbench.metrics.weights.chunk_memory)
+    chunk_memory_mb: float = checked(within(0.0))
 
     def check_fields(self, key: str) -> None:
         """Refuse fewer replicates than :func:`min_resamples` asks for at ``level``."""

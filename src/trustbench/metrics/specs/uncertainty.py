@@ -45,7 +45,16 @@ OOD_CI = "CI: bootstrap of the test and ood rows, each split resampled on its ow
 
 
 def _conformal(
-    name, direction, lower, upper, definition, keys, *, needs=_NEEDS, headline=False, rank=(),
+    name,
+    direction,
+    lower,
+    upper,
+    definition,
+    keys,
+    *,
+    needs=_NEEDS,
+    headline=False,
+    rank=(),
     interval="percentile",
 ):
     return MetricSpec(

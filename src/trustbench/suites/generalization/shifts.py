@@ -37,6 +37,7 @@ from trustbench.data import image_shifts as IS
 from trustbench.data import shifts as S
 from trustbench.errors import ConfigError, DataError
 from trustbench.metrics.specs.generalization import SPLIT_METRICS, split_metric
+from trustbench.metrics.weights import map_chunks
 from trustbench.models import check_proba
 from trustbench.models.facade import predict_proba
 from trustbench.plots import shift_curves
@@ -173,7 +174,10 @@ def shift_results(
                 frame.update({f"proba_{k}": p[:, k] for k in range(p.shape[1])})
                 tables.append(pd.DataFrame(frame))
                 for metric in metrics:
-                    row = np.asarray(split_metric(metric, n_bins)(y, p, weights=weights * w))
+                    fn = split_metric(metric, n_bins)
+                    row = np.asarray(
+                        map_chunks(lambda c, fn=fn, p=p, w=w: fn(y, p, weights=c * w), weights)
+                    )
                     out = ctx.from_row(
                         FAMILY,
                         f"shift/{kind}/{severity:g}/{metric}",

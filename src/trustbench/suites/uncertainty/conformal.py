@@ -24,7 +24,7 @@ import pandas as pd
 
 from trustbench.metrics import REGISTRY
 from trustbench.metrics import uncertainty_conformal as C
-from trustbench.metrics.weights import _safe_divide
+from trustbench.metrics.uncertainty_set_means import set_means
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext, stacked
 from trustbench.suites.fairness.sensitive import attributes
@@ -66,13 +66,13 @@ class Part:
 
 @dataclass
 class _Sets:
-    """One predictor's sets on one scored part: ``(1 + B, n)`` coverage and size per row."""
+    """One predictor's sets on one scored part: mean coverage and size (``(1 + B,)``) and
+    within each group of the groupings (``(1 + B, G)``, :func:`set_means`)."""
 
     name: str  # the key's method: "lac", or "lac_mondrian" for Mondrian sets
     calibration: str  # "marginal" or "mondrian"
     part: Part
-    covered: np.ndarray
-    size: np.ndarray
+    means: dict
 
     @property
     def rows(self) -> str:
@@ -193,41 +193,39 @@ def conformal_results(ctx: ScoringContext, cfg: UncertaintyConfig) -> ConformalO
                 "every set is the full label set"
             )
         for part in parts:
-            sets = _Sets(
-                method, "marginal", part, *C.coverage_and_size(part.proba, part.y, q, method)
+            labels = {g.name: g.labels[part.name] for g in groupings if part.name in g.labels}
+            means = set_means(part.proba, part.y, q, method, part.weights, labels)
+            _score_marginal(
+                ctx, cfg, out, _Sets(method, "marginal", part, means), groupings, len(cal)
             )
-            _score_marginal(ctx, cfg, out, sets, groupings, len(cal))
         if not cfg.mondrian:
             continue
         for grouping in groupings:
             for part in parts:
                 if not grouping.sensitive or part.name not in grouping.labels:
                     continue
-                thresholds = C.mondrian_thresholds(
-                    scores,
-                    grouping.labels["calibration"],
-                    grouping.labels[part.name],
-                    cfg.level,
-                    calibration.weights,
+                labels = grouping.labels[part.name]
+                groups, codes = np.unique(labels, return_inverse=True)
+                thresholds = C.mondrian_thresholds(  # (1 + B, G): one per group
+                    scores, grouping.labels["calibration"], groups, cfg.level, calibration.weights
                 )
-                covered, size = C.coverage_and_size(part.proba, part.y, thresholds, method)
-                sets = _Sets(f"{method}_mondrian", "mondrian", part, covered, size)
-                _score_mondrian(ctx, cfg, out, sets, grouping, np.isinf(thresholds[0]))
+                codes = codes.ravel()
+                means = set_means(
+                    part.proba, part.y, thresholds, method, part.weights,
+                    {grouping.name: labels}, threshold_codes=codes,
+                )  # fmt: skip
+                sets = _Sets(f"{method}_mondrian", "mondrian", part, means)
+                _score_mondrian(ctx, cfg, out, sets, grouping, np.isinf(thresholds[0])[codes])
     if cfg.mondrian:
         _mondrian_notes(out, groupings, cfg.level)
     return out
 
 
-def _group_rows(sets: _Sets, labels: np.ndarray):
+def _group_rows(sets: _Sets, grouping: Grouping, labels: np.ndarray):
     """Per-group coverage and size rows ``(1 + B, G)``, the group labels and their sizes."""
-    groups, codes = np.unique(labels, return_inverse=True)
-    onehot = np.zeros((len(labels), len(groups)))
-    onehot[np.arange(len(labels)), codes] = 1.0
-    w = sets.part.weights
-    mass = w @ onehot
-    cov = _safe_divide((w * sets.covered) @ onehot, mass)
-    siz = _safe_divide((w * sets.size) @ onehot, mass)
-    return groups, cov, siz, onehot.sum(axis=0).astype(int)
+    groups, sizes = np.unique(labels, return_counts=True)
+    means = sets.means["groups"][grouping.name]
+    return groups, means["coverage"], means["set_size"], sizes.astype(int)
 
 
 def _worst(cov: np.ndarray, level: float) -> np.ndarray:
@@ -261,7 +259,7 @@ def _score_groups(
     and sites) and the attribute's worst-group gap; returns the coverage rows and group sizes."""
     split = sets.part.name
     labels = grouping.labels[split]
-    groups, cov, siz, sizes = _group_rows(sets, labels)
+    groups, cov, siz, sizes = _group_rows(sets, grouping, labels)
     note = _small_note(groups, sizes, cfg.min_group_size, split)
     where = f"over the groups of {grouping.name}; {detail}"
     worst = _worst(cov, cfg.level)
@@ -304,8 +302,7 @@ def _score_marginal(ctx, cfg, out, sets: _Sets, groupings: list[Grouping], n_cal
     detail = f"{sets.name} sets calibrated on {n_cal} test rows, scored on {sets.rows}"
     n = len(sets.part.y)
     prefix = f"{sets.name}/{split}"
-    coverage = C.group_means(sets.covered, sets.part.weights)
-    size = C.group_means(sets.size, sets.part.weights)
+    coverage, size = sets.means["coverage"], sets.means["set_size"]
     _log(ctx, out, f"{prefix}/coverage", coverage, sets, n, detail)
     _log(ctx, out, f"{prefix}/set_size", size, sets, n, detail)
     _log(ctx, out, f"{prefix}/coverage_gap", coverage - level, sets, n, detail)
@@ -353,8 +350,7 @@ def _score_mondrian(ctx, cfg, out, sets: _Sets, grouping: Grouping, full: np.nda
     )
     prefix = f"{sets.name}/{sets.part.name}/{grouping.key}"
     n = len(sets.part.y)
-    coverage = C.group_means(sets.covered, sets.part.weights)
-    size = C.group_means(sets.size, sets.part.weights)
+    coverage, size = sets.means["coverage"], sets.means["set_size"]
     _log(ctx, out, f"{prefix}/coverage", coverage, sets, n, detail)
     _log(ctx, out, f"{prefix}/set_size", size, sets, n, detail)
     _score_groups(ctx, cfg, out, sets, grouping, prefix, detail, full)

@@ -67,13 +67,14 @@ def selective_results(
         panels["by split"][f"{split} (n={n})"] = S.risk_coverage_curve(confidence, error)
         if split != "test" or not ctx.task.sensitive_names:
             continue
-        selected = {c: S.selected_fraction(confidence, c, weights) for c in cfg.selective_coverages}
-        declared = attributes(
-            data.sensitive, ctx.task.sensitive_names, split, False, ctx.key_names
-        )
+        declared = attributes(data.sensitive, ctx.task.sensitive_names, split, False, ctx.key_names)
         for attribute in declared:
             panel = panels.setdefault(f"{split} by {attribute.name}", {})
-            for label in np.unique(attribute.groups):
+            by_coverage = {
+                c: S.selective_group_rates(data.y, y_pred, confidence, c, attribute.groups, weights)
+                for c in cfg.selective_coverages
+            }
+            for g, label in enumerate(np.unique(attribute.groups)):
                 rows = attribute.groups == label
                 size = int(rows.sum())
                 key = f"selective/{split}/{attribute.key}/{attribute.group_key(label)}"
@@ -90,9 +91,7 @@ def selective_results(
                     )
                 )
                 for coverage in cfg.selective_coverages:
-                    rates = S.selective_rates(
-                        data.y, y_pred, confidence, coverage, weights, rows, selected[coverage]
-                    )
+                    rates = by_coverage[coverage]
                     names = (
                         ("accuracy", "sensitivity", "retained")
                         if binary
@@ -102,7 +101,7 @@ def selective_results(
                         results.append(
                             ctx.from_row(
                                 FAMILY, f"{key}/{name}_at_coverage_{_level(coverage)}",
-                                np.asarray(rates[name]), n=size, split=split,
+                                np.asarray(rates[name][:, g]), n=size, split=split,
                                 detail=f"{where}; threshold chosen on all rows of '{split}'",
                                 note=flag,
                             )
