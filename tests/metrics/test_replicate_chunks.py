@@ -221,3 +221,19 @@ def test_selective_group_rates_equal_selective_rates_within_each_group():
         one = S.selective_rates(Y, PRED, SCORE, 0.7, W, rows=GROUPS == label)
         for name in ("accuracy", "sensitivity", "retained"):
             np.testing.assert_allclose(out[name][:, g], one[name], atol=1e-12, equal_nan=True)
+
+
+def test_the_chunk_follows_the_widest_per_replicate_matrix():
+    from trustbench.metrics.weights import replicated
+
+    seen = []
+
+    @replicated(rows={"threshold": (1, 2)})
+    def widths(threshold, weights=None):
+        seen.append(np.shape(weights)[0])
+        return np.asarray(weights, float).sum(axis=1)
+
+    per_group = np.zeros((B + 1, 2))  # (B, G) before (B, n) in the signature
+    with chunk_memory(0.1):
+        widths(per_group, W)
+        assert max(seen) == replicate_chunk_rows(N) == 4

@@ -41,8 +41,8 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Replicates drawn per pass of :func:`bootstrap_counts` are capped so its int64 index
-#: matrix holds at most this many elements (64 MiB).
-_DRAW_ELEMENTS = 1 << 23
+#: matrix holds at most this many elements (16 MiB).
+_DRAW_ELEMENTS = 1 << 21
 #: A metric's temporaries are about this many float64 copies of its weight chunk.
 _TEMPORARIES = 8
 #: Default memory for one chunk of replicates (MiB), as ``suite.bootstrap.chunk_memory_mb``.
@@ -79,18 +79,20 @@ def bootstrap_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarra
     # Draw row indices and count them per replicate with one bincount over offset indices (an
     # exact multinomial draw, no loop over replicates), a bounded block of replicates at a
     # time: consecutive draws from one generator give the same stream as a single draw.
+    # Each block is stored as uint8 at once (a row is drawn more than 255 times in n draws only
+    # for tiny n, and then every block is kept as int64): one byte a count, so 1,000 replicates
+    # of 1M rows take 1 GB, not 8, and no int64 copy of the whole matrix ever exists.
     step = max(1, _DRAW_ELEMENTS // n)
-    blocks = []
+    out = np.empty((n_boot, n), dtype=np.uint8)
     for start in range(0, n_boot, step):
         rows = min(step, n_boot - start)
         idx = rng.integers(0, n, size=(rows, n))
         idx += (np.arange(rows, dtype=idx.dtype) * n)[:, None]
-        blocks.append(np.bincount(idx.ravel(), minlength=rows * n).reshape(rows, n))
-    peak = max(int(b.max()) for b in blocks)
-    dtype = np.uint8 if peak <= np.iinfo(np.uint8).max else np.int64
-    # A row is drawn more than 255 times in n draws only for tiny n; uint8 keeps the matrix
-    # at one byte a count (1,000 replicates of 1M rows: 1 GB, not 8).
-    return np.vstack([b.astype(dtype, copy=False) for b in blocks])
+        block = np.bincount(idx.ravel(), minlength=rows * n).reshape(rows, n)
+        if out.dtype == np.uint8 and block.max() > np.iinfo(np.uint8).max:
+            out = out.astype(np.int64)
+        out[start : start + rows] = block
+    return out
 
 
 def stacked(counts: np.ndarray) -> np.ndarray:
@@ -197,7 +199,7 @@ def replicated(
             if not matrices:
                 return fn(*args, **kwargs)
             total = max(v.shape[0] for v in sliced.values())
-            step = replicate_chunk_rows(matrices[0].shape[1])
+            step = replicate_chunk_rows(max(v.shape[1] for v in matrices))  # the widest
             if total <= step:
                 return fn(*args, **kwargs)
             parts = []
