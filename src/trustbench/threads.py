@@ -62,19 +62,34 @@ def launcher_workers(launcher: Any) -> int:
     return available_cores() if n_jobs < 0 else max(1, n_jobs)
 
 
+def busy_cores() -> int:
+    """Cores other work keeps busy: the one-minute load average, rounded, at most every core
+    (0 where the platform has no load average)."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0
+    return min(available_cores(), max(0, round(load)))
+
+
 def resolve_threads(setting: Any, launcher: Any = "current") -> int:
     """Threads per job.
 
     An explicit positive int is used as is. ``"auto"``: the CPUs the launcher grants each job
-    (Ray ``ray.remote.num_cpus``, submitit ``cpus_per_task``) when it says, else available
-    cores // jobs running at once (joblib ``n_jobs``), at least 1.
+    (Ray ``ray.remote.num_cpus``, submitit ``cpus_per_task``) when it says, else the cores
+    other work leaves free (available cores less :func:`busy_cores`) // jobs running at once
+    (joblib ``n_jobs``), at least 1. A busy machine gets fewer threads: with one core of two
+    busy, a HistGradientBoosting fit took 2.2x and an MLP epoch 6x as long with 2 threads as
+    with 1 (``scripts/bench_scaling.py``, ``threads``), while on an idle machine 2 threads
+    are faster.
     """
     if setting in (None, "auto"):
         launcher = _launcher_config() if launcher == "current" else launcher
         granted = launcher_job_cpus(launcher)
         if granted is not None:
             return granted
-        return max(1, available_cores() // launcher_workers(launcher))
+        free = available_cores() - busy_cores()
+        return max(1, free // launcher_workers(launcher))
     try:
         threads = int(setting)
     except (TypeError, ValueError):
