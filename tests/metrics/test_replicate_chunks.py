@@ -45,6 +45,15 @@ PER_REPLICATE_PRED = (SCORE[None, :] >= RNG.uniform(0.3, 0.7, B + 1)[:, None]).a
 ERROR = (PRED != Y).astype(float)
 CONFORMITY = C.conformity_scores(PROBA, Y, "lac")
 
+@pytest.fixture(autouse=True)
+def _chunks_of_any_size(monkeypatch):
+    """Chunks as small as the budget makes them (the floor of 32 replicates is lifted), so a
+    37-replicate test matrix is split in several."""
+    from trustbench.metrics import weights
+
+    monkeypatch.setattr(weights, "_MIN_CHUNK_ROWS", 1)
+
+
 CASES = {
     "accuracy": lambda w: P.accuracy(Y, PROBA, w),
     "balanced_accuracy": lambda w: P.balanced_accuracy(Y, PROBA, w),
@@ -237,3 +246,14 @@ def test_the_chunk_follows_the_widest_per_replicate_matrix():
     with chunk_memory(0.1):
         widths(per_group, W)
         assert max(seen) == replicate_chunk_rows(N) == 4
+
+
+def test_a_chunk_holds_at_least_32_replicates_and_otherwise_follows_the_budget(monkeypatch):
+    from trustbench.metrics import weights
+
+    monkeypatch.setattr(weights, "_MIN_CHUNK_ROWS", 32)
+    with chunk_memory(64):  # 1M elements
+        assert replicate_chunk_rows(1_000) == 1048
+        assert replicate_chunk_rows(300_000) == 32  # the floor: 3 by the budget alone
+    with chunk_memory(1024):
+        assert replicate_chunk_rows(300_000) == 55

@@ -45,6 +45,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 _DRAW_ELEMENTS = 1 << 21
 #: A metric's temporaries are about this many float64 copies of its weight chunk.
 _TEMPORARIES = 8
+#: The fewest replicates a chunk holds, whatever the budget (at 300k rows: 32 x 300k x 64 B =
+#: 600 MB of temporaries).
+_MIN_CHUNK_ROWS = 32
 #: Default memory for one chunk of replicates (MiB), as ``suite.bootstrap.chunk_memory_mb``.
 DEFAULT_CHUNK_MB = 64.0
 _CHUNK_MB = contextvars.ContextVar("trustbench_chunk_memory_mb", default=DEFAULT_CHUNK_MB)
@@ -118,9 +121,11 @@ def chunk_memory(mb: float) -> Iterator[None]:
 
 def replicate_chunk_rows(n: int) -> int:
     """Replicates per chunk for ``n`` rows: ``_TEMPORARIES`` float64 copies of a
-    ``(rows, n)`` chunk fit in the current :func:`chunk_memory` budget (at least one)."""
+    ``(rows, n)`` chunk fit in the current :func:`chunk_memory` budget, and at least
+    ``_MIN_CHUNK_ROWS`` (a metric's per-call work, sorting the scores and checking its inputs,
+    is repeated per chunk: 1,000 replicates are then at most ~32 chunks however many rows)."""
     elements = _CHUNK_MB.get() * 2**20 / (8 * _TEMPORARIES)
-    return max(1, int(elements // max(int(n), 1)))
+    return max(_MIN_CHUNK_ROWS, int(elements // max(int(n), 1)))
 
 
 def map_chunks(fn: Callable[[np.ndarray], Any], weights: np.ndarray) -> Any:
