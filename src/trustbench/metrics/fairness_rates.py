@@ -137,15 +137,20 @@ def _rates(
         squeeze = False
     # Sums over w (label counts) and over w * y_pred (prediction counts); a row is correct
     # when it is a true positive or a true negative: correct = negatives + tp - fp.
-    size, pos, neg = _group_sums(w, codes, n_groups, np.ones(n), yt, 1.0 - yt)
-    sel, tp, fp = _group_sums(
-        np.broadcast_to(w, np.broadcast_shapes(w.shape, yp.shape)) * yp,
-        codes,
-        n_groups,
-        np.ones(n),
-        yt,
-        1.0 - yt,
-    )
+    if yp.ndim == 1:  # one prediction vector: all six sums in one product, no (B, n) copy
+        size, pos, neg, sel, tp, fp = _group_sums(
+            w, codes, n_groups, np.ones(n), yt, 1.0 - yt, yp, yp * yt, yp * (1.0 - yt)
+        )
+    else:
+        size, pos, neg = _group_sums(w, codes, n_groups, np.ones(n), yt, 1.0 - yt)
+        sel, tp, fp = _group_sums(
+            np.broadcast_to(w, np.broadcast_shapes(w.shape, yp.shape)) * yp,
+            codes,
+            n_groups,
+            np.ones(n),
+            yt,
+            1.0 - yt,
+        )
     if sel.shape[0] != size.shape[0]:  # one weight row, several prediction rows
         size, pos, neg = (np.broadcast_to(a, sel.shape) for a in (size, pos, neg))
     tpr = _safe_divide(tp, pos)
