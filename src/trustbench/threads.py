@@ -78,10 +78,10 @@ def resolve_threads(setting: Any, launcher: Any = "current") -> int:
     An explicit positive int is used as is. ``"auto"``: the CPUs the launcher grants each job
     (Ray ``ray.remote.num_cpus``, submitit ``cpus_per_task``) when it says, else the cores
     other work leaves free (available cores less :func:`busy_cores`) // jobs running at once
-    (joblib ``n_jobs``), at least 1. A busy machine gets fewer threads: with one core of two
-    busy, a HistGradientBoosting fit took 2.2x and an MLP epoch 6x as long with 2 threads as
-    with 1 (``scripts/bench_scaling.py``, ``threads``), while on an idle machine 2 threads
-    are faster.
+    (joblib ``n_jobs``), at least 1. A busy machine gets fewer threads: on 2 cores with a busy
+    process on each, a HistGradientBoosting fit took 3.3x and an MLP epoch 1.5x as long with 2
+    threads as with 1, while idle 2 threads made the fit 1.4x faster
+    (``scripts/bench_scaling.py``, ``threads``).
     """
     if setting in (None, "auto"):
         launcher = _launcher_config() if launcher == "current" else launcher
