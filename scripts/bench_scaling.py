@@ -311,22 +311,26 @@ def ratio_rows(n: int) -> list[dict[str, Any]]:
         draws = np.random.default_rng(1).multinomial(n, cells / n, size=N_BOOT)
         return _rates_from_cells(draws)
 
-    def fairlearn_rates():
-        frame = MetricFrame(
-            metrics={
-                "accuracy": accuracy_score,
-                "selection_rate": selection_rate,
-                "tpr": true_positive_rate,
-                "fpr": false_positive_rate,
-            },
+    def frame(metrics, y_pred):
+        return MetricFrame(
+            metrics=metrics,
             y_true=y,
-            y_pred=pred,
+            y_pred=y_pred,
             sensitive_features=g,
             n_boot=N_BOOT,
             ci_quantiles=[0.025, 0.975],
             random_state=1,
         )
-        return frame.by_group_ci, equalized_odds_difference(y, pred, sensitive_features=g)
+
+    def fairlearn_rates():
+        rates = {
+            "accuracy": accuracy_score,
+            "selection_rate": selection_rate,
+            "tpr": true_positive_rate,
+            "fpr": false_positive_rate,
+        }
+        found = frame(rates, pred).by_group_ci
+        return found, equalized_odds_difference(y, pred, sensitive_features=g)
 
     timings = {
         "trustbench": _timed(ours_rates)[0],
@@ -350,15 +354,7 @@ def ratio_rows(n: int) -> list[dict[str, Any]]:
         return out
 
     def fairlearn_auc():
-        return MetricFrame(
-            metrics=roc_auc_score,
-            y_true=y,
-            y_pred=score,
-            sensitive_features=g,
-            n_boot=N_BOOT,
-            ci_quantiles=[0.025, 0.975],
-            random_state=1,
-        ).overall_ci
+        return frame(roc_auc_score, score).overall_ci
 
     timings = {"trustbench": _timed(ours_auc)[0], "sklearn_loop": _timed(loop_auc)[0]}
     if n <= 10_000:
