@@ -179,15 +179,13 @@ def selected_fraction(confidence, coverage: float, weights=None) -> np.ndarray:
     return out[0] if squeeze else out
 
 
-@replicated(rows={"selected": 2})
-def selective_rates(
-    y_true, y_pred, confidence, coverage: float, weights=None, rows=None, selected=None
-):
+@replicated()
+def selective_rates(y_true, y_pred, confidence, coverage: float, weights=None, rows=None):
     """Accuracy, sensitivity and answered share of a selective classifier at ``coverage``.
 
-    The threshold is chosen on all rows (:func:`selected_fraction`, or ``selected``, its value
-    computed once for several groups); ``rows`` (a boolean mask) then restricts the rates to a
-    group, so a group's values are those it gets from the one threshold every patient gets.
+    The threshold is chosen on all rows (:func:`selected_fraction`); ``rows`` (a boolean mask)
+    then restricts the rates to a group, so a group's values are those it gets from the one
+    threshold every patient gets (every group at once: :func:`selective_group_rates`).
 
     Returns
     -------
@@ -200,9 +198,7 @@ def selective_rates(
     y_true = np.asarray(y_true).reshape(-1)
     y_pred = np.asarray(y_pred).reshape(-1)
     w, squeeze = _weight_matrix(weights, y_true.shape[0], "selective_rates")
-    if selected is None:
-        selected = selected_fraction(confidence, coverage, w)
-    answered = w * np.atleast_2d(selected)
+    answered = w * np.atleast_2d(selected_fraction(confidence, coverage, w))
     keep = np.ones(y_true.shape[0], bool) if rows is None else np.asarray(rows, bool)
     a, w = answered[:, keep], w[:, keep]
     t, p = y_true[keep], y_pred[keep]

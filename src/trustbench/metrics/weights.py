@@ -82,8 +82,9 @@ def bootstrap_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarra
     # Draw row indices and count them per replicate with one bincount over offset indices (an
     # exact multinomial draw, no loop over replicates), a bounded block of replicates at a
     # time: consecutive draws from one generator give the same stream as a single draw.
-    # Each block is stored as uint8 at once (a row is drawn more than 255 times in n draws only
-    # for tiny n, and then every block is kept as int64): one byte a count, so 1,000 replicates
+    # Each block is stored as uint8 at once (a count is at most n, and above 255 only with a
+    # vanishing probability for larger n; then every block is kept as int64): one byte a
+    # count, so 1,000 replicates
     # of 1M rows take 1 GB, not 8, and no int64 copy of the whole matrix ever exists.
     step = max(1, _DRAW_ELEMENTS // n)
     out = np.empty((n_boot, n), dtype=np.uint8)
