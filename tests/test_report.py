@@ -35,5 +35,5 @@ def test_summary_prints_values_and_statuses():
     console = Console(record=True, width=120)
     _report().summary(console=console)
     text = console.export_text()
-    assert "accuracy" in text and "0.8000" in text and "[0.7000, 0.9000]" in text
+    assert "accuracy" in text and "0.800" in text and "[0.700, 0.900]" in text
     assert "not_applicable" in text and "no sensitive attribute" in text

@@ -10,7 +10,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from trustbench.api import score
 from trustbench.data.target import positive_class_statement
 from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
+from trustbench.experiment_result import ExperimentResult, SuitesFailed
 from trustbench.explain import EXPLAINERS
 from trustbench.explain.options import check_explainer_config
 from trustbench.options import check_value
@@ -47,49 +48,11 @@ from trustbench.tracking import (
 from trustbench.tracking.identity import git_commit, run_identity, trustbench_version
 from trustbench.tracking.keys import check_param_keys
 from trustbench.tracking.local_copy import log_with_local_copy
+from trustbench.tracking.run_names import run_name
 from trustbench.training import TRAINERS, train, trainer_options
 from trustbench.training.options import check_device
 
 log = logging.getLogger("trustbench")
-
-
-@dataclass
-class ExperimentResult:
-    """What one experiment produced."""
-
-    report: TrustReport | None
-    run_id: str | None
-    seconds: float
-    skipped: bool = False
-    model: Any = None
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def failed_suites(self) -> dict[str, str]:
-        """Family -> reason of every suite whose status is ``failed`` (empty when none)."""
-        if self.report is None:
-            return {}
-        return {f: s.reason or "" for f, s in self.report.suites.items() if s.status == "failed"}
-
-    def failure_line(self) -> str | None:
-        """One line naming the failed suites and their errors, or None when none failed."""
-        failed = self.failed_suites
-        if not failed:
-            return None
-        what = "; ".join(f"{f}: {(r.splitlines() or [''])[0][:300]}" for f, r in failed.items())
-        where = (
-            f"; MLflow run {self.run_id} ended FAILED (tag trustbench.suites_failed), so "
-            "resume=true runs it again"
-            if self.run_id
-            else ""
-        )
-        return f"suite(s) {', '.join(failed)} failed ({what}){where}"
-
-
-class SuitesFailed(Exception):
-    """Raised when a suite failed: inside the tracked run, so that its MLflow run ends FAILED
-    (and ``resume=true`` does not count it as done); by the ``trustbench`` command of a sweep
-    job, so that the sweep's other jobs still run and the sweep exits non-zero."""
 
 
 def check_run_options(cfg: Mapping[str, Any]) -> None:
@@ -305,7 +268,7 @@ def run_experiment(
     tags = {"trustbench.run_identity": identity, "trustbench.dataset_fingerprint": task.fingerprint}
     with (
         contextlib.suppress(SuitesFailed),  # raised below: the run ends FAILED, nothing lost
-        tracked_run(uri, experiment_id, run_name=resolved.get("run_name"), tags=tags) as run_id,
+        tracked_run(uri, experiment_id, run_name=run_name(resolved), tags=tags) as run_id,
     ):
         log_config(run_id, resolved, tracking_uri=uri)
         report, model = _train_and_score(resolved, task, identity, threads, timings)
@@ -314,7 +277,7 @@ def run_experiment(
             "[4/4] logging to MLflow (%s, experiment '%s')", tracking["uri"], tracking["experiment"]
         )
         report.run.update(mlflow_run_id=run_id, tracking_uri=uri)
-        log_with_local_copy(  # artifacts saved in output_dir/artifacts first: nothing lost
+        local = log_with_local_copy(  # artifacts saved in output_dir/artifacts first
             run_id,
             report,
             tracking_uri=uri,
@@ -326,8 +289,9 @@ def run_experiment(
         if failure is not None:
             raise SuitesFailed(failure)
     timings["log"] = time.perf_counter() - clock
+    seconds = time.perf_counter() - start
     return ExperimentResult(
-        report, run_id, time.perf_counter() - start, model=model, timings=timings
+        report, run_id, seconds, model=model, timings=timings, artifacts_dir=local
     )
 
 

@@ -51,6 +51,9 @@ class MetricResult:
         How the interval was computed (a key of
         :data:`trustbench.metrics.intervals.INTERVAL_METHODS`: ``jeffreys``, ``bc``,
         ``percentile``, ...); None without an interval.
+    worst_of : str or None
+        For a worst case over attributes, groups or sites (the headline fairness gaps,
+        ``worst_site_accuracy``): the one that attains it at the point estimate, e.g. ``sex``.
     """
 
     family: str
@@ -65,6 +68,7 @@ class MetricResult:
     note: str | None = None
     ci_level: float | None = None
     ci_method: str | None = None
+    worst_of: str | None = None
 
     def __post_init__(self) -> None:
         self.value = _finite_or_none(self.value)
@@ -148,8 +152,10 @@ class TrustReport:
         return cls.from_dict(json.loads(text))
 
     # -- display --------------------------------------------------------------------------
-    def summary(self, console=None, max_rows_per_family: int = 12) -> None:
-        """Print a rich table per family (value, 95% CI, direction) and each suite's status."""
+    def summary(self, console=None, max_rows_per_family: int = 8, **where: Any) -> None:
+        """Print each family's headline metrics (value, 95% CI, direction), each suite's
+        status and warnings; ``where`` (``run_id``, ``trust_card``) closes the output with
+        where the rest is (:func:`trustbench.reporting.console.print_summary`)."""
         from trustbench.reporting.console import print_summary
 
-        print_summary(self, console=console, max_rows_per_family=max_rows_per_family)
+        print_summary(self, console=console, max_rows_per_family=max_rows_per_family, **where)

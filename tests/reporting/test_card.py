@@ -86,7 +86,7 @@ def test_card_content_and_escaping():
         _report(), config={"seed": 3, "model": {"name": "mlp"}}, images={"plots/a.png": b"PNG"}
     )
     assert "Trust card · heart · mlp · seed 3" in html
-    assert "0.8100" in html and "[0.7500, 0.8700]" in html  # value and CI
+    assert "0.810" in html and "[0.750, 0.870]" in html  # value and CI
     assert "small group: n=12 &lt; 30" in html  # the suite's own warning
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
     assert "data:image/png;base64,UE5H" in html  # b"PNG" embedded

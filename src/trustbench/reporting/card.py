@@ -18,12 +18,9 @@ from trustbench.report import FAMILIES, MetricResult, TrustReport
 from trustbench.reporting.card_warnings import card_warnings
 from trustbench.reporting.dataset_card import dataset_card_html, load_dataset_card
 from trustbench.reporting.html_base import e, page
+from trustbench.reporting.numbers import compact, compact_interval
 
 MAX_HEADLINES = 8
-
-
-def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4f}"
 
 
 def headline_metrics(family: str, metrics: list[MetricResult]) -> list[MetricResult]:
@@ -44,9 +41,12 @@ def headline_metrics(family: str, metrics: list[MetricResult]) -> list[MetricRes
 def _metric_rows(metrics: list[MetricResult]) -> str:
     rows = []
     for m in metrics:
-        ci = "" if m.ci_low is None else f"[{_fmt(m.ci_low)}, {_fmt(m.ci_high)}]"
+        ci = compact_interval(m.ci_low, m.ci_high)
+        name = e(m.name) + (
+            f' <span class="small">worst: {e(m.worst_of)}</span>' if m.worst_of else ""
+        )
         rows.append(
-            f'<tr><td class="label">{e(m.name)}</td><td>{_fmt(m.value)}</td><td>{e(ci)}</td>'
+            f'<tr><td class="label">{name}</td><td>{compact(m.value)}</td><td>{e(ci)}</td>'
             f'<td class="label">{e(direction_text(m.direction))}</td><td>{e(m.n or "")}</td>'
             f'<td class="label wrap">{e(m.note or m.definition)}</td></tr>'
         )
@@ -78,6 +78,7 @@ def _summary(report: TrustReport) -> str:
     items = [
         ("dataset", run.get("dataset")),
         ("rows per split", sizes),
+        ("target column", run.get("target")),
         ("classes", ", ".join(map(str, run.get("classes", [])))),
         ("positive class", run.get("positive_class")),
         ("sensitive attributes", ", ".join(map(str, run.get("sensitive", [])))),

@@ -187,6 +187,7 @@ class ScoringContext:
         note: str | None = None,
         denominator: float | None = None,
         interval: tuple[float, float, str] | None = None,
+        worst_of: str | None = None,
     ) -> MetricResult:
         """A MetricResult from a ``(1 + B,)`` row: the point value, then ``B`` bootstrap
         replicates; direction, definition and interval method from the registry
@@ -195,7 +196,8 @@ class ScoringContext:
         A rate ``k / n`` passes its ``denominator`` (the group's positives for a TPR): its
         interval is then the registered one (``jeffreys``) and ``n`` reports the denominator,
         not the group size. ``interval`` ``(low, high, method)`` overrides a computed one (a
-        gap's ``box`` interval).
+        gap's ``box`` interval). ``worst_of`` names the attribute, group or site a worst case
+        comes from (:attr:`MetricResult.worst_of`).
         """
         spec = REGISTRY.require(f"{family}/{name}").spec
         if interval is None:
@@ -214,6 +216,7 @@ class ScoringContext:
             ci_level=self.ci_level,
             ci_method=method if np.isfinite(low) else None,
             note=note,
+            worst_of=worst_of,
         )
 
     def interval_by(

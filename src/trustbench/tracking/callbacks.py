@@ -1,9 +1,11 @@
-"""Hydra callback: create the tracking store and experiment once, before a sweep fans out."""
+"""Hydra callback: create the tracking store and experiment once, before a sweep fans out,
+and print one table comparing the sweep's jobs when it ends."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
@@ -24,7 +26,10 @@ class PrepareTrackingStore(Callback):
     lock) that single runs, :func:`trustbench.tracking.log` and the challenge scorer call.
     """
 
+    sweep_dir: Path | None = None
+
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self.sweep_dir = Path(str(config.hydra.sweep.dir))
         try:
             uri = resolve_tracking_uri(config.tracking.uri)
             experiment_id = prepare_experiment(uri, config.tracking.experiment)
@@ -37,3 +42,10 @@ class PrepareTrackingStore(Callback):
             config.tracking.experiment,
             experiment_id,
         )
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Print the sweep's comparison table (:mod:`trustbench.reporting.sweep_table`)."""
+        from trustbench.reporting.sweep_table import print_comparison
+
+        if self.sweep_dir is not None:
+            print_comparison(self.sweep_dir)

@@ -19,6 +19,7 @@ from trustbench.reporting.card import headline_metrics, write_card
 from trustbench.tempdirs import temp_dir
 from trustbench.tracking.artifacts import write_report_folder
 from trustbench.tracking.identity import flatten
+from trustbench.tracking.inputs import dataset_inputs, summary_tags
 from trustbench.tracking.runs import SUITES_FAILED_TAG, tracked_run
 from trustbench.tracking.store import prepare_experiment, resolve_tracking_uri
 
@@ -57,6 +58,7 @@ def tag_entries(report: TrustReport, extra: Mapping[str, str] | None = None) -> 
     failed = [family for family, suite in report.suites.items() if suite.status == "failed"]
     if failed:  # the run is not complete: resume=true runs it again (tracking.runs)
         tags[SUITES_FAILED_TAG] = ",".join(failed)
+    tags.update(summary_tags(report))
     tags.update(extra or {})
     return tags
 
@@ -191,6 +193,9 @@ def log_report(
         params=[Param(k, v) for k, v in params.items()],
         tags=[RunTag(k, v) for k, v in tag_entries(report, tags).items()],
     )
+    inputs = dataset_inputs(report, config)
+    if inputs:  # the run table's Dataset column
+        client.log_inputs(run_id, datasets=inputs)
     if local_dir is not None:
         client.log_artifacts(run_id, str(local_dir))
     else:

@@ -195,6 +195,8 @@ def worst_results(
         stats = [per_attribute[a.name] for a in declared]
         box = worst_box_interval(stats, name, direction, ctx.ci_level, row)
         which = "smallest" if direction == "max" else "largest"
+        points = np.array([per_attribute[a.name].gaps[name][0] for a in declared], dtype=float)
+        attained = np.flatnonzero(points == row[0]) if np.isfinite(row[0]) else []
         out.append(
             ctx.from_row(
                 FAMILY,
@@ -206,6 +208,7 @@ def worst_results(
                 split=split,
                 note=None if np.isfinite(row[0]) else f"undefined for every attribute on '{split}'",
                 interval=None if box is None else (*box, "box"),
+                worst_of=names_list[attained[0]] if len(attained) else None,
             )
         )
     return out

@@ -61,7 +61,8 @@ def site_results(
     functions = {name: split_metric(name, n_bins) for name in SITE_METRICS}
     results: list[MetricResult] = []
     accuracy_rows = []
-    for label in np.unique(site):
+    site_labels = np.unique(site)
+    for label in site_labels:
         rows = site == label
         splits = ",".join(sorted(set(origin[rows].tolist()), key=parts.index))
         role = "held out of training (ood)" if splits == "ood" else f"rows of split '{splits}'"
@@ -85,6 +86,9 @@ def site_results(
                 )
             )
     if len(accuracy_rows) >= 2:
+        accuracies = np.array([row[0] for row in accuracy_rows], dtype=float)
+        defined = np.isfinite(accuracies).any()
+        lowest = np.flatnonzero(accuracies == np.nanmin(accuracies)) if defined else []
         results.append(
             ctx.from_row(
                 FAMILY,
@@ -92,6 +96,7 @@ def site_results(
                 worst(accuracy_rows, "max"),
                 n=len(y),
                 split=",".join(parts),
+                worst_of=str(site_labels[lowest[0]]) if len(lowest) else None,
             )
         )
     return results, notes

@@ -243,12 +243,30 @@ def _small_note(groups, sizes, min_size: int, split: str) -> str | None:
     return f"small group(s) < {min_size} in split '{split}' (their coverage is noisy): {listed}"
 
 
-def _log(ctx, out, key: str, row, sets: _Sets, n: int, detail: str, note=None) -> None:
+def _least_covered(cov: np.ndarray, names: list[str]) -> str | None:
+    """The name of the group with the lowest point coverage (``cov[0]``), None if none has one."""
+    point = np.where(np.isnan(cov[0]), np.inf, cov[0])
+    return str(names[int(np.argmin(point))]) if np.isfinite(point).any() else None
+
+
+def _log(
+    ctx, out, key: str, row, sets: _Sets, n: int, detail: str, note=None, worst_of=None
+) -> None:
     """One result; ``n`` rows are also the denominator of a coverage (its ``hull`` interval:
     the Jeffreys interval of the covered rows, widened to the bootstrap's)."""
     split = sets.part.name
     out.results.append(
-        ctx.from_row(FAMILY, key, row, n=n, split=split, detail=detail, note=note, denominator=n)
+        ctx.from_row(
+            FAMILY,
+            key,
+            row,
+            n=n,
+            split=split,
+            detail=detail,
+            note=note,
+            denominator=n,
+            worst_of=worst_of,
+        )
     )
 
 
@@ -263,7 +281,18 @@ def _score_groups(
     note = _small_note(groups, sizes, cfg.min_group_size, split)
     where = f"over the groups of {grouping.name}; {detail}"
     worst = _worst(cov, cfg.level)
-    _log(ctx, out, f"{prefix}/worst_group_coverage_gap", worst, sets, len(labels), where, note)
+    least = _least_covered(cov, [str(g) for g in groups])
+    _log(
+        ctx,
+        out,
+        f"{prefix}/worst_group_coverage_gap",
+        worst,
+        sets,
+        len(labels),
+        where,
+        note,
+        worst_of=None if least is None else f"{grouping.name}={least}",
+    )
     for g, label in enumerate(groups):
         flags = []
         if sizes[g] < cfg.min_group_size:
@@ -321,7 +350,7 @@ def _score_marginal(ctx, cfg, out, sets: _Sets, groupings: list[Grouping], n_cal
             ctx, cfg, out, sets, grouping, f"{prefix}/{grouping.key}", detail
         )
         if grouping.sensitive and grouping.declared:
-            declared.append((grouping.name, cov))
+            declared.append((grouping.name, cov, groups))
         for g, label in enumerate(groups):
             if sizes[g] >= cfg.min_group_size and level - cov[0, g] > cfg.coverage_margin:
                 low, high, _ = ctx.interval_by("hull", cov[:, g], float(sizes[g]))
@@ -330,9 +359,11 @@ def _score_marginal(ctx, cfg, out, sets: _Sets, groupings: list[Grouping], n_cal
                     f"(n={sizes[g]})"
                 )
     if declared:
-        worst = _worst(np.concatenate([cov for _, cov in declared], axis=1), level)
-        where = f"over the groups of {[name for name, _ in declared]}; {detail}"
-        _log(ctx, out, f"{prefix}/worst_group_coverage_gap", worst, sets, n, where)
+        worst = _worst(np.concatenate([cov for _, cov, _ in declared], axis=1), level)
+        where = f"over the groups of {[name for name, _, _ in declared]}; {detail}"
+        named = [f"{name}={g}" for name, cov, groups in declared for g in groups]
+        least = _least_covered(np.concatenate([cov for _, cov, _ in declared], axis=1), named)
+        _log(ctx, out, f"{prefix}/worst_group_coverage_gap", worst, sets, n, where, worst_of=least)
     if under:
         out.warnings.append(
             f"{sets.name} sets on split '{split}' cover less than "
