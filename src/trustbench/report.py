@@ -1,4 +1,5 @@
-"""TrustReport: the typed, JSON-serialisable result of scoring one model (DESIGN.md section 4)."""
+"""TrustReport: the typed, JSON-serialisable result of scoring one model, saved as
+``trust_report.json`` with every run (README.md, "What a run produces")."""
 
 from __future__ import annotations
 

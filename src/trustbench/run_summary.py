@@ -9,6 +9,7 @@ the sweep ends with one table comparing its jobs
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from trustbench.experiment_result import ExperimentResult
 
@@ -35,5 +36,8 @@ def show_result(result: ExperimentResult) -> None:
             result.trust_card,
         )
         return
-    result.report.summary(run_id=result.run_id, trust_card=result.trust_card)
+    card = result.trust_card
+    if card is not None and card.is_relative_to(Path.cwd()):  # short, and still a valid path
+        card = card.relative_to(Path.cwd())
+    result.report.summary(run_id=result.run_id, trust_card=card)
     log.info("done in %.1f s", result.seconds)

@@ -1,4 +1,4 @@
-"""Parallel sweeps lose nothing (DESIGN.md section 9), and interrupted sweeps resume.
+"""Parallel sweeps lose nothing (docs/scale-out.md), and interrupted sweeps resume.
 
 The store and experiment are created once before the sweep fans out; every job starts its
 run with the experiment's id. These tests count the runs that land and check that none

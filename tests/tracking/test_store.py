@@ -1,4 +1,4 @@
-"""Creating the tracking store from many processes at once loses nothing (DESIGN.md section 9).
+"""Creating the tracking store from many processes at once loses nothing (docs/scale-out.md).
 
 Before the store lock, N processes that found a new SQLite store all migrated its schema; all
 but one died (``duplicate column name: step``) and their runs were never recorded.

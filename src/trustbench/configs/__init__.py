@@ -1,1 +1,1 @@
-"""Hydra configs shipped with trustbench (see DESIGN.md section 2)."""
+"""Hydra configs shipped with trustbench (README.md, "Choosing what to run")."""

@@ -128,9 +128,11 @@ def print_summary(
         for warning in suite.warnings:
             console.print(Text.assemble((f"{family} warning", "yellow"), f": {warning}"))
     total = len(report.metrics())
+    # paths and ids are never broken across lines: they are copied and pasted
     if trust_card is not None:
-        console.print(Text(f"all {total} metrics, plots and warnings: trust card {trust_card}"))
+        console.print(f"all {total} metrics, plots and warnings:")
+        console.print(Text(f"trust card {trust_card}"), soft_wrap=True)
     run_id = run_id or run.get("mlflow_run_id")
     if run_id:
         where = f" in {run['tracking_uri']}" if run.get("tracking_uri") else ""
-        console.print(Text(f"MLflow run {run_id}{where}"))
+        console.print(Text(f"MLflow run {run_id}{where}"), soft_wrap=True)

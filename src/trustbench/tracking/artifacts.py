@@ -1,4 +1,5 @@
-"""Write a report's artifacts to a folder, in the layout of DESIGN.md section 4."""
+"""Write a report's artifacts to a folder, in the layout that README.md's "Each run holds"
+table lists."""
 
 from __future__ import annotations
 

@@ -113,7 +113,7 @@ def _log_model(model: Any) -> str:
     try:
         # The whole facade (preprocessing + estimator or torch module) is one object, so the
         # logged model predicts from raw feature frames. Runs are trusted, so cloudpickle is
-        # acceptable here; challenge submissions never take this path (DESIGN.md section 10).
+        # acceptable here; challenge submissions never take this path (docs/challenge.md).
         with warnings.catch_warnings(), _requirements_trusted():
             warnings.simplefilter("ignore")
             info = mlflow.sklearn.log_model(
