@@ -38,6 +38,30 @@ def headline_metrics(family: str, metrics: list[MetricResult]) -> list[MetricRes
     return (picked or metrics)[: max(MAX_HEADLINES, len(rank))]
 
 
+#: Which family a plot belongs to, by the start of its file name (``plots/<name>.png``).
+PLOT_FAMILIES = (
+    ("data", ("data_",)),
+    ("performance", ("roc_pr", "confusion_matrix", "decision_curve")),
+    ("fairness", ("fairness_",)),
+    ("generalization", ("reliability_diagram", "shift_curves")),
+    ("uncertainty", ("risk_coverage",)),
+    ("explainability", ("feature_importance", "attribution_")),
+    ("privacy", ("attack_",)),
+)
+
+
+def plots_by_family(images: Mapping[str, bytes]) -> list[tuple[str, list[tuple[str, bytes]]]]:
+    """``images`` grouped under the family that drew them, in family order (performance's
+    ROC/PR and confusion matrix first); a plot no family claims comes last, under "other"."""
+    groups: dict[str, list[tuple[str, bytes]]] = {}
+    for path, data in sorted(images.items()):
+        name = Path(path).name
+        family = next((f for f, starts in PLOT_FAMILIES if name.startswith(starts)), "other")
+        groups.setdefault(family, []).append((path, data))
+    order = [f for f, _ in PLOT_FAMILIES] + ["other"]
+    return [(f, groups[f]) for f in order if f in groups]
+
+
 def _metric_rows(metrics: list[MetricResult]) -> str:
     rows = []
     for m in metrics:
@@ -63,7 +87,7 @@ def figure_images(report: TrustReport) -> dict[str, bytes]:
     for path, obj in sorted(report.artifacts.items()):
         if path.endswith(".png") and hasattr(obj, "savefig"):
             buffer = io.BytesIO()
-            obj.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+            obj.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
             images[path] = buffer.getvalue()
     return images
 
@@ -179,10 +203,15 @@ def render_card(
         or "<p>No warnings.</p>"
     )
     plots = "".join(
-        f'<figure><img alt="{e(path)}" src="data:image/png;base64,'
-        f'{base64.b64encode(data).decode()}" style="max-width:560px"><figcaption class="small">'
-        f"{e(path)}</figcaption></figure>"
-        for path, data in sorted(images.items())
+        f'<h3>{e(family)}</h3><div class="plots">'
+        + "".join(
+            f'<figure><img alt="{e(path)}" src="data:image/png;base64,'
+            f'{base64.b64encode(data).decode()}" style="max-width:560px"><figcaption '
+            f'class="small">{e(path)}</figcaption></figure>'
+            for path, data in group
+        )
+        + "</div>"
+        for family, group in plots_by_family(images)
     )
     body = (
         f"<h1>{e(title)}</h1>"
@@ -192,7 +221,7 @@ def render_card(
         f"<h2>Warnings ({len(warnings)})</h2>{warning_html}"
         f"<h2>Results by family</h2>{_families(report)}"
         f"{dataset_card_html(dataset_card)}"
-        f'<h2>Plots</h2><div class="plots">{plots or "<p>No plots.</p>"}</div>'
+        f"<h2>Plots</h2>{plots or '<p>No plots.</p>'}"
         f"<h2>Provenance</h2>{_provenance(report, config)}"
     )
     return page(title, body)

@@ -20,7 +20,11 @@ For each configured explainer ``e`` (``suite.explainability.explainers`` plus th
 - explanation fairness: ``e/<attribute>/deletion_auc_gap`` and ``max_sensitivity_gap``.
 
 All perturbed inputs of a metric go through the batched engine in chunks. Artifacts:
-``explainability/attributions.npz`` and, for images, ``plots/attribution_maps.png``.
+``explainability/attributions.npz`` and, for images, ``plots/attribution_maps.png`` (each image
+headed by its true label and the prediction with its probability); for tabular tasks
+``plots/feature_importance.png``: mean ``|attribution|`` per feature of the first configured
+explainer, beside the first control baseline (``random``), from the attributions computed
+here (:func:`explanation_figures`).
 """
 
 from __future__ import annotations
@@ -169,11 +173,47 @@ def explainability_suite(ctx: ScoringContext, cfg: ExplainabilityConfig) -> Suit
     elif rows.masks is not None:
         attributions_out["masks"] = rows.masks
     ctx.artifacts["explainability/attributions.npz"] = attributions_out
-    if rows.image and cfg.plots and maps:
-        from trustbench.explain.figures import attribution_maps
-
-        ctx.artifacts["plots/attribution_maps.png"] = attribution_maps(
-            rows.X, maps, rows.masks, n_examples=cfg.n_maps
-        )
+    if cfg.plots and maps:
+        ctx.artifacts.update(explanation_figures(ctx, cfg, rows, maps))
     notes += scorer.notes
     return SuiteResult(FAMILY, "ok", metrics=scorer.results, notes=notes, warnings=scorer.warnings)
+
+
+def explanation_figures(
+    ctx: ScoringContext, cfg: ExplainabilityConfig, rows: Any, maps: dict[str, np.ndarray]
+) -> dict[str, Any]:
+    """The suite's figures from the attributions already computed (``{explainer: (n, ...)}``).
+
+    Images: ``plots/attribution_maps.png``. Tabular tasks: ``plots/feature_importance.png`` of
+    the first explainer that ran and is not a control baseline (else the first that ran),
+    beside the first control baseline that ran.
+    """
+    from trustbench.explain.figures import attribution_maps, feature_importance
+
+    task = ctx.task
+    if rows.image:
+        test = ctx.split("test")
+        positions = np.flatnonzero(np.isin(test.row_id, rows.row_id))  # rows are in test order
+        known = len(positions) == len(rows)  # row ids unique in the split
+        proba = ctx.proba["test"][positions] if known else None
+        figure = attribution_maps(
+            rows.X,
+            maps,
+            rows.masks,
+            n_examples=cfg.n_maps,
+            y_true=test.y[positions] if known else None,
+            y_pred=rows.target,
+            proba=None if proba is None else proba[np.arange(len(rows)), rows.target],
+            class_names=task.classes,
+        )
+        return {"plots/attribution_maps.png": figure}
+    explained = [name for name in maps if name not in cfg.baselines] or list(maps)
+    controls = [name for name in cfg.baselines if name in maps and name != explained[0]]
+    figure = feature_importance(
+        maps[explained[0]],
+        task.feature_names,
+        explained[0],
+        control=maps[controls[0]] if controls else None,
+        control_name=controls[0] if controls else "random",
+    )
+    return {"plots/feature_importance.png": figure}

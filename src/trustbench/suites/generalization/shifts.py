@@ -3,7 +3,8 @@
 ``suite.generalization.shifts = {kinds: [...], severities: [...], feature: null, metrics:
 [...]}``. For each kind of :data:`trustbench.data.shifts.SHIFT_KINDS` and severity ``s``:
 ``generalization/shift/<kind>/<s>/<metric>`` with a bootstrap CI, and the curves as
-``plots/shift_curves.png`` (severity 0 is the unshifted test split). Every shifted row is
+``plots/shift_curves.png`` (severity 0 is the unshifted test split; each kind's x axis says
+what is shifted and in which unit, :func:`shift_axes`). Every shifted row is
 written to ``generalization/shifts.parquet`` (``row_id, kind, severity, y_true, weight,
 proba_<k>``) so that each number can be recomputed without the model.
 
@@ -114,6 +115,50 @@ def _no_feature_note(kind: str, dataset: str, scales: dict[str, str]) -> str:
     )
 
 
+#: x-axis label of each kind's shift-curve panels: what the severity s measures, in which unit.
+AXIS = {
+    "covariate": "{feature} mean shift (SD)",
+    "label_prior": "log-odds shift of '{positive}'",
+    "noise": "noise σ (× train SD)",
+    "image_noise": "noise σ (× train pixel SD)",
+    "blur": "blur σ (pixels)",
+    "contrast": "s: contrast divided by 1 + s",
+}
+
+
+def shift_axes(
+    ctx: ScoringContext, kinds: list[str], feature: str | None
+) -> dict[str, tuple[str, str]]:
+    """``{kind: (x label, description)}`` of the shift-curve plot: what is shifted and by how
+    much (the covariate feature's SD and mean on the test split, in the feature's own units;
+    the positive class and its test prevalence for a label shift)."""
+    is_image, test, classes = ctx.task.is_image, ctx.split("test"), ctx.task.classes
+    binary = len(classes) == 2
+    out = {}
+    for kind in kinds:
+        key = "image_noise" if is_image and kind == "noise" else kind
+        label = AXIS[key].format(feature=feature, positive=classes[-1])
+        description = f"{kind.replace('_', ' ')} shift: {_meaning(kind, is_image, feature)}"
+        if kind == "covariate" and feature is not None:
+            x = np.asarray(test.X[feature], dtype=float)
+            description = (
+                f"covariate shift: test rows reweighted by exp(s z), z = standardised "
+                f"'{feature}'; its mean moves by s SD (test: mean {np.nanmean(x):.3g}, "
+                f"1 SD = {np.nanstd(x):.3g})"
+            )
+        elif kind == "label_prior" and binary:
+            prevalence = float(np.mean(test.y == 1))
+            description = (
+                f"label shift: rows reweighted so that the log-odds of '{classes[1]}' move by "
+                f"s (test prevalence {prevalence:.2f})"
+            )
+        elif kind == "label_prior":
+            label = "s: class-prior tilt (log-odds)"
+            description = "label shift: class prior tilted, log pi_k + s k / (K - 1)"
+        out[kind] = (label, description)
+    return out
+
+
 def _meaning(kind: str, is_image: bool, feature: str | None) -> str:
     key = "image_noise" if is_image and kind == "noise" else kind
     return MEANING[key].format(feature=feature)
@@ -204,7 +249,8 @@ def shift_results(
         ctx.artifacts["generalization/shifts.parquet"] = pd.concat(tables, ignore_index=True)
     if plots and any(curves[m] for m in metrics):
         baseline = {m: float(split_metric(m, n_bins)(y, proba, weights=None)) for m in metrics}
-        ctx.artifacts["plots/shift_curves.png"] = shift_curves(curves, severities, baseline)
+        info = shift_axes(ctx, [k for k in kinds if any(k in curves[m] for m in metrics)], feature)
+        ctx.artifacts["plots/shift_curves.png"] = shift_curves(curves, severities, baseline, info)
     if feature is not None and "covariate" in kinds:
         notes.append(f"covariate shift on feature '{feature}'")
         if scales.get(feature) == "levels":

@@ -175,5 +175,5 @@ def decision_plot(
     with np.errstate(invalid="ignore"):
         low, high = np.nanpercentile(model[1:], [tail, 100.0 - tail], axis=0)
     pt = DECISION_THRESHOLD if cfg.net_benefit_threshold is None else cfg.net_benefit_threshold
-    label = f"model ('{ctx.task.classes[1]}' treated when proba_1 >= pt)"
+    label = f"model (treat '{ctx.task.classes[1]}' if proba_1 ≥ pt)"
     return decision_curve_plot(grid, model[0], low, high, treat_all[0], float(pt), label)

@@ -9,7 +9,10 @@ On ``suite.performance.split`` (default ``test``):
   sensitivity, specificity, PPV and NPV at the decision threshold and at the clinical operating
   point ``suite.fairness.target_sensitivity``, prevalence, calibration slope and intercept, net
   benefit beside treating everybody and nobody, and ``plots/decision_curve.png``; on a
-  multiclass task they are skipped with a note.
+  multiclass task they are skipped with a note;
+- with ``plots``, ``plots/roc_pr.png`` (binary tasks: ROC and PR curves, the operating point
+  at the decision threshold marked) and ``plots/confusion_matrix.png`` (every task)
+  (:mod:`trustbench.suites.performance.figures`).
 
 A rate ``k / n`` at the decision threshold gets the Jeffreys interval of its denominator
 (:data:`trustbench.metrics.clinical.DENOMINATORS`), every other value the percentile bootstrap
@@ -36,6 +39,7 @@ from trustbench.suites.class_counts import thin_class_warning
 from trustbench.suites.context import ScoringContext, stacked
 from trustbench.suites.performance.clinical import clinical_results
 from trustbench.suites.performance.config import PerformanceConfig
+from trustbench.suites.performance.figures import performance_figures
 from trustbench.suites.performance.results import FAMILY, ordered, rate_result, versus_baseline
 
 __all__ = [
@@ -90,6 +94,8 @@ def performance_suite(ctx: ScoringContext, cfg: PerformanceConfig) -> SuiteResul
         )
     if (thin := thin_class_warning(results, y, task.classes, split)) is not None:
         warnings.append(thin)
+    if cfg.plots:
+        ctx.artifacts.update(performance_figures(ctx, split))
     return SuiteResult(FAMILY, "ok", metrics=ordered(results), notes=notes, warnings=warnings)
 
 
