@@ -10,6 +10,14 @@ import pytest
 from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
 
+# Services tests start stop when pytest stops, however it stops (SIGTERM, SIGINT, SIGHUP):
+# the hooks install the signal handlers and stop what is left (loky workers included).
+from tests.child_services import (  # noqa: F401  (pytest hooks, found by name)
+    pytest_configure,
+    pytest_sessionfinish,
+    pytest_unconfigure,
+)
+
 from trustbench.experiment import ExperimentResult, run_experiment
 
 #: Overrides that keep every suite on but make a run fast.

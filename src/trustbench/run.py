@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import hydra
 from hydra.errors import CompactHydraException
@@ -129,6 +129,119 @@ def check_key_overrides(args: list[str]) -> list[str]:
     return [rewritten.get(a, a) for a in args]
 
 
+#: Launchers of Hydra plugins that an extra installs: name -> (plugin module, pip extra).
+LAUNCHER_PLUGINS = {
+    "ray": ("hydra_plugins.hydra_ray_launcher", "ray"),
+    "ray_aws": ("hydra_plugins.hydra_ray_launcher", "ray"),
+    "ray_cluster": ("hydra_plugins.hydra_ray_launcher", "ray"),
+    "submitit_slurm": ("hydra_plugins.hydra_submitit_launcher", "slurm"),
+    "submitit_local": ("hydra_plugins.hydra_submitit_launcher", "slurm"),
+    "slurm": ("hydra_plugins.hydra_submitit_launcher", "slurm"),
+}
+
+
+def _override_values(args: list[str]) -> list[tuple[str, list[Any]]]:
+    """``(key, values)`` of each ``key=value`` override (every value of a sweep); [] when
+    Hydra cannot parse them (Hydra then reports its own syntax error)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    candidates = [a for a in args if not a.startswith("-") and "=" in a]
+    try:
+        overrides = OverridesParser.create().parse_overrides(candidates)
+    except Exception:
+        return []
+    out = []
+    for override in overrides:
+        if override.is_delete():
+            continue
+        if override.is_sweep_override():
+            values = list(override.sweep_iterator())
+        else:
+            values = [override.value()]
+        out.append((override.key_or_group, values))
+    return out
+
+
+def check_seed_overrides(args: list[str]) -> None:
+    """Fail fast, in one line, before Hydra composes or launches anything, on a ``seed=...``
+    override (or sweep value) that is not an integer in ``[0, 2**32 - 1]``:
+    ``seed: expected an integer, got 'abc'.`` (:func:`trustbench.options.check_value`, as
+    :func:`trustbench.experiment.check_run_options` does again on the composed config).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``seed``, what was expected and the value received.
+    """
+    from trustbench.errors import ConfigError
+    from trustbench.options import check_value
+
+    for key, values in _override_values(args):
+        if key != "seed":
+            continue
+        for value in values:
+            if isinstance(value, str) and "${" in value:
+                continue  # an interpolation: checked on the composed config
+            seed = check_value(value, int, "seed")
+            if not 0 <= seed < 2**32:
+                raise ConfigError(
+                    f"seed: expected an integer in [0, 2**32 - 1] (numpy and scikit-learn "
+                    f"seeds), got {seed!r}."
+                )
+
+
+def check_launcher_overrides(args: list[str]) -> None:
+    """Fail fast, in one line, on ``hydra/launcher=<name>`` naming a launcher whose Hydra
+    plugin is not installed, with the pip extra that installs it, instead of Hydra's
+    "Could not find 'hydra/launcher/ray'" and its search path.
+
+    Raises
+    ------
+    TrustbenchError
+        Naming the launcher, the missing plugin and the ``pip install`` command.
+    """
+    import importlib.util
+
+    for key, values in _override_values(args):
+        if key != "hydra/launcher":
+            continue
+        for value in values:
+            if str(value) not in LAUNCHER_PLUGINS:
+                continue
+            module, extra = LAUNCHER_PLUGINS[str(value)]
+            try:
+                found = importlib.util.find_spec(module) is not None
+            except (ImportError, ValueError):
+                found = False
+            if not found:
+                package = module.rsplit(".", 1)[1].replace("_", "-")
+                raise TrustbenchError(
+                    f"hydra/launcher={value}: the launcher's Hydra plugin ({package}) is not "
+                    f'installed; install the [{extra}] extra: pip install -e ".[{extra}]" '
+                    f'(from a checkout; else pip install "trustbench[{extra}]")'
+                )
+
+
+def check_tracking_server(cfg: DictConfig) -> None:
+    """Fail fast, in one line, when the run's tracking server does not answer: before the
+    data are loaded (the store itself is opened later, by
+    :func:`~trustbench.tracking.prepare_experiment`, which checks again).
+
+    Raises
+    ------
+    ConfigError
+        From :func:`trustbench.tracking.server_check.check_server`, naming the URI, what is
+        wrong and the fix.
+    """
+    from omegaconf import OmegaConf
+
+    from trustbench.tracking.server_check import check_server
+
+    uri = OmegaConf.select(cfg, "tracking.uri", default=None, throw_on_resolution_failure=False)
+    if isinstance(uri, str) and "://" in uri:
+        check_server(uri)
+
+
 #: The line a job stopped by SIGTERM ends with (exit status 143 = 128 + SIGTERM).
 STOPPED_LINE = (
     "trustbench: stopped by SIGTERM; its MLflow run, if one was open, ends KILLED; run the "
@@ -168,6 +281,7 @@ def app(cfg: DictConfig) -> float | None:
 
     try:
         with sigterm_raises():  # from the first step: a stopped job ends, its run KILLED
+            check_tracking_server(cfg)
             result = run_experiment(cfg)
     except TrustbenchError as exc:
         print(f"trustbench: error: {exc}", file=sys.stderr)
@@ -179,8 +293,9 @@ def app(cfg: DictConfig) -> float | None:
     if result.skipped:
         log.info("skipped (resume=true): FINISHED run %s has the same identity", result.run_id)
         return None
-    result.report.summary()
-    log.info("done in %.1f s; MLflow run %s", result.seconds, result.run_id)
+    from trustbench.run_summary import show_result
+
+    show_result(result)
     failure = result.failure_line()
     if failure is not None:  # a failed suite is a failed run: never exit 0
         from hydra.core.hydra_config import HydraConfig
@@ -202,6 +317,8 @@ def main() -> None:
     _LAUNCHER_PID = os.getpid()
     try:
         check_group_overrides(sys.argv[1:])
+        check_launcher_overrides(sys.argv[1:])
+        check_seed_overrides(sys.argv[1:])
         sys.argv[1:] = check_key_overrides(sys.argv[1:])
     except TrustbenchError as exc:
         print(f"trustbench: error: {exc}", file=sys.stderr)

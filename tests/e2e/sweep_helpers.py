@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import mlflow
+from tests.child_services import on_stop, service_process
 
 #: Overrides that make one job cost about a second of work.
 TINY = [
@@ -62,33 +63,33 @@ def free_port() -> int:
 def mlflow_server(
     workdir: Path, backend_uri: str | None = None, startup_timeout: float = 120
 ) -> Iterator[str]:
-    """A local MLflow tracking server on 127.0.0.1 (SQLite backend by default); yields its URI."""
+    """A local MLflow tracking server on 127.0.0.1 (SQLite backend by default); yields its URI.
+
+    The server runs in its own process group, stopped with its workers when the block ends,
+    fails or is interrupted (SIGINT, SIGTERM, SIGHUP: :mod:`tests.child_services`).
+    """
     port = free_port()
     backend_uri = backend_uri or f"sqlite:///{workdir}/server.db"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mlflow",
-            "server",
-            "--backend-store-uri",
-            backend_uri,
-            "--artifacts-destination",
-            str(workdir / "server-artifacts"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-        ],
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    uri = f"http://127.0.0.1:{port}"
-    try:
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--backend-store-uri",
+        backend_uri,
+        "--artifacts-destination",
+        str(workdir / "server-artifacts"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+    ]
+    with service_process(
+        command, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    ) as process:
+        uri = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + startup_timeout
         while True:
             try:
@@ -101,21 +102,6 @@ def mlflow_server(
                 raise RuntimeError(f"mlflow server did not start (exit code {process.poll()})")
             time.sleep(0.5)
         yield uri
-    finally:
-        stop_process_group(process)
-
-
-def stop_process_group(process: subprocess.Popen, grace_s: float = 20) -> None:
-    """Stop a process started with ``start_new_session=True`` and everything it started:
-    SIGTERM to its process group, then, after ``grace_s`` or once the leader is gone, SIGKILL
-    to what is left of the group (a server's workers that outlived their master)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=grace_s)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
 
 
 def _as_postgres_user(command: list[str]) -> list[str]:
@@ -150,7 +136,20 @@ def postgres_cluster() -> Iterator[str]:
         shutil.chown(root, "postgres")
         shutil.chown(data, "postgres")
     port = free_port()
-    try:
+
+    def stop() -> None:
+        """``pg_ctl stop``, then SIGKILL to the postmaster if it is still there; the folder
+        removed. Safe to call twice (once by the block, once by an interrupted session)."""
+        if (data / "postmaster.pid").exists():
+            subprocess.run(
+                _as_postgres_user(["pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop"]),
+                capture_output=True,
+                timeout=60,
+            )
+        _kill_postmaster(data)
+        shutil.rmtree(root, ignore_errors=True)
+
+    with on_stop(stop):
         subprocess.run(
             _as_postgres_user(["initdb", "-D", str(data), "-U", "postgres", "--auth=trust"]),
             check=True,
@@ -165,9 +164,26 @@ def postgres_cluster() -> Iterator[str]:
             capture_output=True,
         )
         yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            _as_postgres_user(["pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop"]),
-            capture_output=True,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+
+
+def postmaster_pid(data: Path) -> int | None:
+    """The pid of a cluster's running postmaster (first line of ``postmaster.pid``), or None."""
+    try:
+        return int((data / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _kill_postmaster(data: Path) -> None:
+    """SIGKILL the postmaster whose pid file is in ``data``, if it still runs (its backends
+    exit when it is gone); a pid that another program reuses is left alone."""
+    pid = postmaster_pid(data)
+    if pid is None:
+        return
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return
+    if b"postgres" in command:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)

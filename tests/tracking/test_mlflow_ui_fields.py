@@ -3,6 +3,7 @@ and description; and the worst-case metrics naming the attribute or site behind 
 
 from __future__ import annotations
 
+import mlflow
 import pytest
 
 from conftest import run_logged
@@ -40,6 +41,9 @@ def test_run_name_inputs_and_summary_tags(logged):
     assert "summary.privacy" not in run.data.tags  # the suite did not run
     note = run.data.tags["mlflow.note.content"]
     assert "| performance | roc_auc |" in note and "worst: " in note
+    client = mlflow.MlflowClient(tracking_uri=result.report.run["tracking_uri"])
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"  # run table
 
 
 def test_worst_cases_name_their_attribute_and_site(logged):

@@ -215,7 +215,9 @@ def build_board(
         )
     plots = []
     for spec in options.tradeoffs:
-        made = tradeoff(spec["name"], spec["title"], spec["x"], spec["y"], aggregation.rows, metas)
+        made = tradeoff(
+            spec["name"], spec["title"], spec["x"], spec["y"], aggregation.rows, metas, ranking_keys
+        )
         if made is not None:
             plots.append(asdict(made))
     warning = seed_warning(rows, options.min_seeds)

@@ -16,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from trustbench.errors import TrustbenchError
 from trustbench.leaderboard.build import BoardOptions, build_board
 from trustbench.leaderboard.config import LeaderboardConfig, load_board_config
+from trustbench.leaderboard.links import add_card_links
 from trustbench.leaderboard.render_html import to_html
 from trustbench.leaderboard.render_tables import to_csv, to_json, to_markdown
 
@@ -92,6 +93,7 @@ def build_from_store(cfg: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     timings["reports"] = time.perf_counter() - clock
     clock = time.perf_counter()
     board = build_board(records, directions, options)
+    add_card_links(board, records, uri, Path(board_cfg.output_dir))  # each run's trust card
     timings["build"] = time.perf_counter() - clock
     return board, timings
 

@@ -63,6 +63,7 @@ def to_record(run: Any) -> RunRecord:
         metrics={k: float(v) for k, v in run.data.metrics.items()},
         experiment_id=run.info.experiment_id,
         end_time=int(run.info.end_time or 0),
+        artifact_uri=str(run.info.artifact_uri or ""),
     )
 
 

@@ -19,7 +19,7 @@ from trustbench.leaderboard.records import RunRecord
 DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
 
 _RUNS = (
-    "SELECT run_uuid, status, end_time, experiment_id FROM runs "
+    "SELECT run_uuid, status, end_time, experiment_id, artifact_uri FROM runs "
     "WHERE lifecycle_stage = 'active' AND experiment_id IN ({ids})"
 )
 _CHILD = (
@@ -72,6 +72,7 @@ def fetch_runs_sql(uri: str, experiment_ids: Sequence[str]) -> list[RunRecord]:
             metrics=metrics.get(run_id, {}),
             experiment_id=str(experiment_id),
             end_time=int(end_time or 0),
+            artifact_uri=str(artifact_uri or ""),
         )
-        for run_id, status, end_time, experiment_id in runs
+        for run_id, status, end_time, experiment_id, artifact_uri in runs
     ]

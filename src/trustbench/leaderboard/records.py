@@ -25,6 +25,8 @@ class RunRecord:
     experiment_id : str
     end_time : int
         Milliseconds since the epoch (0 when unknown); the latest finished duplicate wins.
+    artifact_uri : str
+        The run's artifact root ("" when unknown); the board links its trust card from it.
     """
 
     run_id: str
@@ -34,6 +36,7 @@ class RunRecord:
     metrics: dict[str, float] = field(default_factory=dict)
     experiment_id: str = ""
     end_time: int = 0
+    artifact_uri: str = ""
 
     def metric_keys(self) -> list[str]:
         """The metric keys of this run without the interval-bound keys, sorted."""

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from trustbench.leaderboard.links import safe_href
 from trustbench.leaderboard.render_tables import MISSING, cell_text, fmt
 from trustbench.leaderboard.svg import scatter
 from trustbench.leaderboard.tradeoffs import Tradeoff, TradeoffPoint
 from trustbench.metrics.spec import arrow
 from trustbench.reporting.html_base import SCRIPT, e, page
+
+#: The board's own styles, beside the shared ones of :mod:`trustbench.reporting.html_base`.
+EXTRA_CSS = (
+    "details>summary{cursor:pointer;color:#2c5d8f;margin:6px 0}"
+    "td.cards a{margin-left:4px}td.cards{font-size:.9em}"
+)
 
 
 def _num(value: float | None) -> str:
@@ -17,11 +24,29 @@ def _num(value: float | None) -> str:
 
 def _label(row: dict[str, Any]) -> str:
     """A row's label, linked to its trust card when the board carries one (``row["card"]``, a
-    relative path the board's builder wrote; the label text is escaped either way)."""
-    card = row.get("card")
+    relative path the challenge board wrote) and that link is safe (:func:`safe_href`); the
+    label text is escaped either way."""
+    card = safe_href(row.get("card"))
     if not card:
         return e(row["label"])
     return f'<a href="{e(card)}">{e(row["label"])}</a>'
+
+
+def _cards(row: dict[str, Any]) -> str:
+    """A cell linking each of the row's runs to its trust card, named by seed (``row["cards"]``,
+    see :mod:`trustbench.leaderboard.links`); hrefs re-checked and escaped, "—" when none."""
+    links = [
+        (str(c.get("seed", "")), href)
+        for c in row.get("cards") or []
+        if (href := safe_href(c.get("href")))
+    ]
+    if not links:
+        return f'<td class="label cards">{MISSING}</td>'
+    anchors = " ".join(
+        f'<a href="{e(href)}" title="trust card of the run with seed {e(seed)}">{e(seed)}</a>'
+        for seed, href in links
+    )
+    return f'<td class="label cards">seed {anchors}</td>'
 
 
 def _seeds(row: dict[str, Any], board: dict[str, Any]) -> str:
@@ -66,6 +91,9 @@ def _ranking_table(board: dict[str, Any]) -> str:
         "normalised score",
         "average rank",
     ]
+    cards = any(row.get("cards") for row in board["rows"])
+    if cards:  # beside the seeds they link, where a wide table does not scroll it away
+        head.insert(3, "trust cards")
     head += [f"{f} score" for f in families] + ["Pareto status"]
     out = ['<div class="scroll"><table id="ranking" class="sortable"><thead><tr>']
     out += [f'<th class="{"label" if h == "configuration" else ""}">{e(h)}</th>' for h in head]
@@ -95,6 +123,8 @@ def _ranking_table(board: dict[str, Any]) -> str:
             for f in families
         ]
         cells.append(f'<td class="label">{status}</td>')
+        if cards:
+            cells.insert(3, _cards(row))
         out.append(_row_open(row) + "".join(cells) + "</tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
@@ -104,16 +134,19 @@ def _partial(board: dict[str, Any]) -> str:
     partial = [row for row in board["rows"] if not row["complete"]]
     if not partial:
         return "<p>Every configuration has every ranking metric.</p>"
+    cards = any(row.get("cards") for row in partial)
     out = [
         '<table id="partial"><thead><tr><th class="label">configuration</th><th>seeds</th>'
-        '<th>failed / unfinished</th><th class="label">missing</th></tr></thead><tbody>'
+        '<th>failed / unfinished</th><th class="label">missing</th>'
+        + ('<th class="label">trust cards</th>' if cards else "")
+        + "</tr></thead><tbody>"
     ]
     for row in partial:
         missing = ", ".join(row["missing"]) or "no finished run"
         out.append(
             f'{_row_open(row)}<td class="label">{_label(row)}</td>'
             f"{_seeds(row, board)}<td>{row['failed']} / {row['unfinished']}</td>"
-            f'<td class="label">{e(missing)}</td></tr>'
+            f'<td class="label">{e(missing)}</td>{_cards(row) if cards else ""}</tr>'
         )
     out.append("</tbody></table>")
     return "".join(out)
@@ -167,10 +200,15 @@ def _plots(board: dict[str, Any]) -> str:
 
 
 def _definitions(board: dict[str, Any]) -> str:
+    """The metric definitions table, folded (a closed ``<details>``: long, and read on demand)."""
+    n = len(board["metrics"])
     out = [
+        f'<details id="definitions-fold"><summary>{n} metric{"" if n == 1 else "s"}: '
+        "direction, source of the direction, whether ranked, and definition (click to show)"
+        "</summary>",
         '<table id="definitions" class="sortable"><thead><tr><th class="label">metric</th>'
         '<th>direction</th><th>source</th><th>ranked</th><th class="label">definition</th>'
-        "</tr></thead><tbody>"
+        "</tr></thead><tbody>",
     ]
     for key, meta in board["metrics"].items():
         out.append(
@@ -178,7 +216,7 @@ def _definitions(board: dict[str, Any]) -> str:
             f"<td>{e(meta['direction_source'])}</td><td>{'yes' if meta['ranking'] else ''}</td>"
             f'<td class="label wrap">{e(meta["definition"] or MISSING)}</td></tr>'
         )
-    out.append("</tbody></table>")
+    out.append("</tbody></table></details>")
     return "".join(out)
 
 
@@ -194,6 +232,7 @@ def to_html(board: dict[str, Any], title: str = "trustbench leaderboard") -> str
         else ""
     )
     body = f"""
+<style>{EXTRA_CSS}</style>
 <h1>{e(title)}</h1>
 <p class="meta">{c["runs"]} runs · {c["configurations"]} configurations · {c["ranked"]} ranked ·
 {c["partial"]} not ranked · primary ranking: {e(method["primary"])} ·

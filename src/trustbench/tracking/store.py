@@ -23,7 +23,8 @@ URI, what is wrong and the fix, raised before a run starts (so before any traini
 a traceback: a path under ``/proc`` or ``/sys`` or below a file, a folder or database that
 cannot be written, a file that is not a SQLite database or is shorter than its header says,
 and any other database error met while the store is opened
-(:mod:`trustbench.tracking.store_checks`).
+(:mod:`trustbench.tracking.store_checks`); a tracking server or PostgreSQL database that
+does not answer, within seconds (:mod:`trustbench.tracking.server_check`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from trustbench.errors import ConfigError
+from trustbench.tracking.server_check import check_server
 from trustbench.tracking.store_checks import (
     check_sqlite_file,
     check_store_location,
@@ -175,6 +177,11 @@ def _experiment_id(client: Any, experiment: str, uri: str) -> str | None:
     return found.experiment_id
 
 
+#: The experiment tag by which the MLflow UI (3.x) chooses its view of an experiment.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+TRAINING = "custom_model_development"
+
+
 def prepare_experiment(uri: str, experiment: str) -> str:
     """Create the store (the schema migration runs here, once) and the experiment; return its id.
 
@@ -202,6 +209,7 @@ def prepare_experiment(uri: str, experiment: str) -> str:
             "tracking.experiment is empty; expected an experiment name such as 'trustbench'"
         )
     uri = resolve_tracking_uri(uri)
+    check_server(uri)  # a server that does not answer: one line in seconds, not MLflow's retries
     database = sqlite_path(uri)
     if database is not None:
         check_store_location(uri, database)
@@ -214,7 +222,8 @@ def prepare_experiment(uri: str, experiment: str) -> str:
         if found is not None:
             return found
         try:
-            return client.create_experiment(experiment)
+            # the MLflow UI opens a model-training experiment on its run table
+            return client.create_experiment(experiment, tags={EXPERIMENT_KIND_TAG: TRAINING})
         except MlflowException as exc:
             if exc.error_code != "RESOURCE_ALREADY_EXISTS":
                 raise
@@ -246,6 +255,7 @@ def open_existing_store(uri: str) -> Any:
             f"tracking uri {uri}: no MLflow store at {uri} (no such folder); expected the "
             f"store that trustbench runs log to, e.g. sqlite:///mlflow.db"
         )
+    check_server(uri)
     if database is not None:
         _import_sql_store()
     with store_lock(uri, shared=True), store_errors(uri):
