@@ -118,13 +118,13 @@ def test_continuous_sensitive_needs_bins():
     assert "sensitive_bins={'age': [edges]}" in message
 
 
-def test_nan_in_sensitive_column():
+def test_nan_in_sensitive_column_is_the_missing_group():
     frame = make_frame()
     frame.loc[[2, 4], "sex"] = np.nan
-    with pytest.raises(DataError) as exc:
-        build(frame, sensitive=["sex"])
-    message = one_line(exc)
-    assert "'sex'" in message and "2 missing" in message
+    task = build(frame, sensitive=["sex"])
+    labels = pd.concat([s.sensitive.assign(row=s.row_id) for s in (task.train, task.test)])
+    assert sorted(labels.loc[labels["sex"] == "missing", "row"]) == [2, 4]
+    assert task.metadata["sensitive_missing"] == {"sex": 2}
 
 
 def test_inf_in_sensitive_column():

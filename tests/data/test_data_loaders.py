@@ -217,9 +217,16 @@ def test_csv_round_trip_with_site(tmp_path):
     np.testing.assert_allclose(task.train.X["lab"].to_numpy(), back["lab"].to_numpy())
     assert task.name == "csv" and task.metadata["source"].endswith("patients.csv")
 
-    default = load("csv", path=path, target="outcome", drop=["pid"])
+    default = load("csv", path=path, target="outcome", positive_label="bad", drop=["pid"])
     assert default.metadata["ood"] == "test + gaussian noise, severity 0.5"
-    none = load("csv", path=path, target="outcome", drop=["pid"], ood_shift={"kind": "none"})
+    none = load(
+        "csv",
+        path=path,
+        target="outcome",
+        positive_label="bad",
+        drop=["pid"],
+        ood_shift={"kind": "none"},
+    )
     assert none.ood is None
 
 

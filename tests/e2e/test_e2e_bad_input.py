@@ -176,7 +176,8 @@ def test_an_option_naming_what_the_data_lack_is_refused_before_training(
     tmp_path, no_training, overrides, expected
 ):
     path = _csv(tmp_path, _frame(n=60))
-    cfg = compose_config(["dataset=csv", f"dataset.path={path}", "dataset.target=y", *overrides])
+    target = ["dataset.target=y", "dataset.positive_label=b"]  # 'a'/'b': no default positive
+    cfg = compose_config(["dataset=csv", f"dataset.path={path}", *target, *overrides])
     with pytest.raises(ConfigError) as info:
         experiment.run_experiment(cfg, track=False)
     assert str(info.value).startswith(expected), str(info.value)

@@ -1,4 +1,4 @@
-"""Datasets: loaders that return a :class:`TaskData` (DESIGN.md section 3).
+"""Datasets: loaders that return a :class:`TaskData` (docs/datasets.md).
 
 >>> from trustbench.data import load
 >>> task = load("heart", seed=0)  # doctest: +SKIP
@@ -29,6 +29,10 @@ __all__ = [
 
 discover()  # every loader module registers itself (@dataset in trustbench/data/<name>.py)
 
+#: Keys of ``dataset=csv`` that shape the split of a user's table; a shipped dataset makes its
+#: own splits (one row per patient, its own sites), so they are refused there by name.
+CSV_SPLIT_KEYS = ("group_column", "time_column", "time_cutoff")
+
 
 def load(name: str, **kwargs: Any) -> TaskData:
     """Load the dataset registered as ``name`` with the loader's keyword arguments.
@@ -49,6 +53,12 @@ def load(name: str, **kwargs: Any) -> TaskData:
     accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     if not accepts_any:
         for key in kwargs:
+            if key not in valid and key in CSV_SPLIT_KEYS:
+                raise ConfigError(
+                    f"dataset.{key}: expected it with dataset=csv only, got it for dataset "
+                    f"'{name}', which makes its own splits (its rows and its ood are fixed); "
+                    f"remove it, or load your own table with dataset=csv."
+                )
             if key not in valid:
                 raise ConfigError(
                     f"Unknown argument '{key}' for dataset '{name}'.{did_you_mean(key, valid)} "

@@ -1,7 +1,7 @@
 """Turn one pandas table into a validated, typed, split and fingerprinted :class:`TaskData`.
 
 :func:`build_task` is what every tabular loader calls. It first checks the whole table
-against the data contract (DESIGN.md section 3) and raises a one-line :class:`DataError`
+against the data contract (:mod:`trustbench.data.task`) and raises a one-line :class:`DataError`
 naming the column, what was expected and what was received; only then does it type the
 columns, split the rows and compute the fingerprint.
 
@@ -13,31 +13,41 @@ column roles), :mod:`~trustbench.data.target`, :mod:`~trustbench.data.sensitive`
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from trustbench.data.features import (
-    ColumnType,
     check_feature_importance,
-    classify_feature,
     feature_table,
     select_features,
+    type_features,
 )
 from trustbench.data.fingerprint import fingerprint as compute_fingerprint
+from trustbench.data.group_split import group_ids
 from trustbench.data.labels import to_label
-from trustbench.data.row_index import check_row_index
 from trustbench.data.sensitive import (
     MAX_SENSITIVE_NUMERIC_GROUPS as MAX_SENSITIVE_NUMERIC_GROUPS,
 )
-from trustbench.data.sensitive import group_labels, sensitive_groups, sensitive_table
+from trustbench.data.sensitive import (
+    MISSING_GROUP,
+    group_labels,
+    missing_sensitive,
+    sensitive_groups,
+    sensitive_table,
+)
 from trustbench.data.splits import check_split_sizes, make_splits, plan_split, site_labels
-from trustbench.data.target import POSITIVE_RULE, encode_target
+from trustbench.data.target import POSITIVE_RULE, encode_target, require_positive_label
 from trustbench.data.task import GroundTruth, TaskData
+from trustbench.data.time_split import TimeCut, check_time
 from trustbench.data.validate import check_arguments, check_columns, combine_tables
 
 __all__ = ["build_task", "group_labels"]
+
+log = logging.getLogger(__name__)
 
 
 def build_task(
@@ -55,6 +65,9 @@ def build_task(
     drop: Sequence[str] | str = (),
     index_like_features: Sequence[str] | str = (),
     sensitive_as_features: bool = True,
+    group_column: str | None = None,
+    time_column: str | None = None,
+    time_cutoff: Any = None,
     test_size: float = 0.3,
     seed: int = 0,
     max_categories: int = 50,
@@ -75,15 +88,21 @@ def build_task(
         Target column (binary or multiclass; labels become strings, sorted).
     positive_label : optional
         For a binary target, the label that becomes class index 1 (the other is 0).
-        Default: the second label in sorted order.
+        Default: the larger of two numbers, or the positive of a conventional pair of words
+        (yes/no, true/false, positive/negative, present/absent); two other text labels
+        (``died``/``survived``) are an error asking for it
+        (:mod:`~trustbench.data.target`).
     sensitive : column name or list of column names
-        Sensitive attributes; their values become group-label strings in ``Split.sensitive``.
+        Sensitive attributes; their values become group-label strings in ``Split.sensitive``,
+        a missing value the group ``"missing"`` (kept, never dropped).
         A numeric column with more than 10 distinct values must be binned.
     sensitive_bins : dict of column -> bin edges, optional
         ``{"age": [0, 50, 60, 200]}`` adds a sensitive attribute ``age_group`` with the
         left-closed bins ``<50``, ``50-59``, ``60+``. The source column stays a feature
         (unless it is also listed in ``sensitive`` and ``sensitive_as_features=False``);
-        listing it in ``sensitive`` too just replaces it there by ``age_group``.
+        listing it in ``sensitive`` too just replaces it there by ``age_group``. A missing
+        value gets the group ``"missing"``; text other than pandas' missing markers is an
+        error.
     site : str, optional
         Site/domain column (hospital). Never a feature; kept as ``Split.site``.
     ood_sites : list, optional
@@ -106,6 +125,15 @@ def build_task(
         is an error (:mod:`~trustbench.data.row_index`): drop it.
     sensitive_as_features : bool
         If ``False``, the columns named in ``sensitive`` are not features.
+    group_column : str, optional
+        A patient (or other group) id: all rows of one group go to the same split
+        (:mod:`~trustbench.data.group_split`). Never a feature.
+    time_column : str, optional
+        Dates or numbers: rows on or after ``time_cutoff`` form the ``ood`` split, the rows
+        before it are split into train and test (:mod:`~trustbench.data.time_split`). Never
+        a feature.
+    time_cutoff : optional
+        The cut-off of ``time_column`` (``"2020-01-01"``, or a number); required with it.
     test_size : float
         Fraction of the (non-ood) rows in ``test``; stratified on the target.
     seed : int
@@ -128,9 +156,12 @@ def build_task(
         With ``metadata`` keys ``ood``, ``seed``, ``test_size``, ``n_rows``,
         ``split_sizes``, ``site``, ``ood_sites``, ``sensitive_bins``,
         ``sensitive_as_features``, ``positive_label``, ``positive_label_chosen`` (binary:
-        ``given`` or ``sorted``, see :func:`~trustbench.data.target.positive_class_statement`),
-        ``dropped``, ``index_like_features`` and ``missing_by_feature`` added to those
-        passed in.
+        ``given``, ``numeric`` or ``conventional``, see
+        :func:`~trustbench.data.target.positive_class_statement`), ``dropped``,
+        ``index_like_features`` and ``missing_by_feature`` added to those passed in; and,
+        where they apply, ``sensitive_missing`` (attribute -> rows in the group
+        ``"missing"``), ``group_column``, ``n_groups``, ``groups_in_test_and_ood``,
+        ``time_column``, ``time_cutoff`` and ``time_ranges``.
 
     Raises
     ------
@@ -153,14 +184,21 @@ def build_task(
         test_size=test_size,
         seed=seed,
         ood_frame=ood_frame,
+        group_column=group_column,
+        time_column=time_column,
+        time_cutoff=time_cutoff,
     )
     seed = options.seed
     data, columns, n_main = combine_tables(frame, ood_frame)
     options = check_columns(options, columns)
     target, site = options.target, options.site
-    classes, y = encode_target(data, target, n_main, positive_label)
+    classes, y, rule = encode_target(data, target, n_main, positive_label)
     groups = sensitive_groups(data, options.sensitive, options.bins, n_main)
     site_values = site_labels(data, site, options.ood_sites)
+    group_values = None if options.group is None else group_ids(data, options.group)
+    time_cut = (
+        None if options.time is None else check_time(data, options.time, options.cutoff, n_main)
+    )
     feature_cols = select_features(
         columns,
         target=target,
@@ -169,14 +207,18 @@ def build_task(
         sensitive=options.sensitive,
         sensitive_as_features=sensitive_as_features,
         categorical=options.categorical,
+        never=[c for c in (options.group, options.time) if c is not None],
     )
-    keep_index = check_row_index(
-        data, feature_cols, n_main, drop=options.drop, keep=index_like_features
+    typed, keep_index = type_features(
+        data,
+        feature_cols,
+        n_main,
+        categorical=options.categorical,
+        max_categories=max_categories,
+        drop=options.drop,
+        keep_index=index_like_features,
     )
-    typed: dict[str, ColumnType] = {
-        col: classify_feature(data[col], col, col in options.categorical, max_categories)
-        for col in feature_cols
-    }
+    require_positive_label(target, classes, rule)
     check_feature_importance(ground_truth, feature_cols)
     plan = plan_split(
         n_rows=len(data),
@@ -191,6 +233,7 @@ def build_task(
         ood_description=ood_description,
         shift=options.shift,
         test_size=test_size,
+        time_cut=time_cut,
     )
 
     # ---------------------------------------------------------------- type and split
@@ -205,6 +248,8 @@ def build_task(
         shift=options.shift,
         test_size=test_size,
         seed=seed,
+        groups=group_values,
+        group_column=options.group,
     )
     check_split_sizes(split_rows, y, classes=classes, target=target, plan=plan, test_size=test_size)
 
@@ -228,6 +273,10 @@ def build_task(
         "seed": seed,
         "features": [[f.name, f.kind] for f in features],
     }
+    if options.group is not None:
+        choices["group_column"] = options.group
+    if time_cut is not None:
+        choices.update(time_column=time_cut.column, time_cutoff=time_cut.cutoff_text)
     fingerprint = compute_fingerprint(data, choices, split_rows)
 
     # ---------------------------------------------------------------- metadata
@@ -245,13 +294,16 @@ def build_task(
             "sensitive_bins": {k: list(v) for k, v in options.bins.items()},
             "sensitive_as_features": bool(sensitive_as_features),
             "positive_label": classes[1] if len(classes) == 2 else None,
-            POSITIVE_RULE: None
-            if len(classes) != 2
-            else ("given" if positive_label is not None else "sorted"),
+            POSITIVE_RULE: rule,
             "dropped": list(options.drop),
             "index_like_features": list(keep_index),
             "missing_by_feature": missing_by_feature,
         }
+    )
+    meta.update(
+        _split_facts(
+            options.sensitive, options.bins, data, options.group, group_values, split_rows, time_cut
+        )
     )
     return TaskData(
         name=name,
@@ -264,3 +316,57 @@ def build_task(
         ground_truth=ground_truth,
         metadata=meta,
     )
+
+
+def _split_facts(
+    sensitive: Sequence[str],
+    bins: Mapping[str, Any],
+    data: pd.DataFrame,
+    group_column: str | None,
+    group_values: np.ndarray | None,
+    split_rows: Mapping[str, np.ndarray],
+    time_cut: TimeCut | None,
+) -> dict[str, Any]:
+    """Metadata (and log lines) on missing sensitive values, groups and the time cut-off."""
+    facts: dict[str, Any] = {}
+    missing = missing_sensitive(data, sensitive, bins)
+    if missing:
+        facts["sensitive_missing"] = missing
+        for name, n in missing.items():
+            log.info(
+                "      sensitive attribute '%s': %d row(s) with no value form the group '%s' "
+                "(kept, never dropped)",
+                name,
+                n,
+                MISSING_GROUP,
+            )
+    if group_values is not None:
+        by_split = {k: set(group_values[v].tolist()) for k, v in split_rows.items()}
+        shared = by_split["test"] & by_split.get("ood", set())
+        facts.update(
+            group_column=group_column,
+            n_groups=len(set(group_values.tolist())),
+            groups_in_test_and_ood=len(shared),
+        )
+        log.info(
+            "      group column '%s' (not a feature): %d groups, each whole in train or in test%s",
+            group_column,
+            facts["n_groups"],
+            f"; {len(shared)} also have rows in ood, so their earlier rows are in test, never "
+            "in train"
+            if shared
+            else "",
+        )
+    if time_cut is not None:
+        facts.update(
+            time_column=time_cut.column,
+            time_cutoff=time_cut.cutoff_text,
+            time_ranges=time_cut.ranges,
+        )
+        log.info(
+            "      time column '%s' (not a feature): train/test %s to %s, ood %s to %s",
+            time_cut.column,
+            *time_cut.ranges["before"],
+            *time_cut.ranges["after"],
+        )
+    return facts

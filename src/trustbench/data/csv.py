@@ -4,6 +4,10 @@ Before the table is built, its header row is read as written (pandas renames wha
 two columns of one name (pandas would call them ``bp`` and ``bp.1``) and a column without a
 name (``Unnamed: 0``, the index ``DataFrame.to_csv`` writes without ``index=False``) are
 errors naming them, unless ``drop`` removes the extra copies or the nameless column.
+
+Cells pandas reads as missing (empty, ``NA``, ``N/A``, ``NaN``, ``null``, ``None``, ...) are
+missing; ``na_values`` adds the placeholders a file uses besides them (``unknown``, ``?``), in
+every column. Every key is in ``configs/dataset/csv.yaml`` and ``docs/datasets.md``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from trustbench.data.build import build_task
 from trustbench.data.labels import override_list, quote_names
 from trustbench.data.registration import dataset
 from trustbench.data.task import TaskData
+from trustbench.data.validate import as_tuple
 from trustbench.errors import DataError
 
 __all__ = ["DEFAULT_OOD_SHIFT", "check_header", "load_csv"]
@@ -44,14 +49,19 @@ def load_csv(
     test_size: float = 0.3,
     seed: int = 0,
     sensitive_as_features: bool = True,
+    group_column: str | None = None,
+    time_column: str | None = None,
+    time_cutoff: Any = None,
+    na_values: Sequence[str] | str = (),
 ) -> TaskData:
     """Read a CSV file (``pandas.read_csv`` defaults) and build a task from it.
 
-    The arguments are those of :func:`trustbench.data.build_task`. When neither
-    ``ood_sites`` nor ``ood_shift`` is given, ``ood`` is the test split plus Gaussian noise
-    of severity 0.5 (``DEFAULT_OOD_SHIFT``; the same patients: robustness to measurement
-    noise, not a population shift); pass ``ood_shift={"kind": "none"}`` for no ``ood``
-    split.
+    The arguments are those of :func:`trustbench.data.build_task`, and ``na_values``: more
+    cell values to read as missing, in every column (passed to ``pandas.read_csv``, which
+    keeps its own markers too). When none of ``ood_sites``, ``ood_shift`` and
+    ``time_column`` is given, ``ood`` is the test split plus Gaussian noise of severity 0.5
+    (``DEFAULT_OOD_SHIFT``; the same patients: robustness to measurement noise, not a
+    population shift); pass ``ood_shift={"kind": "none"}`` for no ``ood`` split.
 
     Raises
     ------
@@ -67,8 +77,9 @@ def load_csv(
             f"{'a directory' if file.is_dir() else 'no such file'} "
             f"(resolved to '{file.resolve()}')."
         )
+    extra_na = [str(v) for v in as_tuple(na_values, "dataset.na_values")]
     try:
-        frame = pd.read_csv(file)
+        frame = pd.read_csv(file, na_values=extra_na or None)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(
@@ -84,10 +95,12 @@ def load_csv(
             site,
             categorical,
             index_like_features,
+            group_column,
+            time_column,
         ],
         drop=drop,
     )
-    if not ood_sites and ood_shift is None:
+    if not ood_sites and ood_shift is None and time_column is None:
         ood_shift = dict(DEFAULT_OOD_SHIFT)
     metadata = {"source": str(file.resolve()), "license": "unknown (user-provided file)"}
     return build_task(
@@ -104,6 +117,9 @@ def load_csv(
         drop=drop,
         index_like_features=index_like_features,
         sensitive_as_features=sensitive_as_features,
+        group_column=group_column,
+        time_column=time_column,
+        time_cutoff=time_cutoff,
         test_size=test_size,
         seed=seed,
         metadata=metadata,

@@ -1,75 +1,40 @@
-"""Feature columns: choose them, type each as continuous or categorical, build ``X``."""
+"""Feature columns: choose them, type each as continuous or categorical, build ``X``.
+
+:func:`type_features` types every feature column before it reports anything, so that a table
+with an ID column, a date column and a free-text column gets one line naming all three and one
+``dataset.drop`` to type, not three runs with one column each.
+"""
 
 from __future__ import annotations
 
-import datetime as _dt
-import numbers
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api import types as ptypes
 
+from trustbench.data.column_types import (
+    MAX_MAGNITUDE,
+    ColumnType,
+    FeatureProblem,
+    classify_feature,
+    drop_fix,
+)
 from trustbench.data.labels import quote_names, to_labels
+from trustbench.data.row_index import check_row_index, row_index_kind
 from trustbench.data.task import FeatureSpec, GroundTruth
+from trustbench.data.validate import as_tuple
 from trustbench.errors import DataError
 
-#: Largest magnitude a numeric feature value may have. Scaling sums squares of the values
-#: (float64 overflows past ~1.8e308), and 1e100 leaves room for sums over any number of rows
-#: and for products of two such squares in covariances; no measurement comes near it.
-MAX_MAGNITUDE = 1e100
-
 __all__ = [
+    "MAX_MAGNITUDE",
     "ColumnType",
+    "FeatureProblem",
     "check_feature_importance",
     "classify_feature",
     "feature_table",
     "select_features",
+    "type_features",
 ]
-
-
-@dataclass
-class ColumnType:
-    """How one feature column will be typed.
-
-    Attributes
-    ----------
-    kind : str
-        ``"continuous"`` or ``"categorical"``.
-    numeric : pandas.Series or None
-        The float values of a numeric column, else ``None``.
-    """
-
-    kind: str
-    numeric: pd.Series | None = None
-
-
-def _value_class(value: Any) -> str:
-    """Coarse python type of one non-missing value: str / bool / number / datetime / other."""
-    if isinstance(value, str):
-        return "str"
-    if isinstance(value, (bool, np.bool_)):
-        return "bool"
-    if isinstance(value, numbers.Real):
-        return "number"
-    if isinstance(
-        value,
-        (
-            _dt.date,
-            _dt.datetime,
-            _dt.time,
-            _dt.timedelta,
-            np.datetime64,
-            np.timedelta64,
-            pd.Timestamp,
-            pd.Timedelta,
-            pd.Period,
-        ),
-    ):
-        return "datetime"
-    return type(value).__name__
 
 
 def select_features(
@@ -81,6 +46,7 @@ def select_features(
     sensitive: Iterable[str],
     sensitive_as_features: bool,
     categorical: Iterable[str],
+    never: Iterable[str] = (),
 ) -> list[str]:
     """The feature columns: every column that has no other role.
 
@@ -96,6 +62,8 @@ def select_features(
         Whether the ``sensitive`` columns are also features.
     categorical : iterable of str
         Columns forced categorical; each must be a feature.
+    never : iterable of str
+        Other columns that are never features (the group and time columns).
 
     Returns
     -------
@@ -107,7 +75,7 @@ def select_features(
     DataError
         If no feature is left, or a ``categorical`` column is not a feature.
     """
-    excluded = {target, *drop}
+    excluded = {target, *drop, *never}
     if site is not None:
         excluded.add(site)
     if not sensitive_as_features:
@@ -116,116 +84,99 @@ def select_features(
     if not feature_cols:
         raise DataError(
             f"Features: expected at least one feature column, got none left after removing "
-            f"target, site, drop and sensitive columns from {quote_names(columns)}."
+            f"target, site, group, time, drop and sensitive columns from {quote_names(columns)}."
         )
     for col in categorical:
         if col not in feature_cols:
             raise DataError(
                 f"Categorical column '{col}': expected a feature column, got a column that is "
-                f"the target, site, dropped or a sensitive attribute not used as a feature."
+                f"the target, site, group, time, dropped or a sensitive attribute not used as a "
+                f"feature."
             )
     return feature_cols
 
 
-def classify_feature(
-    series: pd.Series, name: str, force_categorical: bool, max_categories: int
-) -> ColumnType:
-    """Type one feature column or explain why it cannot be typed.
+def type_features(
+    data: pd.DataFrame,
+    feature_cols: Sequence[str],
+    n_main: int,
+    *,
+    categorical: Iterable[str],
+    max_categories: int,
+    drop: Sequence[str],
+    keep_index: Sequence[str] | str | None,
+) -> tuple[dict[str, ColumnType], tuple[str, ...]]:
+    """Type every feature column; report every column that cannot be a feature in one line.
 
     Parameters
     ----------
-    series : pandas.Series
-        The column.
-    name : str
-        Its name, for messages.
-    force_categorical : bool
-        Treat a numeric column as categorical.
+    data : pandas.DataFrame
+        The working table.
+    feature_cols : sequence of str
+        The feature columns (:func:`select_features`).
+    n_main : int
+        Rows of the main table (the row-index check reads only those).
+    categorical : iterable of str
+        Columns forced categorical.
     max_categories : int
         Most distinct values a categorical column may have.
+    drop : sequence of str
+        The columns already dropped, repeated in the suggested ``dataset.drop``.
+    keep_index : column name or list of column names
+        ``index_like_features`` (:func:`~trustbench.data.row_index.check_row_index`).
 
     Returns
     -------
-    ColumnType
-        Numeric dtypes (and object columns holding only numbers) are continuous; booleans,
-        pandas categoricals, strings and all-missing columns are categorical.
+    typed : dict of str to ColumnType
+        Feature column -> its type, in feature order.
+    keep_index : tuple of str
+        ``keep_index`` as column names.
 
     Raises
     ------
     DataError
-        For datetime or complex values, mixed python types, infinite numbers or numbers
-        beyond :data:`MAX_MAGNITUDE` (a continuous column), or a categorical column with
-        more than ``max_categories`` values.
+        The one column's own message when one column fails; when several do (row-index
+        columns included), one line naming each, what it holds, and one ``dataset.drop``.
     """
-    dtype = series.dtype
-    if (
-        ptypes.is_datetime64_any_dtype(dtype)
-        or ptypes.is_timedelta64_dtype(dtype)
-        or isinstance(dtype, pd.PeriodDtype)
-    ):
-        raise DataError(
-            f"Feature column '{name}': expected numeric, boolean or string values, got a "
-            f"datetime column (dtype {dtype}); convert it to a number (e.g. days since an "
-            f"origin) or drop it with drop=['{name}']."
-        )
-    if ptypes.is_complex_dtype(dtype):
-        raise DataError(
-            f"Feature column '{name}': expected numeric, boolean or string values, got "
-            f"complex numbers (dtype {dtype}); encode it or drop it with drop=['{name}']."
-        )
-    numeric: pd.Series | None = None
-    if ptypes.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
-        kind = "categorical"
-    elif ptypes.is_numeric_dtype(dtype):
-        kind = "continuous"
-        numeric = series.astype("float64")
-    else:
-        present = series[~pd.isna(series)]
-        classes = sorted({_value_class(v) for v in present.to_numpy(dtype=object)})
-        if "datetime" in classes:
-            raise DataError(
-                f"Feature column '{name}': expected numeric, boolean or string values, got "
-                f"dates/times; convert it to a number (e.g. days since an origin) or drop "
-                f"it with drop=['{name}']."
-            )
-        if len(classes) > 1 or (classes and classes[0] not in ("str", "bool", "number")):
-            raise DataError(
-                f"Feature column '{name}': expected values of one type (numbers, booleans or "
-                f"strings), got mixed python types ({', '.join(classes)}) that cannot be "
-                f"encoded; clean it or drop it with drop=['{name}']."
-            )
-        if classes == ["number"]:
-            kind = "continuous"
-            numeric = pd.to_numeric(series, errors="raise").astype("float64")
-        else:  # strings, booleans, or an all-missing column
-            kind = "categorical"
-    if numeric is not None:
-        values = numeric.to_numpy()
-        n_inf = int(np.isinf(values).sum())
-        if n_inf:
-            raise DataError(
-                f"Feature column '{name}': expected finite numbers (NaN is allowed and "
-                f"imputed later), got {n_inf} infinite value(s); replace them with NaN."
-            )
-        huge = np.flatnonzero(np.abs(np.nan_to_num(values)) > MAX_MAGNITUDE)
-        if force_categorical:  # codes, never scaled
-            kind = "categorical"
-        elif huge.size:
-            raise DataError(
-                f"Feature column '{name}': expected numbers of magnitude at most "
-                f"{MAX_MAGNITUDE:g} (larger ones overflow float64 arithmetic: standardising "
-                f"squares them), got {huge.size} value(s) such as {values[huge[0]]:g} (row "
-                f"position {int(huge[0])}); rescale the column (other units, a log), treat it "
-                f"as categorical or drop it with drop=['{name}']."
-            )
-    if kind == "categorical":
-        n_distinct = int(series.nunique(dropna=True))
-        if n_distinct > max_categories:
-            raise DataError(
-                f"Feature column '{name}': expected a categorical column with at most "
-                f"{max_categories} distinct values (max_categories), got {n_distinct}; "
-                f"drop it with drop=['{name}'] or encode it (e.g. as numbers) first."
-            )
-    return ColumnType(kind=kind, numeric=numeric)
+    forced = set(categorical)
+    typed: dict[str, ColumnType] = {}
+    problems: list[FeatureProblem] = []
+    for col in feature_cols:
+        try:
+            typed[col] = classify_feature(data[col], col, col in forced, max_categories)
+        except FeatureProblem as problem:
+            problems.append(problem)
+    if not problems:
+        return typed, check_row_index(data, feature_cols, n_main, drop=drop, keep=keep_index)
+    kept = {str(c) for c in as_tuple(keep_index, "index_like_features")}
+    index_like = {
+        col: kind
+        for col in typed
+        if col not in kept and (kind := row_index_kind(data[col].iloc[:n_main])) is not None
+    }
+    if len(problems) == 1 and not index_like:
+        problem = problems[0]
+        raise FeatureProblem(
+            problem.column,
+            problem.expected,
+            problem.got,
+            problem.advice,
+            droppable=problem.droppable,
+            drop=drop,
+        ) from None
+    what = [f"'{p.column}': {p.got}, so {p.advice}" for p in problems]
+    what += [
+        f"'{col}': a row index ({kind}) a model would learn the file's order from; keep it with "
+        f"dataset.index_like_features only if it is a measurement"
+        for col, kind in index_like.items()
+    ]
+    names = [p.column for p in problems] + list(index_like)
+    to_drop = [p.column for p in problems if p.droppable] + list(index_like)
+    raise DataError(
+        f"Feature columns {quote_names(names)}: expected values a model can encode (numbers, "
+        f"booleans or at most {max_categories} categories), got {'; '.join(what)}; drop "
+        f"{'them' if len(to_drop) > 1 else 'it'} with {drop_fix([*drop, *to_drop])}."
+    ) from None
 
 
 def check_feature_importance(ground_truth: GroundTruth | None, feature_cols: list[str]) -> None:

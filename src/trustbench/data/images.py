@@ -2,7 +2,7 @@
 
 :func:`build_image_task` is what every image loader calls (the image counterpart of
 :func:`~trustbench.data.build.build_task`). It checks the arrays against the data contract
-(DESIGN.md section 3; :func:`check_images`, :func:`check_masks`) and raises a one-line
+(:mod:`trustbench.data.task`; :func:`check_images`, :func:`check_masks`) and raises a one-line
 :class:`DataError` naming the field, what was expected and what was received; only then
 does it split the rows (stratified on the label, with the ``ood`` rows held out) and hash
 the pixel bytes, labels, groups, sites, masks, build choices and split rows into the

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["fmt_number", "override_list", "quote_names", "to_label", "to_labels"]
+__all__ = ["fmt_number", "hydra_value", "override_list", "quote_names", "to_label", "to_labels"]
 
 #: Names that Hydra's override grammar reads as they are inside ``[...]``.
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .:/-]*[A-Za-z0-9_.]|[A-Za-z_]")
@@ -73,18 +73,48 @@ def override_list(key: str, names: Iterable[Any]) -> str:
     >>> print(override_list("dataset.drop", ["id", "Unnamed: 0", "a,b"]))
     'dataset.drop=[id,Unnamed: 0,"a,b"]'
     """
+    text = f"{key}=[{','.join(_hydra_text(n) for n in names)}]"
+    return _shell(text)
 
-    def one(name: Any) -> str:
-        text = str(name)
-        if _PLAIN_NAME.fullmatch(text) and text.lower() not in _KEYWORDS:
-            return text
-        # Hydra reads a backslash literally except before a quote or at the end of the string
-        quoted = re.sub(r'(\\*)"', lambda m: m.group(1) * 2 + '\\"', text)
-        quoted = re.sub(r"(\\+)$", lambda m: m.group(1) * 2, quoted)
-        return f'"{quoted}"'
 
-    text = f"{key}=[{','.join(one(n) for n in names)}]"
+def _shell(text: str) -> str:
+    """``text`` in single quotes, so that a shell passes it whole."""
     return "'" + text.replace("'", "'\\''") + "'"
+
+
+def _hydra_text(name: Any) -> str:
+    """One value as Hydra's override grammar reads it back as the same string."""
+    text = str(name)
+    if _PLAIN_NAME.fullmatch(text) and text.lower() not in _KEYWORDS:
+        return text
+    # Hydra reads a backslash literally except before a quote or at the end of the string
+    quoted = re.sub(r'(\\*)"', lambda m: m.group(1) * 2 + '\\"', text)
+    quoted = re.sub(r"(\\+)$", lambda m: m.group(1) * 2, quoted)
+    return f'"{quoted}"'
+
+
+def hydra_value(key: str, value: Any) -> str:
+    """A command-line override setting ``key`` to one string value, quoted for the shell.
+
+    Parameters
+    ----------
+    key : str
+        The config key, e.g. ``"dataset.positive_label"``.
+    value : Any
+        The value; written in double quotes when Hydra would not read it plainly as this
+        string (spaces at the ends, commas, ``true``, ``null``, ...).
+
+    Returns
+    -------
+    str
+        ``'dataset.positive_label=died'``, in single quotes so that a shell passes it whole.
+
+    Examples
+    --------
+    >>> print(hydra_value("dataset.positive_label", "died"))
+    'dataset.positive_label=died'
+    """
+    return _shell(f"{key}={_hydra_text(value)}")
 
 
 def fmt_number(x: float) -> str:

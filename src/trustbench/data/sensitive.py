@@ -1,4 +1,12 @@
-"""Sensitive attributes: check the columns, bin numeric ones and label the groups."""
+"""Sensitive attributes: check the columns, bin numeric ones and label the groups.
+
+A missing sensitive value is a group of its own, :data:`MISSING_GROUP` (``"missing"``): the row
+is kept, reported and scored like any other (and flagged by the small-group warnings when the
+group is small), never dropped. A numeric column binned with ``sensitive_bins`` may hold missing
+values (empty cells and the markers pandas reads as missing, such as ``NA``); any other text in
+it (``unknown``, ``?``) is refused, naming the values and the fix, rather than guessed at. The
+feature copy of a sensitive column is not touched: the model's imputer sees its missing values.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +19,24 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from trustbench.data.labels import fmt_number, quote_names, to_labels
+from trustbench.data.labels import fmt_number, override_list, quote_names, to_labels
 from trustbench.errors import DataError
 
-__all__ = ["MAX_SENSITIVE_NUMERIC_GROUPS", "group_labels", "sensitive_groups", "sensitive_table"]
+__all__ = [
+    "MAX_SENSITIVE_NUMERIC_GROUPS",
+    "MISSING_GROUP",
+    "group_labels",
+    "missing_sensitive",
+    "sensitive_groups",
+    "sensitive_table",
+]
 
 #: A numeric sensitive column with more distinct values than this needs ``sensitive_bins``.
 MAX_SENSITIVE_NUMERIC_GROUPS = 10
+#: The group label of a row whose sensitive value is missing.
+MISSING_GROUP = "missing"
+#: Most offending values a message shows.
+_SHOWN = 5
 
 
 def group_labels(edges: Sequence[float]) -> list[str]:
@@ -80,25 +99,81 @@ def _bin_edges(col: str, edges: Any) -> list[float]:
     return edges_f
 
 
-def _binned(series: pd.Series, col: str, edges: Any, is_numeric: bool) -> np.ndarray:
-    """Group labels of a numeric column cut at ``edges`` (see :func:`group_labels`)."""
-    edges_f = _bin_edges(col, edges)
-    if not is_numeric:
+def _bin_values(series: pd.Series, col: str) -> pd.Series:
+    """The float values of a column to bin (missing ones NaN), or a one-line error."""
+    if ptypes.is_bool_dtype(series.dtype):
         raise DataError(
             f"Sensitive column '{col}': expected numbers to bin with sensitive_bins, "
-            f"got dtype {series.dtype}."
+            f"got dtype {series.dtype}; list it in dataset.sensitive instead."
+        )
+    if ptypes.is_numeric_dtype(series.dtype):
+        return series.astype("float64")
+    values = pd.to_numeric(series, errors="coerce").astype("float64")
+    text = series[pd.isna(values) & ~pd.isna(series)]
+    if len(text):
+        shown = list(dict.fromkeys(str(v) for v in text))
+        more = f" (and {len(shown) - _SHOWN} more)" if len(shown) > _SHOWN else ""
+        raise DataError(
+            f"Sensitive column '{col}': expected numbers to bin with sensitive_bins (a missing "
+            f"value, an empty cell or a marker such as NA, becomes the group '{MISSING_GROUP}'), "
+            f"got {len(text)} cell(s) of text: {quote_names(shown[:_SHOWN])}{more}; mark them "
+            f"missing with {override_list('dataset.na_values', shown[:_SHOWN])} (Python: "
+            f"replace them with NaN), or correct them in the file."
+        )
+    return values
+
+
+def _binned(series: pd.Series, col: str, edges: Any) -> np.ndarray:
+    """Group labels of a numeric column cut at ``edges`` (see :func:`group_labels`);
+    missing values get :data:`MISSING_GROUP`."""
+    edges_f = _bin_edges(col, edges)
+    values = _bin_values(series, col)
+    n_inf = int(np.isinf(values.to_numpy()).sum())
+    if n_inf:
+        raise DataError(
+            f"Sensitive column '{col}': expected finite values, got {n_inf} infinite value(s)."
         )
     labels = group_labels(edges_f)
-    cut = pd.cut(series.astype("float64"), bins=edges_f, right=False, labels=labels)
-    n_out = int(pd.isna(cut).sum())
-    if n_out:
-        outside = series[pd.isna(cut)]
+    cut = pd.cut(values, bins=edges_f, right=False, labels=labels)
+    outside = values[pd.isna(cut) & ~pd.isna(values)]
+    if len(outside):
         raise DataError(
             f"Sensitive column '{col}': expected values in [{fmt_number(edges_f[0])}, "
-            f"{fmt_number(edges_f[-1])}) of sensitive_bins, got {n_out} value(s) "
+            f"{fmt_number(edges_f[-1])}) of sensitive_bins, got {len(outside)} value(s) "
             f"outside (min {fmt_number(outside.min())}, max {fmt_number(outside.max())})."
         )
-    return cut.astype(str).to_numpy(dtype=object)
+    missing = pd.isna(values).to_numpy()
+    out = cut.astype(object).to_numpy(dtype=object)
+    return np.array(
+        [MISSING_GROUP if m else str(v) for v, m in zip(out, missing, strict=True)], dtype=object
+    )
+
+
+def missing_sensitive(
+    data: pd.DataFrame, sensitive: Sequence[str], bins: Mapping[str, Any]
+) -> dict[str, int]:
+    """How many rows of each sensitive attribute fall in :data:`MISSING_GROUP`.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The working table.
+    sensitive : sequence of str
+        Sensitive columns used as they are.
+    bins : mapping of str to bin edges
+        Binned columns (attribute ``c_group``).
+
+    Returns
+    -------
+    dict of str to int
+        Attribute name -> number of rows whose source value is missing; attributes with none
+        are left out.
+    """
+    order = list(sensitive) + [c for c in bins if c not in sensitive]
+    counts = {
+        (f"{col}_group" if col in bins else col): int(pd.isna(data[col]).sum()) for col in order
+    }
+    return {name: n for name, n in counts.items() if n}
 
 
 def sensitive_groups(
@@ -127,28 +202,25 @@ def sensitive_groups(
         Attribute name -> object array of group labels, in the order of ``sensitive``
         followed by the binned columns not in it.
 
+        A missing value is the group :data:`MISSING_GROUP`.
+
     Raises
     ------
     DataError
-        For missing or infinite values, bad bin edges, values outside the bins, a numeric
-        column with more than :data:`MAX_SENSITIVE_NUMERIC_GROUPS` values and no bins, a
-        single group, or an attribute name given twice.
+        For infinite values, bad bin edges, text or values outside the bins in a column to
+        bin, a numeric column with more than :data:`MAX_SENSITIVE_NUMERIC_GROUPS` values and
+        no bins, fewer than 2 groups besides :data:`MISSING_GROUP`, or an attribute name
+        given twice.
     """
     values_by_name: dict[str, np.ndarray] = {}
     order = list(sensitive) + [c for c in bins if c not in sensitive]
     for col in order:
         series = data[col]
-        n_missing = int(pd.isna(series).sum())
-        if n_missing:
-            raise DataError(
-                f"Sensitive column '{col}': expected no missing values, got {n_missing} "
-                f"missing row(s) of {len(series)}; fill them (e.g. 'unknown') or drop those rows."
-            )
         is_numeric = ptypes.is_numeric_dtype(series.dtype) and not ptypes.is_bool_dtype(
             series.dtype
         )
-        if is_numeric:
-            n_inf = int(np.isinf(series.to_numpy(dtype="float64")).sum())
+        if is_numeric and col not in bins:
+            n_inf = int(np.isinf(series.to_numpy(dtype="float64", na_value=np.nan)).sum())
             if n_inf:
                 raise DataError(
                     f"Sensitive column '{col}': expected finite values, got {n_inf} "
@@ -156,7 +228,7 @@ def sensitive_groups(
                 )
         if col in bins:
             out_name = f"{col}_group"
-            values = _binned(series, col, bins[col], is_numeric)
+            values = _binned(series, col, bins[col])
         else:
             out_name = col
             n_distinct = int(series.nunique(dropna=True))
@@ -167,11 +239,13 @@ def sensitive_groups(
                     f"sensitive_bins={{'{col}': [edges]}}."
                 )
             values = to_labels(series)
-        groups = sorted(set(values[:n_main].tolist()))
+            values[pd.isna(series).to_numpy()] = MISSING_GROUP
+        groups = sorted(set(values[:n_main].tolist()) - {MISSING_GROUP})
         if len(groups) < 2:
+            besides = f" besides '{MISSING_GROUP}'" if MISSING_GROUP in set(values[:n_main]) else ""
             raise DataError(
-                f"Sensitive column '{out_name}': expected at least 2 groups, got a single "
-                f"group {quote_names(groups)}."
+                f"Sensitive column '{out_name}': expected at least 2 groups{besides}, got "
+                f"{'a single group ' + quote_names(groups) if groups else 'none'}."
             )
         if out_name in values_by_name:
             raise DataError(

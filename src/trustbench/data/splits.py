@@ -1,12 +1,14 @@
 """Train/test/ood splits: sites, the split plan and its checks, and the split tables.
 
-The ``ood`` split comes from one of three sources: the rows of held-out sites
-(``ood_sites``), a separate table (``ood_frame``), or a noisy copy of ``test``
+The ``ood`` split comes from one of four sources: the rows of held-out sites
+(``ood_sites``), the rows on or after a time cut-off (``time_column``,
+:mod:`~trustbench.data.time_split`), a separate table (``ood_frame``), or a noisy copy of ``test``
 (``ood_shift={"kind": "noise", ...}``). The noisy copy holds the test patients again, row
 for row (``Split.paired_with == "test"``), with Gaussian noise on the continuous measurements
 (:func:`trustbench.data.shifts.gaussian_noise`: coded integer levels untouched, counts kept
 integer, every value inside the observed range): it measures robustness to measurement noise,
-not a shift to another population.
+not a shift to another population. With ``group_column`` the train/test split keeps each
+group whole (:mod:`~trustbench.data.group_split`).
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from trustbench.data.group_split import group_train_test
 from trustbench.data.labels import fmt_number, quote_names, to_label, to_labels
 from trustbench.data.shifts import gaussian_noise
 from trustbench.data.task import FeatureSpec, Split
+from trustbench.data.time_split import TimeCut
 from trustbench.errors import DataError
 
 __all__ = [
@@ -124,6 +128,7 @@ def plan_split(
     ood_description: str | None,
     shift: dict[str, Any] | None,
     test_size: Any,
+    time_cut: TimeCut | None = None,
 ) -> SplitPlan:
     """Choose the ood rows and check that a stratified train/test split is possible.
 
@@ -153,6 +158,8 @@ def plan_split(
         Parsed ``ood_shift``.
     test_size : float
         Fraction of the pool in ``test``.
+    time_cut : TimeCut, optional
+        A temporal ``ood`` split: the rows on or after the cut-off.
 
     Returns
     -------
@@ -173,6 +180,10 @@ def plan_split(
         ood_rows = all_rows[is_ood]
         pool = all_rows[~is_ood]
         ood_text = f"{site} in {sorted(wanted)!r}"
+    elif time_cut is not None:
+        ood_rows = all_rows[time_cut.is_ood]
+        pool = all_rows[~time_cut.is_ood]
+        ood_text = time_cut.text
     elif has_ood_frame:
         pool = all_rows[:n_main]
         ood_rows = all_rows[n_main:]
@@ -190,7 +201,8 @@ def plan_split(
     if n_pool == 0 or n_train == 0:
         raise DataError(
             f"Train split: expected at least one row, got 0 (rows outside ood: {n_pool}, "
-            f"test_size={test_size}); hold out fewer sites in ood_sites or add rows."
+            f"test_size={test_size}); hold out fewer sites in ood_sites, choose a later "
+            f"time_cutoff, or add rows."
         )
     if n_test == 0:
         raise DataError(
@@ -279,7 +291,8 @@ def check_split_sizes(
     if plan.ood_rows is not None and len(plan.ood_rows) < MIN_OOD_ROWS:
         raise DataError(
             f"ood split ({plan.ood_text}): expected at least {MIN_OOD_ROWS} rows, got "
-            f"{len(plan.ood_rows)}; hold out more or larger sites, or add rows."
+            f"{len(plan.ood_rows)}; hold out more or larger sites, choose an earlier "
+            f"time_cutoff, or add rows."
         )
 
 
@@ -294,6 +307,8 @@ def make_splits(
     shift: dict[str, Any] | None,
     test_size: float,
     seed: int,
+    groups: np.ndarray | None = None,
+    group_column: str | None = None,
 ) -> tuple[dict[str, Split], dict[str, np.ndarray]]:
     """Split the rows into train, test and (optionally) ood.
 
@@ -319,6 +334,12 @@ def make_splits(
         Fraction of the pool in ``test`` (stratified on ``y``).
     seed : int
         ``random_state`` of the split and seed of the noise.
+    groups : numpy.ndarray, optional
+        Group label of every row (``group_column``): each group goes whole to train or to
+        test (:func:`~trustbench.data.group_split.group_train_test`), and a group with rows
+        in ``ood`` never to train.
+    group_column : str, optional
+        The group column, for messages.
 
     Returns
     -------
@@ -328,9 +349,21 @@ def make_splits(
         The row positions of each split (``ood`` of a noisy copy: those of ``test``).
     """
     pool = plan.pool
-    train_rows, test_rows = train_test_split(
-        pool, test_size=float(test_size), random_state=seed, stratify=y[pool]
-    )
+    if groups is not None:
+        in_ood = None if plan.ood_rows is None else np.unique(groups[plan.ood_rows].astype(str))
+        train_rows, test_rows = group_train_test(
+            pool,
+            y,
+            groups,
+            test_size=float(test_size),
+            seed=seed,
+            column=str(group_column),
+            forced_test=in_ood,
+        )
+    else:
+        train_rows, test_rows = train_test_split(
+            pool, test_size=float(test_size), random_state=seed, stratify=y[pool]
+        )
     train_rows = np.asarray(train_rows, dtype=np.int64)
     test_rows = np.asarray(test_rows, dtype=np.int64)
 

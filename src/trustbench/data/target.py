@@ -1,4 +1,13 @@
-"""Check the target column and encode its labels as class indices."""
+"""Check the target column and encode its labels as class indices.
+
+The positive class of a binary target (index 1: what sensitivity, PPV and the ROC curve are
+about) is never chosen by the alphabet. It is the ``positive_label`` when one is given; else,
+for numeric labels, the larger number (``1`` of ``0``/``1``); else, for a conventional pair of
+words (:data:`CONVENTIONAL_PAIRS`: yes/no, true/false, positive/negative, present/absent, in
+any case), the conventional positive. Any other pair of text labels (``died``/``survived``)
+needs ``positive_label``: :func:`encode_target` reports the choice as ``"required"`` and
+:func:`require_positive_label` names both labels and the override to type.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +16,58 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trustbench.data.labels import quote_names, to_label, to_labels
+from trustbench.data.labels import hydra_value, quote_names, to_label, to_labels
 from trustbench.errors import DataError
 
-__all__ = ["POSITIVE_RULE", "encode_target", "positive_class_statement"]
+__all__ = [
+    "CONVENTIONAL_PAIRS",
+    "POSITIVE_RULE",
+    "encode_target",
+    "positive_class_statement",
+    "require_positive_label",
+]
 
 #: ``TaskData.metadata`` key saying how a binary task's positive class was chosen: ``given``
-#: (a ``positive_label``, from the loader or ``dataset.positive_label``) or ``sorted`` (none
-#: given: the second of the sorted labels).
+#: (a ``positive_label``, from the loader or ``dataset.positive_label``), ``numeric`` (the
+#: larger of two numbers) or ``conventional`` (the positive word of a pair in
+#: :data:`CONVENTIONAL_PAIRS`); ``sorted`` (the second of the sorted labels) is the rule of
+#: records made before the choice was required.
 POSITIVE_RULE = "positive_label_chosen"
+#: Pairs of text labels (lower case, negative first) whose positive class goes without saying.
+CONVENTIONAL_PAIRS = (
+    ("no", "yes"),
+    ("n", "y"),
+    ("false", "true"),
+    ("f", "t"),
+    ("negative", "positive"),
+    ("neg", "pos"),
+    ("absent", "present"),
+)
+
+
+def _number(label: str) -> float | None:
+    try:
+        value = float(label)
+    except ValueError:
+        return None
+    return value if value == value else None  # NaN is no number here
+
+
+def _default_positive(labels: list[str]) -> tuple[str | None, str]:
+    """The positive label of a binary target given no ``positive_label``, and the rule."""
+    numbers = [_number(label) for label in labels]
+    if all(n is not None for n in numbers):
+        return max(labels, key=lambda label: _number(label)), "numeric"
+    lowered = {label.strip().lower(): label for label in labels}
+    for negative, positive in CONVENTIONAL_PAIRS:
+        if set(lowered) == {negative, positive}:
+            return lowered[positive], "conventional"
+    return None, "required"
 
 
 def encode_target(
     data: pd.DataFrame, target: str, n_main: int, positive_label: Any = None
-) -> tuple[list[str], np.ndarray]:
+) -> tuple[list[str], np.ndarray, str | None]:
     """Check the target column and turn it into class indices.
 
     Parameters
@@ -32,8 +79,8 @@ def encode_target(
     n_main : int
         Number of rows of the main table; the classes are those seen there.
     positive_label : optional
-        For a binary target, the label that becomes class index 1. Default: the second
-        label in sorted order.
+        For a binary target, the label that becomes class index 1. Default: the larger of
+        two numbers, or the positive word of a conventional pair (module docstring).
 
     Returns
     -------
@@ -41,6 +88,10 @@ def encode_target(
         Class labels, index ``i`` is class ``i``.
     y : numpy.ndarray
         ``int64`` class index of every row of ``data``.
+    rule : str or None
+        How a binary task's positive class was chosen (:data:`POSITIVE_RULE`), ``"required"``
+        when it cannot be (two text labels and no ``positive_label``: the classes are then
+        sorted, and :func:`require_positive_label` raises); ``None`` for a multiclass task.
 
     Raises
     ------
@@ -82,11 +133,43 @@ def encode_target(
                 f"{len(main_labels)} classes {quote_names(main_labels)}."
             )
         classes = [c for c in main_labels if c != pos] + [pos]
+        rule: str | None = "given"
+    elif len(main_labels) == 2:
+        pos, rule = _default_positive(main_labels)
+        classes = main_labels if pos is None else [c for c in main_labels if c != pos] + [pos]
     else:
-        classes = main_labels
+        classes, rule = main_labels, None
     class_index = {c: i for i, c in enumerate(classes)}
     y = np.array([class_index[v] for v in y_labels], dtype=np.int64)
-    return classes, y
+    return classes, y, rule
+
+
+def require_positive_label(target: str, classes: list[str], rule: str | None) -> None:
+    """Refuse a binary target of two text labels given no ``positive_label``.
+
+    Parameters
+    ----------
+    target : str
+        Target column, for the message.
+    classes : list of str
+        The two labels.
+    rule : str or None
+        From :func:`encode_target`; only ``"required"`` raises.
+
+    Raises
+    ------
+    DataError
+        One line naming the column, both labels and the override for each.
+    """
+    if rule != "required":
+        return
+    fixes = " or ".join(hydra_value("dataset.positive_label", c) for c in classes)
+    raise DataError(
+        f"Target column '{target}': expected dataset.positive_label to say which of the labels "
+        f"{quote_names(classes)} is the positive class (the one sensitivity, PPV and the ROC "
+        f"curve are about), got none, and text labels have no conventional positive (as yes/no "
+        f"or 1/0 do); set {fixes} (Python: positive_label={classes[0]!r})."
+    )
 
 
 def positive_class_statement(classes: list[str], metadata: dict | None = None) -> str | None:
@@ -108,6 +191,22 @@ def positive_class_statement(classes: list[str], metadata: dict | None = None) -
         return None
     negative, positive = (str(c) for c in classes)
     rule = (metadata or {}).get(POSITIVE_RULE)
+    if rule == "numeric":
+        return (
+            f"positive class '{positive}' (classes[1]) chosen implicitly as the larger of the "
+            f"numeric labels ['{negative}', '{positive}']; set dataset.positive_label to choose"
+        )
+    if rule == "conventional":
+        how = (
+            f"the second of the sorted labels ['{negative}', '{positive}'], the conventional "
+            f"positive of the pair"
+            if sorted([negative, positive]) == [negative, positive]
+            else f"the conventional positive of the labels ['{negative}', '{positive}']"
+        )
+        return (
+            f"positive class '{positive}' (classes[1]) chosen implicitly as {how}; set "
+            f"dataset.positive_label to choose"
+        )
     if rule == "sorted":
         return (
             f"positive class '{positive}' (classes[1]) chosen implicitly as the second of the "

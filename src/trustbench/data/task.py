@@ -1,4 +1,4 @@
-"""The data contract: :class:`TaskData` and its :class:`Split` objects (DESIGN.md section 3)."""
+"""The data contract: :class:`TaskData` and its :class:`Split` objects (docs/datasets.md)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ the argument or column, what was expected and what was received.
 from __future__ import annotations
 
 import dataclasses
-import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from trustbench.data.labels import quote_names
+from trustbench.data.ood_shift import parse_ood_shift
 from trustbench.errors import DataError
 from trustbench.registry import did_you_mean
 
@@ -30,8 +30,6 @@ __all__ = [
     "missing_column",
     "parse_ood_shift",
 ]
-
-_OOD_SHIFT_KINDS = ("noise", "none")
 
 
 @dataclass(frozen=True)
@@ -63,6 +61,12 @@ class BuildOptions:
         Fraction of the non-ood rows in ``test`` (the value as given, for messages).
     seed : int
         Seed of the split and of the noise.
+    group : str or None
+        ``group_column``: rows of one group (patient) go to one split.
+    time : str or None
+        ``time_column``: rows on or after ``cutoff`` form the ``ood`` split.
+    cutoff : Any
+        ``time_cutoff``, as given.
     """
 
     target: Any
@@ -75,6 +79,9 @@ class BuildOptions:
     drop: tuple
     test_size: Any
     seed: int
+    group: Any = None
+    time: Any = None
+    cutoff: Any = None
 
 
 def as_tuple(value: Any, what: str) -> tuple:
@@ -112,58 +119,6 @@ def as_tuple(value: Any, what: str) -> tuple:
         ) from None
 
 
-def parse_ood_shift(ood_shift: Any) -> dict[str, Any] | None:
-    """Validate the ``ood_shift`` argument.
-
-    Parameters
-    ----------
-    ood_shift : Any
-        ``None``, ``{"kind": "none"}`` or ``{"kind": "noise", "severity": s}`` (``s``
-        defaults to 0.5).
-
-    Returns
-    -------
-    dict or None
-        ``{"kind": "noise", "severity": float(s)}``, or ``None`` for no shift.
-
-    Raises
-    ------
-    DataError
-        If it is not a mapping, has an unknown kind or key, or a severity that is not a
-        finite number >= 0.
-    """
-    if ood_shift is None:
-        return None
-    if not isinstance(ood_shift, Mapping):
-        raise DataError(
-            f"ood_shift: expected a dict like {{'kind': 'noise', 'severity': 0.5}} or "
-            f"{{'kind': 'none'}}, got {type(ood_shift).__name__} {ood_shift!r}."
-        )
-    kind = ood_shift.get("kind")
-    if kind not in _OOD_SHIFT_KINDS:
-        raise DataError(
-            f"ood_shift['kind']: expected one of {quote_names(_OOD_SHIFT_KINDS)}, got {kind!r}."
-        )
-    allowed = {"kind"} if kind == "none" else {"kind", "severity"}
-    extra = sorted(set(ood_shift) - allowed)
-    if extra:
-        raise DataError(
-            f"ood_shift: unknown key(s) {quote_names(extra)} for kind '{kind}'; "
-            f"valid keys: {quote_names(sorted(allowed))}."
-        )
-    if kind == "none":
-        return None
-    severity = ood_shift.get("severity", 0.5)
-    if (
-        isinstance(severity, bool)
-        or not isinstance(severity, numbers.Real)
-        or not math.isfinite(float(severity))
-        or float(severity) < 0
-    ):
-        raise DataError(f"ood_shift['severity']: expected a finite number >= 0, got {severity!r}.")
-    return {"kind": "noise", "severity": float(severity)}
-
-
 def check_arguments(
     frame: Any,
     *,
@@ -178,6 +133,9 @@ def check_arguments(
     test_size: Any,
     seed: Any,
     ood_frame: Any,
+    group_column: Any = None,
+    time_column: Any = None,
+    time_cutoff: Any = None,
 ) -> BuildOptions:
     """Check the arguments of ``build_task`` that can be checked without the table.
 
@@ -188,6 +146,8 @@ def check_arguments(
     target, sensitive, sensitive_bins, site, ood_sites, ood_shift : Any
         As passed to ``build_task``.
     categorical, drop, test_size, seed, ood_frame : Any
+        As passed to ``build_task``.
+    group_column, time_column, time_cutoff : Any
         As passed to ``build_task``.
 
     Returns
@@ -218,11 +178,25 @@ def check_arguments(
         )
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise DataError(f"seed: expected a non-negative integer, got {seed!r}.")
-    n_ood_sources = sum([bool(ood_sites_t), shift is not None, ood_frame is not None])
+    for key, value in (("group_column", group_column), ("time_column", time_column)):
+        if value is not None and (not isinstance(value, str) or not value):
+            raise DataError(
+                f"dataset.{key}: expected one column name, got {type(value).__name__} {value!r}."
+            )
+    if time_cutoff is not None and time_column is None:
+        raise DataError(
+            f"dataset.time_cutoff: expected it with dataset.time_column (the column of dates "
+            f"it cuts), got time_cutoff={time_cutoff!r} and no time column; add "
+            f"'dataset.time_column=<column>'."
+        )
+    n_ood_sources = sum(
+        [bool(ood_sites_t), shift is not None, ood_frame is not None, time_column is not None]
+    )
     if n_ood_sources > 1:
         raise DataError(
-            "ood: expected at most one of ood_sites, ood_shift (kind 'noise') and ood_frame, "
-            f"got ood_sites={ood_sites!r}, ood_shift={ood_shift!r} and "
+            "ood: expected at most one of ood_sites, ood_shift (kind 'noise'), time_column and "
+            f"ood_frame, got ood_sites={ood_sites!r}, ood_shift={ood_shift!r}, "
+            f"time_column={time_column!r} and "
             f"ood_frame={'a table' if ood_frame is not None else None}."
         )
     return BuildOptions(
@@ -236,6 +210,9 @@ def check_arguments(
         drop=drop_t,
         test_size=test_size,
         seed=int(seed),
+        group=group_column,
+        time=time_column,
+        cutoff=time_cutoff,
     )
 
 
@@ -302,7 +279,7 @@ def combine_tables(frame: pd.DataFrame, ood_frame: Any) -> tuple[pd.DataFrame, l
     return data, columns, n_main
 
 
-def missing_column(role: str, name: Any, columns: list[str]) -> DataError:
+def missing_column(role: str, name: Any, columns: list[str], key: str = "") -> DataError:
     """Build the error for a column named in a role argument but absent from the table.
 
     Parameters
@@ -313,15 +290,18 @@ def missing_column(role: str, name: Any, columns: list[str]) -> DataError:
         The missing column name.
     columns : list of str
         The table's columns (for the suggestion and the list).
+    key : str, optional
+        The config key that named it, written after the column (``dataset.group_column``).
 
     Returns
     -------
     DataError
         The error to raise.
     """
+    where = f" ({key})" if key else ""
     return DataError(
-        f"{role} column '{name}' not found in the table.{did_you_mean(str(name), columns)} "
-        f"Available columns: {quote_names(columns)}."
+        f"{role} column '{name}'{where} not found in the table."
+        f"{did_you_mean(str(name), columns)} Available columns: {quote_names(columns)}."
     )
 
 
@@ -343,8 +323,9 @@ def check_columns(options: BuildOptions, columns: list[str]) -> BuildOptions:
     Raises
     ------
     DataError
-        For a missing column (with a suggestion), a target that is also sensitive, the site
-        or dropped, or ``ood_sites`` without a site column.
+        For a missing column (with a suggestion), a target that is also sensitive, the site,
+        the group or time column or dropped, one column as both group and time, or
+        ``ood_sites`` without a site column.
     """
     target = str(options.target)
     if target not in columns:
@@ -366,6 +347,10 @@ def check_columns(options: BuildOptions, columns: list[str]) -> BuildOptions:
     for col in options.categorical:
         if str(col) not in columns:
             raise missing_column("Categorical", col, columns)
+    if options.group is not None and options.group not in columns:
+        raise missing_column("Group", options.group, columns, "dataset.group_column")
+    if options.time is not None and options.time not in columns:
+        raise missing_column("Time", options.time, columns, "dataset.time_column")
     sensitive = tuple(str(c) for c in options.sensitive)
     bins = {str(k): v for k, v in options.bins.items()}
     drop = tuple(str(c) for c in options.drop)
@@ -383,6 +368,17 @@ def check_columns(options: BuildOptions, columns: list[str]) -> BuildOptions:
         )
     if target in drop:
         raise DataError(f"Target column '{target}': expected it not to be dropped, got it in drop.")
+    for key, col in (("group_column", options.group), ("time_column", options.time)):
+        if col == target:
+            raise DataError(
+                f"dataset.{key}: expected a column other than the target, got the target "
+                f"'{target}'."
+            )
+    if options.group is not None and options.group == options.time:
+        raise DataError(
+            f"dataset.group_column and dataset.time_column: expected two different columns, got "
+            f"'{options.group}' for both."
+        )
     if options.ood_sites and site is None:
         raise DataError(
             f"ood_sites: expected a site column to select {quote_names(options.ood_sites)} from, "

@@ -1,6 +1,6 @@
 """The MLflow store and experiment, created once and addressed by id.
 
-MLflow 3 with SQLite has two races under parallel processes (DESIGN.md section 9): processes
+MLflow 3 with SQLite has two races under parallel processes (docs/scale-out.md): processes
 that find a new store all migrate its schema at once (one dies with ``duplicate column name``
 and its run is lost, or the store breaks for good), and processes that call
 ``set_experiment`` at the same moment can log into "Default". So every entry point (the

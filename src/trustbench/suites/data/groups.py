@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from trustbench.data.sensitive import MISSING_GROUP
 from trustbench.report import MetricResult
 from trustbench.suites.context import ScoringContext, registered_result
 from trustbench.suites.data.config import DataConfig
@@ -99,8 +100,15 @@ def group_results(
                 })  # fmt: skip
         if binary and len(prevalence_rows) >= 2:
             metrics.append(_prevalence_gap(ctx, prefix, prevalence_rows))
-        if feature_missing and len(feature_missing) >= 2:
-            table = pd.DataFrame(feature_missing)  # feature x group
+        table = pd.DataFrame(feature_missing)  # feature x group
+        if MISSING_GROUP in feature_missing and missing is not None:
+            # the attribute's own source column is missing exactly in its group 'missing':
+            # a tautology, not a measurement one group lacks
+            own = np.asarray(labels == MISSING_GROUP)
+            table = table.drop(
+                index=[f for f in missing.columns if np.array_equal(missing[f].to_numpy(), own)]
+            )
+        if feature_missing and len(feature_missing) >= 2 and len(table):
             gaps = table.max(axis=1) - table.min(axis=1)
             feature = str(gaps.idxmax())
             gap = float(gaps.max())
