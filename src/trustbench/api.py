@@ -22,6 +22,7 @@ from trustbench.data.task import TaskData
 from trustbench.errors import ConfigError
 from trustbench.metrics.weights import chunk_memory
 from trustbench.models import check_proba, wrap
+from trustbench.models.describe import describe_model
 from trustbench.models.facade import predict_proba
 from trustbench.options import merge
 from trustbench.privacy.canaries import CanarySet
@@ -96,6 +97,7 @@ def score(
     reference_recipe: Any = None,
     progress: Callable[[str], None] | None = None,
     data_audit: DataAudit | None = None,
+    model_name: str | None = None,
 ) -> TrustReport:
     """Score a fitted model on every configured suite.
 
@@ -130,12 +132,20 @@ def score(
         The data suite's model-free audit of ``data`` when it already ran
         (:func:`trustbench.suites.audit_data`, before training); otherwise the data suite
         runs it.
+    model_name : str, optional
+        What the model is called on the leaderboard, and alone its identity there: runs
+        logged with one name are seeds of one configuration. Default: the estimator's class
+        (a pipeline's final step, a torch module's class) plus a hash of its recipe
+        (``get_params`` without seeds; a wrapped module's architecture), so that different
+        models are different configurations (:mod:`trustbench.models.describe`). Kept in
+        ``report.run["model"]`` and ``report.run["model_identity"]``.
 
     Returns
     -------
     TrustReport
     """
     model = wrap(model)
+    identity = describe_model(model, model_name)
     cfg = load_suite_config(merged_suite_config(config))
     if suites is not None:
         for name in suites:
@@ -169,10 +179,13 @@ def score(
             "dataset": data.name,
             "fingerprint": data.fingerprint,
             "n": {name: len(split) for name, split in data.splits.items()},
+            "target": data.target,
             "classes": list(data.classes),
             "positive_class": positive_class_statement(data.classes, data.metadata),
             "sensitive": list(data.sensitive_names),
+            "model": identity.name,
             "model_class": type(model).__name__,
+            "model_identity": identity.to_dict(),
             "seed": seed,
             "training": record.to_dict(),
             "trustbench_version": trustbench_version(),

@@ -24,3 +24,8 @@ def test_csv_runs_are_named_by_their_file_and_odd_characters_replaced():
 
 def test_a_given_run_name_wins():
     assert run_name({"run_name": "baseline", "dataset": {"name": "heart"}}) == "baseline"
+
+
+def test_an_api_run_without_trainer_leaves_it_out():
+    config = {"dataset": {"name": "heart"}, "model": {"name": "LogisticRegression"}, "seed": 1}
+    assert run_name(config) == "heart-LogisticRegression-s1"

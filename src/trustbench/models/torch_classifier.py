@@ -85,6 +85,63 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         self.seed = seed
         self.device = device
 
+    @classmethod
+    def from_module(
+        cls,
+        module: nn.Module,
+        features: Sequence[FeatureSpec],
+        *,
+        classes: int | Sequence[int],
+        preprocessing: object = None,
+        feature_groups: Sequence[int] | None = None,
+        output: str = "logits",
+        device: str | None = None,
+    ) -> TorchClassifier:
+        """Wrap an already-trained module (with the preprocessing it was trained behind).
+
+        The result (a :class:`~trustbench.models.prefit.PrefitTorchClassifier`) is prefit:
+        ``fit`` keeps the weights, and :func:`sklearn.base.clone` refuses it, so the privacy
+        suite's reference-model attacks need a ``reference_recipe`` to run.
+
+        Parameters
+        ----------
+        module : torch.nn.Module
+            The trained network: encoded inputs to ``(n, n_classes)`` outputs.
+        features : sequence of FeatureSpec
+            ``data.features``.
+        classes : int or sequence of int
+            The class indices of the module's outputs (``data.n_classes``).
+        preprocessing : fitted transformer, callable or None
+            Feature frame -> module input (``None``: the feature columns as float32).
+        feature_groups : sequence of int, optional
+            The feature behind each encoded column (default: read from a trustbench
+            preprocessor, else one column per feature).
+        output : str
+            ``"logits"``, ``"log_proba"`` or ``"proba"``: what the module returns.
+        device : str, optional
+            Where inputs go (default: the device of the module's parameters).
+
+        Returns
+        -------
+        PrefitTorchClassifier
+
+        Examples
+        --------
+        >>> model = TorchClassifier.from_module(net, data.features, classes=data.n_classes,
+        ...                                     preprocessing=scaler)  # doctest: +SKIP
+        """
+        from trustbench.models.prefit import PrefitTorchClassifier
+
+        return PrefitTorchClassifier(
+            module,
+            features,
+            classes,
+            preprocessing=preprocessing,
+            feature_groups=feature_groups,
+            output=output,
+            device=device,
+        )
+
     @property
     def recipe(self) -> TorchRecipe:
         """The training recipe of this model (the one :meth:`fit` and DP-SGD follow)."""

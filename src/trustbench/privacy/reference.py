@@ -44,7 +44,13 @@ from trustbench.training.record import DPRecord, TrainingRecord
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ReferenceOutputs", "recipe_hash", "reference_outputs", "true_class_stats"]
+__all__ = [
+    "ReferenceOutputs",
+    "clone_problem",
+    "recipe_hash",
+    "reference_outputs",
+    "true_class_stats",
+]
 
 
 @dataclass
@@ -99,6 +105,22 @@ def target_stats(model: Any, X: pd.DataFrame, y: np.ndarray, proba: np.ndarray):
     with np.errstate(divide="ignore"):
         lp = np.log(np.clip(proba, np.finfo(np.float64).tiny, 1.0))
     return true_class_stats(lp, y)
+
+
+def clone_problem(model: Any) -> str | None:
+    """Why reference models cannot follow ``model``'s recipe, or None when they can.
+
+    Reference models are unfitted copies of the recipe (:func:`sklearn.base.clone`), trained
+    on halves of the pool. One clone is tried: a black box (an object without
+    ``get_params``, such as a plain class with ``predict_proba``) or a wrapped trained module
+    (:meth:`~trustbench.models.TorchClassifier.from_module`, which has no recipe) raises
+    ``TypeError`` or ``RuntimeError``, and its message is the reason.
+    """
+    try:
+        clone(model)
+    except (TypeError, RuntimeError) as exc:
+        return f"{type(model).__name__} cannot be cloned ({type(exc).__name__}: {exc})"
+    return None
 
 
 def _params_repr(model: Any) -> dict[str, str]:

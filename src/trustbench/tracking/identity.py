@@ -38,6 +38,54 @@ def run_identity(config: Mapping[str, Any], fingerprint: str, version: str) -> s
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def api_run_config(run: Mapping[str, Any]) -> dict[str, Any]:
+    """The config of a run scored through the Python API, read from ``report.run``.
+
+    A CLI run's params are its resolved config; an API run has none, so the leaderboard would
+    see every API run as one configuration. This gives it the params the board groups by, in
+    the CLI's layout: ``model.name`` (the user's ``model_name`` or the estimator's class),
+    ``model.params`` (the recipe hash, :func:`trustbench.models.describe.describe_model`; left
+    out when the user named the model: the name alone is its identity), ``dataset.name``,
+    ``trainer.name`` (when a training record names one) and ``seed`` (the board's seed axis).
+
+    Parameters
+    ----------
+    run : mapping
+        ``report.run`` of a :class:`~trustbench.report.TrustReport` from ``trustbench.score``.
+
+    Returns
+    -------
+    dict
+        Nested like a resolved config (``{"model": {"name": ...}, ...}``).
+    """
+    described = dict(run.get("model_identity") or {})
+    name = str(described.get("name") or run.get("model") or run.get("model_class") or "model")
+    model: dict[str, Any] = {"name": name}
+    if described.get("source", "default") != "user" and described.get("params_hash"):
+        model["params"] = str(described["params_hash"])
+    config: dict[str, Any] = {"model": model, "dataset": {"name": str(run.get("dataset", ""))}}
+    trainer = (run.get("training") or {}).get("trainer")
+    if trainer:
+        config["trainer"] = {"name": str(trainer)}
+    config["seed"] = run.get("seed", 0)
+    return config
+
+
+def api_run_tags(run: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, str]:
+    """Tags of an API run: its identity (``trustbench.run_identity``, as a CLI run's, from
+    :func:`api_run_config`), the model's class and its readable recipe."""
+    described = dict(run.get("model_identity") or {})
+    tags = {
+        "trustbench.run_identity": run_identity(
+            config, str(run.get("fingerprint", "")), str(run.get("trustbench_version", ""))
+        ),
+        "trustbench.model_class": str(described.get("class") or run.get("model_class", "")),
+    }
+    if described.get("summary"):
+        tags["trustbench.model_summary"] = str(described["summary"])[:4000]
+    return tags
+
+
 def trustbench_version() -> str:
     try:
         return metadata.version("trustbench")

@@ -18,8 +18,9 @@ from trustbench.report import TrustReport
 from trustbench.reporting.card import headline_metrics, write_card
 from trustbench.tempdirs import temp_dir
 from trustbench.tracking.artifacts import write_report_folder
-from trustbench.tracking.identity import flatten
+from trustbench.tracking.identity import api_run_config, api_run_tags, flatten
 from trustbench.tracking.inputs import dataset_inputs, summary_tags
+from trustbench.tracking.run_names import run_name as default_run_name
 from trustbench.tracking.runs import SUITES_FAILED_TAG, tracked_run
 from trustbench.tracking.store import prepare_experiment, resolve_tracking_uri
 
@@ -233,7 +234,12 @@ def log(
     experiment_id : str, optional
         Use this id directly (a sweep prepares the experiment once before fanning out).
     config : mapping, optional
-        The resolved config: logged flattened as params and as ``config.yaml``.
+        The resolved config: logged flattened as params and as ``config.yaml``. Without one
+        (a report from ``trustbench.score``), the params are the API run's identity
+        (:func:`~trustbench.tracking.identity.api_run_config`: ``model.name``,
+        ``model.params``, ``dataset.name``, ``seed``), so that the leaderboard tells models
+        apart and groups seeds, and the tags add ``trustbench.run_identity``,
+        ``trustbench.model_class`` and ``trustbench.model_summary``.
     model : optional
         The fitted facade model, logged with the scikit-learn flavor (explicit requirements).
     run_name, tags : optional
@@ -241,7 +247,22 @@ def log(
     uri = resolve_tracking_uri(tracking_uri)
     if experiment_id is None:
         experiment_id = prepare_experiment(uri, experiment)
+    identity = api_run_config(report.run) if config is None else None
+    if identity is not None:  # an API run: its params say what the model is
+        tags = {**api_run_tags(report.run, identity), **(tags or {})}
+    if run_name is None and identity is not None:
+        run_name = default_run_name(identity)
     with tracked_run(uri, experiment_id, run_name=run_name) as run_id:
-        log_report(run_id, report, tracking_uri=uri, config=config, model=model, tags=tags)
+        if identity is not None:
+            log_config(run_id, identity, tracking_uri=uri)
+        log_report(
+            run_id,
+            report,
+            tracking_uri=uri,
+            config=config,
+            model=model,
+            tags=tags,
+            config_logged=identity is not None,
+        )
     logger.info("logged run %s to experiment %s in %s", run_id, experiment_id, uri)
     return run_id

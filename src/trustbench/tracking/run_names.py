@@ -2,7 +2,9 @@
 tell runs apart at a glance, ``<dataset>-<model>-<trainer>-s<seed>`` (``heart-logreg-standard-s0``).
 
 A CSV dataset is named by its file (``dataset=csv dataset.path=cohort.csv`` gives
-``cohort-...``). A ``run_name`` set in the config wins. The name is a label only: the run's
+``cohort-...``); an API run (:func:`trustbench.tracking.log` without a config) is named from
+its identity, ``<dataset>-<model>-s<seed>`` when no trainer is recorded. A ``run_name`` set in
+the config wins. The name is a label only: the run's
 identity (:func:`trustbench.tracking.identity.run_identity`) is what tells configurations
 apart, so two runs may share a name.
 """
@@ -34,6 +36,7 @@ def run_name(config: Mapping[str, Any]) -> str:
     if dataset.get("path") not in (None, "", "???"):
         name = PurePath(str(dataset["path"])).stem
     model = (config.get("model") or {}).get("name", "?")
-    trainer = (config.get("trainer") or {}).get("name", "?")
-    parts = [_part(name), _part(model), _part(trainer), f"s{_part(config.get('seed', '?'))}"]
+    trainer = (config.get("trainer") or {}).get("name")  # an API run may name none
+    parts = [_part(name), _part(model)] + ([_part(trainer)] if trainer else [])
+    parts.append(f"s{_part(config.get('seed', '?'))}")
     return "-".join(parts)[:MAX_LENGTH]

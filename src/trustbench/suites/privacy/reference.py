@@ -11,7 +11,12 @@ from trustbench.privacy.attacks import (
     rmia_score,
 )
 from trustbench.privacy.pool import AuditPlan, complementary_halves, stack_rows, take_rows
-from trustbench.privacy.reference import ReferenceOutputs, reference_outputs, target_stats
+from trustbench.privacy.reference import (
+    ReferenceOutputs,
+    clone_problem,
+    reference_outputs,
+    target_stats,
+)
 from trustbench.suites.context import NotApplicable, ScoringContext
 from trustbench.suites.privacy.config import PrivacyConfig
 
@@ -37,6 +42,15 @@ def _train_reference(
         raise NotApplicable(
             f"reference-model attacks with trainer={trainer}: {NO_REFERENCE_TRAINERS[trainer]}"
         )
+    recipe = ctx.model if ctx.reference_recipe is None else ctx.reference_recipe
+    problem = clone_problem(recipe)  # once, before any training
+    if problem is not None:
+        whose = "the model" if ctx.reference_recipe is None else "the declared reference_recipe"
+        raise NotApplicable(
+            f"reference models are unfitted copies of a recipe, and {whose} {problem}; pass "
+            "reference_recipe= (an unfitted model trained the way the target was) to "
+            "trustbench.score to run them"
+        )
     train, test = ctx.split("train"), ctx.split("test")
     pool_X = stack_rows([train.X, take_rows(test.X, plan.pool_test)])
     pool_y = np.concatenate([train.y, test.y[plan.pool_test]])
@@ -44,7 +58,7 @@ def _train_reference(
     keys += [f"test:{r}" for r in test.row_id[plan.population]]
     keep = complementary_halves(len(pool_y), k_models, ctx.seed)
     refs = reference_outputs(
-        ctx.model if ctx.reference_recipe is None else ctx.reference_recipe,
+        recipe,
         pool_X,
         pool_y,
         take_rows(test.X, plan.population),
@@ -67,6 +81,12 @@ def reference_attack_scores(
     """Scores of the requested reference-model attacks on the audit rows (members first).
 
     Returns the scores by attack and notes (pool sizes, cache use).
+
+    Raises
+    ------
+    NotApplicable
+        Before any training, when no reference model can follow the recipe (a trainer
+        without one, a model that cannot be cloned), saying why.
     """
     refs, n_train, n_pool = _train_reference(ctx, cfg, plan)
     train, test = ctx.split("train"), ctx.split("test")

@@ -26,7 +26,7 @@ from trustbench.metrics.privacy_roc import epsilon_lower_bound_split, roc_counts
 from trustbench.privacy.attacks import BASELINE_ATTACKS, REFERENCE_ATTACKS, THRESHOLD_ATTACKS
 from trustbench.privacy.pool import AuditPlan, plan_audit
 from trustbench.report import MetricResult, SuiteResult
-from trustbench.suites.context import ScoringContext, registered_result
+from trustbench.suites.context import NotApplicable, ScoringContext, registered_result
 from trustbench.suites.privacy.audit import dp_guarantee
 from trustbench.suites.privacy.config import PrivacyConfig
 
@@ -202,6 +202,13 @@ def _attack_metrics(ctx, cfg, attack, member, score, counts, sensitive) -> tuple
     return out, eps["epsilon"]
 
 
+def _not_applicable(attack: str, reason: str, n: int) -> MetricResult:
+    """``privacy/<attack>/auc`` without a value: the attack could not run, and why."""
+    return registered_result(
+        FAMILY, f"{attack}/auc", None, n=n, split="train,test", note=f"not applicable: {reason}"
+    )
+
+
 def privacy_suite(ctx: ScoringContext, cfg: PrivacyConfig) -> SuiteResult:
     attacks = list(cfg.attacks)
     check_config(cfg, ctx.training.trainer or "standard")
@@ -218,15 +225,19 @@ def privacy_suite(ctx: ScoringContext, cfg: PrivacyConfig) -> SuiteResult:
     splits, member, row_ids, y, proba, sensitive = _audit_rows(ctx, plan)
     notes = [f"audit set: {int(member.sum())} members, {int((1 - member).sum())} non-members"]
     scores = {a: THRESHOLD_ATTACKS[a](proba, y) for a in attacks if a in THRESHOLD_ATTACKS}
+    results: list[MetricResult] = []
     if ref_attacks:
         from trustbench.suites.privacy.reference import reference_attack_scores
 
-        ref_scores, ref_notes = reference_attack_scores(ctx, cfg, plan, ref_attacks)
+        try:
+            ref_scores, ref_notes = reference_attack_scores(ctx, cfg, plan, ref_attacks)
+        except NotApplicable as exc:  # the threshold attacks still run
+            ref_scores, ref_notes = {}, [f"attacks {ref_attacks} not applicable: {exc}"]
+            results += [_not_applicable(a, str(exc), len(member)) for a in ref_attacks]
         scores.update(ref_scores)
         notes += ref_notes
-    scores = {a: scores[a] for a in attacks}  # config order
+    scores = {a: scores[a] for a in attacks if a in scores}  # config order
     counts = ctx.counts("privacy_audit", len(member))
-    results: list[MetricResult] = []
     empirical: dict[str, float] = {}
     for attack, score in scores.items():
         metrics, empirical[attack] = _attack_metrics(
@@ -250,7 +261,8 @@ def privacy_suite(ctx: ScoringContext, cfg: PrivacyConfig) -> SuiteResult:
         roc.append(
             pd.DataFrame({"attack": attack, "fpr": r.fpr, "tpr": r.tpr, "threshold": r.threshold})
         )
-    ctx.artifacts["privacy/roc.parquet"] = pd.concat(roc, ignore_index=True)
+    if roc:
+        ctx.artifacts["privacy/roc.parquet"] = pd.concat(roc, ignore_index=True)
     if cfg.plots and scores:
         from trustbench.plots import attack_roc
 
