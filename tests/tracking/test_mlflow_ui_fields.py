@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import mlflow
 import pytest
-
-from conftest import run_logged
+from tests.conftest import run_logged
 
 FAST = [
     "suite.data.enabled=false",
