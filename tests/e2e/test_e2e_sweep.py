@@ -43,14 +43,10 @@ def test_multirun_logs_one_run_per_job(tmp_path: Path):
     assert len(job_dirs) == 4  # one output folder per job, none shared
     # one comparison table at the end, no per-job summary table
     assert out.stdout.count("sweep of 4 jobs") == 1, out.stdout[-3000:]
-    assert "95% CI" not in out.stdout and "trust card" in out.stderr  # jobs: one line each
-    rows = [line for line in out.stdout.splitlines() if line.lstrip().startswith("#")]
-    assert [row.split()[:3] for row in rows] == [
-        ["#0", "model=logreg", "seed=0"],
-        ["#1", "model=logreg", "seed=1"],
-        ["#2", "model=mlp", "seed=0"],
-        ["#3", "model=mlp", "seed=1"],
-    ]
+    both = out.stdout + out.stderr
+    assert "trustbench · heart" not in both and "; trust card " in both  # jobs: one line each
+    rows = [line.split()[0] for line in out.stdout.splitlines() if line.lstrip().startswith("#")]
+    assert rows == ["#0", "#1", "#2", "#3"]  # job order; labels may fold onto more lines
     assert {r.info.run_name for r in runs} == {
         f"heart-{m}-standard-s{s}" for m in ("logreg", "mlp") for s in (0, 1)
     }
