@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import hydra
-from hydra.errors import CompactHydraException
+from hydra.errors import CompactHydraException, OverrideParseException
 from omegaconf import DictConfig
 
 from trustbench.errors import TrustbenchError
@@ -49,7 +49,7 @@ def check_group_overrides(args: list[str]) -> None:
     candidates = [a for a in args if not a.startswith("-") and "=" in a]
     try:
         overrides = OverridesParser.create().parse_overrides(candidates)
-    except Exception:  # Hydra reports its own syntax errors with context; let it.
+    except OverrideParseException:  # Hydra reports its own syntax errors with context
         return
     for override in overrides:
         group = override.key_or_group
@@ -87,7 +87,7 @@ def check_key_overrides(args: list[str]) -> list[str]:
     candidates = [a for a in args if not a.startswith("-") and "=" in a]
     try:
         overrides = OverridesParser.create().parse_overrides(candidates)
-    except Exception:  # Hydra reports its own syntax errors with context; let it.
+    except OverrideParseException:  # Hydra reports its own syntax errors with context
         return args
     choices, keyed = [], []
     for line, override in zip(candidates, overrides, strict=True):
@@ -148,7 +148,7 @@ def _override_values(args: list[str]) -> list[tuple[str, list[Any]]]:
     candidates = [a for a in args if not a.startswith("-") and "=" in a]
     try:
         overrides = OverridesParser.create().parse_overrides(candidates)
-    except Exception:
+    except OverrideParseException:
         return []
     out = []
     for override in overrides:

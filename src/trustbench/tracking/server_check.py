@@ -107,7 +107,7 @@ def check_http_server(uri: str) -> None:
         if status == 200 and body.strip() == b"OK":
             return
         probe, kind, probe_body = _get(base + REST_PROBE)
-    except Exception as exc:
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError, timeouts
         reason = _reason(exc)
         if reason is None:
             return  # not a reason to stop: MLflow decides
@@ -146,19 +146,19 @@ def check_postgres(uri: str) -> None:
     scheme = uri.split(":", 1)[0].lower()
     if scheme not in ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg"):
         return
-    try:
-        import sqlalchemy as sa
+    import sqlalchemy as sa
 
+    try:
         engine = sa.create_engine(
             uri.replace("postgres://", "postgresql://", 1),
             connect_args={"connect_timeout": max(1, round(TIMEOUT_S))},
         )
-    except Exception:  # no driver, a URI SQLAlchemy cannot parse: MLflow says what is wrong
+    except (ImportError, sa.exc.ArgumentError):  # no driver, an unparsable URI: MLflow says so
         return
     try:
         with engine.connect():
             return
-    except Exception as exc:
+    except sa.exc.DBAPIError as exc:
         text = str(getattr(exc, "orig", None) or exc).lower()
         reason = next((why for key, why in _PG_UNREACHABLE.items() if key in text), None)
         if reason is None:
